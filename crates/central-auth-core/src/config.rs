@@ -1,0 +1,500 @@
+//! The configuration file: profiles, their endpoints and where their secrets come from.
+//!
+//! `config.toml` holds a top-level `default_profile` and one `[profiles.NAME]` table
+//! per profile. Parsing is strict (unknown keys are errors that name the key), and
+//! every problem is reported as one line saying how to fix it. Secrets are never
+//! resolved here: a profile only says *where* its secret comes from
+//! ([`SecretSource`]), so the cached-token path never runs a `*_cmd`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::clusters;
+use crate::duration;
+use crate::error::Error;
+use crate::secret::SecretString;
+use crate::secret_source::SecretSource;
+
+/// Default for how long a returned token must stay valid.
+pub const DEFAULT_MIN_VALID: Duration = Duration::from_secs(300);
+/// Default bound on waiting for another process's lock.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A validated profile name: ASCII letters, digits, `.`, `_`, `-`; no leading dot.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ProfileName(String);
+
+impl ProfileName {
+    /// Validates a profile name so it is safe to use as a file name.
+    pub fn new(name: &str) -> Result<ProfileName, Error> {
+        let ok = !name.is_empty()
+            && name.len() <= 64
+            && !name.starts_with('.')
+            && !name.starts_with('-')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if ok {
+            Ok(ProfileName(name.to_owned()))
+        } else {
+            Err(Error::config(format!(
+                "invalid profile name {name:?}: use 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' or '-' (no '/' or '..')"
+            )))
+        }
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProfileName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for ProfileName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+/// How a profile obtains tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grant {
+    /// Classic Central: a rotating access/refresh token pair.
+    RefreshToken,
+    /// New Central / GreenLake: mint a token with the client id and secret.
+    ClientCredentials,
+}
+
+impl Grant {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grant::RefreshToken => "refresh_token",
+            Grant::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+/// One resolved, validated profile.
+#[derive(Debug)]
+pub struct Profile {
+    /// The profile's name.
+    pub name: ProfileName,
+    /// API gateway base URL without a trailing slash.
+    pub base_url: String,
+    /// How tokens are obtained.
+    pub grant: Grant,
+    /// Token endpoint for client credentials.
+    pub token_url: String,
+    /// OAuth client id.
+    pub client_id: String,
+    /// Where the client secret comes from.
+    pub client_secret: SecretSource,
+    /// Central customer id (classic login).
+    pub customer_id: Option<String>,
+    /// Username for the classic OAuth login.
+    pub username: Option<String>,
+    /// Where the password comes from, if configured.
+    pub password: Option<SecretSource>,
+    /// Extra CA certificates (PEM) to trust for this profile.
+    pub ca_file: Option<PathBuf>,
+    /// Default minimum validity of returned tokens.
+    pub min_valid: Duration,
+    /// Bound on waiting for the profile lock.
+    pub lock_timeout: Duration,
+    /// Hosts for which the git helper answers with this profile.
+    pub git_hosts: Vec<String>,
+}
+
+impl Profile {
+    /// The host (and port) of the base URL, used to match git hosts.
+    pub fn base_host(&self) -> &str {
+        host_of(&self.base_url)
+    }
+
+    /// True when a username and a non-interactive password source are configured,
+    /// so the broker may log in again by itself.
+    pub fn can_relogin(&self) -> bool {
+        self.username.is_some() && self.password.is_some() && self.customer_id.is_some()
+    }
+}
+
+/// The parsed config file.
+#[derive(Debug)]
+pub struct Config {
+    /// Path the config was read from (for messages).
+    pub path: PathBuf,
+    /// `default_profile` from the file.
+    pub default_profile: Option<ProfileName>,
+    /// Profiles by name.
+    pub profiles: BTreeMap<ProfileName, Profile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    default_profile: Option<String>,
+    #[serde(default)]
+    profiles: BTreeMap<String, RawProfile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    base_url: Option<String>,
+    cluster: Option<String>,
+    grant: Option<Grant>,
+    token_url: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<SecretString>,
+    client_secret_env: Option<String>,
+    client_secret_cmd: Option<String>,
+    customer_id: Option<String>,
+    username: Option<String>,
+    password_env: Option<String>,
+    password_cmd: Option<String>,
+    ca_file: Option<PathBuf>,
+    min_valid: Option<String>,
+    lock_timeout: Option<String>,
+    #[serde(default)]
+    git_hosts: Vec<String>,
+}
+
+impl Config {
+    /// Reads and validates the config file. A missing file is an empty config.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config {
+                path: path.to_owned(),
+                default_profile: None,
+                profiles: BTreeMap::new(),
+            }),
+            Err(e) => Err(Error::config(format!(
+                "cannot read config {}: {e}",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Parses config text; `path` is used in messages only.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
+        let shown = path.display();
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let msg = e.message().replace('\n', " ");
+            let line = e
+                .span()
+                .map(|s| format!(" (line {})", text[..s.start].lines().count().max(1)))
+                .unwrap_or_default();
+            Error::config(format!("config {shown}{line}: {msg}"))
+        })?;
+        let mut profiles = BTreeMap::new();
+        for (name, rp) in raw.profiles {
+            let name = ProfileName::new(&name)
+                .map_err(|e| Error::config(format!("config {shown}: {e}")))?;
+            let profile = resolve_profile(name.clone(), rp)
+                .map_err(|msg| Error::config(format!("config {shown}: profile {name:?}: {msg}")))?;
+            profiles.insert(name, profile);
+        }
+        let default_profile = match raw.default_profile {
+            Some(d) => {
+                let d = ProfileName::new(&d)
+                    .map_err(|e| Error::config(format!("config {shown}: default_profile: {e}")))?;
+                if !profiles.contains_key(&d) {
+                    return Err(Error::config(format!(
+                        "config {shown}: default_profile {d:?} has no [profiles.{d}] table; add it or fix the name"
+                    )));
+                }
+                Some(d)
+            }
+            None => None,
+        };
+        Ok(Config {
+            path: path.to_owned(),
+            default_profile,
+            profiles,
+        })
+    }
+
+    /// Picks the profile to use: `explicit` (from `--profile`), else the
+    /// `CENTRAL_AUTH_PROFILE` value passed in `from_env`, else `default_profile`,
+    /// else the only profile if there is exactly one.
+    pub fn select(&self, explicit: Option<&str>, from_env: Option<&str>) -> Result<&Profile, Error> {
+        let chosen = explicit.or(from_env.filter(|s| !s.is_empty()));
+        let name = match chosen {
+            Some(n) => ProfileName::new(n)?,
+            None => match (&self.default_profile, self.profiles.len()) {
+                (Some(d), _) => d.clone(),
+                (None, 1) => self
+                    .profiles
+                    .keys()
+                    .next()
+                    .expect("length checked to be 1")
+                    .clone(),
+                (None, 0) => {
+                    return Err(Error::config(format!(
+                        "no profiles configured in {}; add a [profiles.NAME] table (see docs/configuration.md)",
+                        self.path.display()
+                    )))
+                }
+                (None, _) => {
+                    return Err(Error::config(format!(
+                        "several profiles and no default in {}; pass --profile, set CENTRAL_AUTH_PROFILE, or set default_profile",
+                        self.path.display()
+                    )))
+                }
+            },
+        };
+        self.get(&name)
+    }
+
+    /// The named profile, or an error listing the known ones.
+    pub fn get(&self, name: &ProfileName) -> Result<&Profile, Error> {
+        self.profiles.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.profiles.keys().map(|k| k.as_str()).collect();
+            Error::config(format!(
+                "no profile {name:?} in {} (known: {}); add [profiles.{name}] or fix the name",
+                self.path.display(),
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ))
+        })
+    }
+}
+
+fn resolve_profile(name: ProfileName, rp: RawProfile) -> Result<Profile, String> {
+    let grant = rp.grant.unwrap_or(Grant::RefreshToken);
+    let base_url = match (rp.base_url, rp.cluster) {
+        (Some(_), Some(_)) => {
+            return Err("set either base_url or cluster, not both".into());
+        }
+        (Some(url), None) => normalize_url(&url, "base_url")?,
+        (None, Some(cluster)) => {
+            let table = match grant {
+                Grant::RefreshToken => clusters::CLASSIC,
+                Grant::ClientCredentials => clusters::NEW_CENTRAL,
+            };
+            clusters::lookup(table, &cluster)
+                .ok_or_else(|| {
+                    format!(
+                        "unknown cluster {cluster:?} for grant {}; known clusters: {} (or set base_url)",
+                        grant.as_str(),
+                        clusters::names(table)
+                    )
+                })?
+                .to_owned()
+        }
+        (None, None) => {
+            return Err("set base_url or cluster (e.g. cluster = \"US-2\")".into());
+        }
+    };
+    let token_url = match (&grant, rp.token_url) {
+        (_, Some(u)) => normalize_url(&u, "token_url")?,
+        (Grant::ClientCredentials, None) => clusters::GREENLAKE_TOKEN_URL.to_owned(),
+        (Grant::RefreshToken, None) => format!("{base_url}/oauth2/token"),
+    };
+    let client_id = rp
+        .client_id
+        .filter(|s| !s.trim().is_empty())
+        .ok_or("client_id is missing")?;
+    let client_secret = SecretSource::pick(
+        "client_secret",
+        rp.client_secret,
+        rp.client_secret_env,
+        rp.client_secret_cmd,
+    )?
+    .ok_or("set one of client_secret, client_secret_env or client_secret_cmd")?;
+    let password = SecretSource::pick("password", None, rp.password_env, rp.password_cmd)?;
+    if password.is_some() && rp.username.is_none() {
+        return Err("a password source is set but username is missing".into());
+    }
+    let min_valid = match rp.min_valid {
+        Some(t) => duration::parse(&t).map_err(|e| format!("min_valid: {e}"))?,
+        None => DEFAULT_MIN_VALID,
+    };
+    let lock_timeout = match rp.lock_timeout {
+        Some(t) => duration::parse(&t).map_err(|e| format!("lock_timeout: {e}"))?,
+        None => DEFAULT_LOCK_TIMEOUT,
+    };
+    Ok(Profile {
+        name,
+        base_url,
+        grant,
+        token_url,
+        client_id,
+        client_secret,
+        customer_id: rp.customer_id,
+        username: rp.username,
+        password,
+        ca_file: rp.ca_file,
+        min_valid,
+        lock_timeout,
+        git_hosts: rp.git_hosts,
+    })
+}
+
+/// Checks a URL is `https://`, or `http://` to a loopback host only, and strips a
+/// trailing slash. Refusing here means no secret is ever sent in clear text.
+pub fn normalize_url(url: &str, key: &str) -> Result<String, String> {
+    let url = url.trim().trim_end_matches('/');
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| format!("{key} {url:?} is not a URL; write e.g. https://apigw-prod2.central.arubanetworks.com"))?;
+    let host = host_of(url);
+    if host.is_empty() || rest.contains(char::is_whitespace) || rest.contains('@') {
+        return Err(format!("{key} {url:?} is not a valid URL (no host, spaces, or user info)"));
+    }
+    match scheme {
+        "https" => Ok(url.to_owned()),
+        "http" if is_loopback(host) => Ok(url.to_owned()),
+        "http" => Err(format!(
+            "{key} {url:?} uses plain http to a non-loopback host; secrets would travel in clear text, use https://"
+        )),
+        _ => Err(format!("{key} {url:?}: only https:// URLs are supported")),
+    }
+}
+
+/// The `host[:port]` part of a URL.
+pub fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    rest.split(['/', '?', '#']).next().unwrap_or("")
+}
+
+/// True for `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port.
+pub fn is_loopback(host_port: &str) -> bool {
+    let host = if let Some(rest) = host_port.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host_port.rsplit_once(':').map_or(host_port, |(h, _)| h)
+    };
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.parse::<std::net::IpAddr>()
+        .map(|ip| ip.is_loopback())
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, Error> {
+        Config::parse(text, Path::new("/x/config.toml"))
+    }
+
+    const MINIMAL: &str = r#"
+        [profiles.prod]
+        cluster = "US-2"
+        client_id = "cid"
+        client_secret_env = "SECRET"
+    "#;
+
+    #[test]
+    fn minimal_profile_resolves_cluster() {
+        let c = parse(MINIMAL).unwrap();
+        let p = c.select(None, None).unwrap();
+        assert_eq!(p.base_url, "https://apigw-prod2.central.arubanetworks.com");
+        assert_eq!(p.token_url, "https://apigw-prod2.central.arubanetworks.com/oauth2/token");
+        assert_eq!(p.grant, Grant::RefreshToken);
+        assert_eq!(p.min_valid, DEFAULT_MIN_VALID);
+    }
+
+    #[test]
+    fn client_credentials_uses_new_central_table_and_sso() {
+        let c = parse(
+            r#"[profiles.nc]
+            grant = "client_credentials"
+            cluster = "US-2"
+            client_id = "cid"
+            client_secret = "s"
+            "#,
+        )
+        .unwrap();
+        let p = c.select(Some("nc"), None).unwrap();
+        assert_eq!(p.base_url, "https://us2.api.central.arubanetworks.com");
+        assert_eq!(p.token_url, clusters::GREENLAKE_TOKEN_URL);
+    }
+
+    fn err(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn rejects_bad_profiles_with_a_fix() {
+        let both = err(r#"[profiles.p]
+            base_url = "https://a.example"
+            cluster = "US-2"
+            client_id = "c"
+            client_secret = "s""#);
+        assert!(both.contains("either base_url or cluster, not both"), "{both}");
+        let unknown = err(r#"[profiles.p]
+            cluster = "Mars-1"
+            client_id = "c"
+            client_secret = "s""#);
+        assert!(unknown.contains("unknown cluster \"Mars-1\"") && unknown.contains("US-2"));
+        let plain = err(r#"[profiles.p]
+            base_url = "http://central.example.com"
+            client_id = "c"
+            client_secret = "s""#);
+        assert!(plain.contains("plain http"), "{plain}");
+        let typo = err(r#"[profiles.p]
+            base_url = "https://a.example"
+            client_idd = "c""#);
+        assert!(typo.contains("client_idd"), "{typo}");
+        let name = err(r#"[profiles."../evil"]
+            base_url = "https://a.example"
+            client_id = "c"
+            client_secret = "s""#);
+        assert!(name.contains("invalid profile name"), "{name}");
+        let two = err(r#"[profiles.p]
+            base_url = "https://a.example"
+            client_id = "c"
+            client_secret = "s"
+            client_secret_env = "S""#);
+        assert!(two.contains("only one of"), "{two}");
+    }
+
+    #[test]
+    fn loopback_http_is_allowed() {
+        for ok in ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:9/x", "http://127.1.2.3"] {
+            normalize_url(ok, "base_url").unwrap();
+        }
+        assert!(normalize_url("http://127.0.0.1.evil.com", "base_url").is_err());
+        assert!(normalize_url("http://user@127.0.0.1", "base_url").is_err());
+        assert!(normalize_url("ftp://x", "base_url").is_err());
+    }
+
+    #[test]
+    fn selection_order() {
+        let text = format!("default_profile = \"prod\"\n{MINIMAL}\n[profiles.lab]\nbase_url = \"https://lab.example\"\nclient_id = \"c\"\nclient_secret = \"s\"\n");
+        let c = parse(&text).unwrap();
+        assert_eq!(c.select(None, None).unwrap().name.as_str(), "prod");
+        assert_eq!(c.select(None, Some("lab")).unwrap().name.as_str(), "lab");
+        assert_eq!(c.select(Some("prod"), Some("lab")).unwrap().name.as_str(), "prod");
+        assert!(c.select(Some("nope"), None).unwrap_err().to_string().contains("known: lab, prod"));
+    }
+
+    #[test]
+    fn profile_names() {
+        for bad in ["", "a/b", "..", ".hidden", "-x", "a b", "ü"] {
+            assert!(ProfileName::new(bad).is_err(), "{bad}");
+        }
+        for good in ["prod", "us-2.lab", "A_b-9"] {
+            ProfileName::new(good).unwrap();
+        }
+    }
+}

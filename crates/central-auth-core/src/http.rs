@@ -1,0 +1,374 @@
+//! The only HTTP client: one ureq agent per broker, behind a small trait.
+//!
+//! Requests keep their secret parts (query values, headers, bodies) as secret types
+//! until the transport puts them on the wire, so a request can always be shown in
+//! redacted form. The agent has explicit connect and overall timeouts, follows no
+//! redirects, sends a `central-auth/<version>` user agent, reads proxies from the
+//! usual environment variables, and always verifies TLS. Roots are the profile's
+//! `ca_file` if set, else `SSL_CERT_FILE` if set, else the bundled Mozilla roots.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
+use crate::redact::REDACTED;
+use crate::secret::{ExposeSecret, SecretString};
+
+/// Time allowed to connect (DNS, TCP, TLS).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time allowed for a whole request.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// Largest response body read.
+pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
+
+/// A query parameter or header value, plain or secret.
+#[derive(Debug)]
+pub enum Value {
+    /// Safe to show.
+    Plain(String),
+    /// Shown as `REDACTED`.
+    Secret(SecretString),
+}
+
+impl Value {
+    fn expose(&self) -> &str {
+        match self {
+            Value::Plain(v) => v,
+            Value::Secret(v) => v.expose_secret(),
+        }
+    }
+
+    fn shown(&self) -> &str {
+        match self {
+            Value::Plain(v) => v,
+            Value::Secret(_) => REDACTED,
+        }
+    }
+}
+
+/// HTTP method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+}
+
+impl Method {
+    /// The method name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// A request whose secret parts stay secret until sent.
+#[derive(Debug)]
+pub struct Request {
+    /// Method.
+    pub method: Method,
+    /// URL without query string.
+    pub url: String,
+    /// Query parameters, in order.
+    pub query: Vec<(String, Value)>,
+    /// Extra headers.
+    pub headers: Vec<(String, Value)>,
+    /// Body and its content type.
+    pub body: Option<(String, SecretString)>,
+}
+
+impl Request {
+    /// A request without query, headers or body.
+    pub fn new(method: Method, url: impl Into<String>) -> Request {
+        Request {
+            method,
+            url: url.into(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// Adds a plain query parameter.
+    pub fn query(mut self, key: &str, value: impl Into<String>) -> Request {
+        self.query.push((key.to_owned(), Value::Plain(value.into())));
+        self
+    }
+
+    /// Adds a secret query parameter.
+    pub fn secret_query(mut self, key: &str, value: &SecretString) -> Request {
+        self.query.push((
+            key.to_owned(),
+            Value::Secret(crate::secret::duplicate(value)),
+        ));
+        self
+    }
+
+    /// Adds a plain header.
+    pub fn header(mut self, key: &str, value: impl Into<String>) -> Request {
+        self.headers.push((key.to_owned(), Value::Plain(value.into())));
+        self
+    }
+
+    /// Adds a secret header (e.g. `Authorization`, `Cookie`).
+    pub fn secret_header(mut self, key: &str, value: SecretString) -> Request {
+        self.headers.push((key.to_owned(), Value::Secret(value)));
+        self
+    }
+
+    /// Sets a JSON body (treated as secret: it may hold a password).
+    pub fn json_body(mut self, body: SecretString) -> Request {
+        self.body = Some(("application/json".to_owned(), body));
+        self
+    }
+
+    /// Sets a form body (treated as secret).
+    pub fn form_body(mut self, body: SecretString) -> Request {
+        self.body = Some(("application/x-www-form-urlencoded".to_owned(), body));
+        self
+    }
+
+    /// The URL with every secret query value replaced by `REDACTED`.
+    pub fn redacted_url(&self) -> String {
+        self.url_with(Value::shown)
+    }
+
+    fn url_with(&self, show: impl Fn(&Value) -> &str) -> String {
+        if self.query.is_empty() {
+            return self.url.clone();
+        }
+        let q: Vec<String> = self
+            .query
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(show(v))))
+            .collect();
+        format!("{}?{}", self.url, q.join("&"))
+    }
+}
+
+/// A response; the body is secret because token responses carry tokens.
+#[derive(Debug)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Headers, names lowercased.
+    pub headers: Vec<(String, String)>,
+    /// Body text.
+    pub body: SecretString,
+}
+
+impl Response {
+    /// The first header with this (lowercase) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why a request got no response.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct TransportError {
+    /// One line without secrets.
+    pub message: String,
+    /// Whether sending the same request again may work.
+    pub retryable: bool,
+}
+
+/// Sends requests. The real one is [`UreqTransport`]; tests may use closures.
+pub trait Transport {
+    /// Sends one request and returns whatever status came back.
+    fn send(&self, request: &Request) -> Result<Response, TransportError>;
+}
+
+impl<F> Transport for F
+where
+    F: Fn(&Request) -> Result<Response, TransportError>,
+{
+    fn send(&self, request: &Request) -> Result<Response, TransportError> {
+        self(request)
+    }
+}
+
+/// The ureq-backed transport.
+pub struct UreqTransport {
+    agent: ureq::Agent,
+}
+
+impl UreqTransport {
+    /// Builds the agent; `ca_file` adds trusted roots for corporate CAs.
+    pub fn new(ca_file: Option<&Path>) -> Result<UreqTransport, Error> {
+        let roots = match ca_file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("SSL_CERT_FILE").map(PathBuf::from))
+        {
+            Some(path) => load_roots(&path)?,
+            None => ureq::tls::RootCerts::WebPki,
+        };
+        let tls = ureq::tls::TlsConfig::builder().root_certs(roots).build();
+        let config = ureq::Agent::config_builder()
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_global(Some(REQUEST_TIMEOUT))
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .user_agent(concat!("central-auth/", env!("CARGO_PKG_VERSION")))
+            .proxy(ureq::Proxy::try_from_env())
+            .tls_config(tls)
+            .build();
+        Ok(UreqTransport {
+            agent: config.into(),
+        })
+    }
+}
+
+fn load_roots(path: &Path) -> Result<ureq::tls::RootCerts, Error> {
+    let pem = std::fs::read(path).map_err(|e| {
+        Error::config(format!(
+            "cannot read CA file {}: {e}; fix ca_file in the profile or SSL_CERT_FILE",
+            path.display()
+        ))
+    })?;
+    let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if certs.is_empty() {
+        return Err(Error::config(format!(
+            "CA file {} holds no PEM certificates; fix ca_file in the profile or SSL_CERT_FILE",
+            path.display()
+        )));
+    }
+    Ok(ureq::tls::RootCerts::new_with_certs(&certs))
+}
+
+impl Transport for UreqTransport {
+    fn send(&self, request: &Request) -> Result<Response, TransportError> {
+        let url = request.url_with(Value::expose);
+        let result = match request.method {
+            Method::Get => {
+                let mut b = self.agent.get(&url);
+                for (k, v) in &request.headers {
+                    b = b.header(k.as_str(), v.expose());
+                }
+                b.call()
+            }
+            Method::Post => {
+                let mut b = self.agent.post(&url);
+                for (k, v) in &request.headers {
+                    b = b.header(k.as_str(), v.expose());
+                }
+                match &request.body {
+                    Some((ctype, body)) => b
+                        .header("Content-Type", ctype.as_str())
+                        .send(body.expose_secret().as_bytes()),
+                    None => b.send_empty(),
+                }
+            }
+        };
+        let mut response = result.map_err(|e| transport_error(&e))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    v.to_str().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY_BYTES)
+            .read_to_string()
+            .map_err(|e| transport_error(&e))?;
+        Ok(Response {
+            status,
+            headers,
+            body: SecretString::from(body),
+        })
+    }
+}
+
+/// Maps a ureq error to a message that cannot contain the URL or a secret.
+fn transport_error(e: &ureq::Error) -> TransportError {
+    use ureq::Error as E;
+    let (message, retryable) = match e {
+        E::Timeout(t) => (format!("timed out ({t})"), true),
+        E::HostNotFound => ("host not found (DNS)".to_owned(), true),
+        E::ConnectionFailed => ("connection failed".to_owned(), true),
+        E::Io(io) => (format!("I/O error: {}", io.kind()), true),
+        E::Tls(msg) => (format!("TLS error: {msg}"), false),
+        E::Rustls(err) => (format!("TLS error: {err}"), false),
+        E::BodyExceedsLimit(n) => (format!("response body larger than {n} bytes"), false),
+        E::Protocol(p) => (format!("HTTP protocol error: {p}"), true),
+        E::BadUri(_) => ("invalid URL".to_owned(), false),
+        E::InvalidProxyUrl => ("invalid proxy URL in the environment".to_owned(), false),
+        E::ConnectProxyFailed(m) => (format!("proxy CONNECT failed: {m}"), true),
+        other => (format!("request failed: {}", kind_name(other)), false),
+    };
+    TransportError { message, retryable }
+}
+
+fn kind_name(e: &ureq::Error) -> String {
+    // The Debug form of the remaining variants names the variant first; keep only
+    // that word so no payload (which might hold a URL) is shown.
+    format!("{e:?}")
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("unknown")
+        .to_owned()
+}
+
+/// Percent-encodes a query component (RFC 3986 unreserved characters pass).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Times a closure, for verbose logs.
+pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let start = Instant::now();
+    let v = f();
+    (v, start.elapsed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacted_url_hides_secret_values_only() {
+        let r = Request::new(Method::Post, "https://gw.example/oauth2/token")
+            .query("client_id", "cid")
+            .secret_query("client_secret", &SecretString::from("S3CR3T".to_owned()))
+            .query("grant_type", "refresh_token");
+        assert_eq!(
+            r.redacted_url(),
+            "https://gw.example/oauth2/token?client_id=cid&client_secret=REDACTED&grant_type=refresh_token"
+        );
+        assert!(!format!("{r:?}").contains("S3CR3T"));
+        assert!(r.url_with(Value::expose).contains("S3CR3T"));
+    }
+
+    #[test]
+    fn encode_escapes_reserved() {
+        assert_eq!(encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+    }
+}

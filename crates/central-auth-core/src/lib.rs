@@ -1,0 +1,34 @@
+//! `central-auth-core`: the one place that holds HPE Aruba Networking Central API
+//! tokens on a machine.
+//!
+//! Every tool (the `central-auth` CLI and the credential helpers for git, kubectl,
+//! Terraform and Ansible) asks the [`Broker`] for the current access token of a
+//! profile. The broker takes a per-profile lock, reads the stored token, and when it
+//! is not valid long enough refreshes it exactly once (or mints a new one for
+//! client-credentials profiles), writes it atomically and releases the lock.
+//!
+//! The crate is synchronous, never prints, and is the only crate that speaks HTTP to
+//! Central or touches the token store. See `docs/ARCHITECTURE.md` for the invariants.
+
+pub mod broker;
+pub mod clusters;
+pub mod config;
+pub mod duration;
+pub mod error;
+pub mod home;
+pub mod http;
+pub mod import;
+pub mod oauth;
+pub mod redact;
+pub mod secret;
+pub mod secret_source;
+pub mod status;
+pub mod store;
+pub mod token;
+pub mod usage;
+
+pub use broker::{AccessToken, Broker};
+pub use config::{Config, Grant, Profile, ProfileName};
+pub use error::{Error, ExitCode};
+pub use home::Home;
+pub use secret::SecretString;

@@ -1,0 +1,193 @@
+//! Bounded retries with backoff for connection errors, 5xx and 429.
+//!
+//! A 429 whose `X-RateLimit-Remaining-day` is `0` is the day's quota: it is reported
+//! at once, never retried. Otherwise `Retry-After` is honoured (capped), and a 429
+//! with `X-RateLimit-Remaining-second: 0` waits for the next second. The whole call
+//! stays under a deadline well below the default lock bound, so waiters behind a
+//! retrying holder are not starved.
+
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
+use crate::http::{timed, Request, Response};
+use crate::oauth::Gateway;
+
+/// How hard to retry.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts in total (1 = no retry).
+    pub attempts: u32,
+    /// First backoff; doubles each time.
+    pub base_delay: Duration,
+    /// Longest single wait, including `Retry-After`.
+    pub max_delay: Duration,
+    /// No new attempt starts after this much time.
+    pub deadline: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 4,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+            deadline: Duration::from_secs(25),
+        }
+    }
+}
+
+/// Sends `request`, retrying what is worth retrying.
+pub fn send(gateway: &Gateway<'_>, request: &Request) -> Result<Response, Error> {
+    let policy = gateway.retry;
+    let start = Instant::now();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let (result, took) = timed(|| gateway.transport.send(request));
+        let outcome = match &result {
+            Ok(r) => format!("HTTP {}", r.status),
+            Err(e) => e.message.clone(),
+        };
+        (gateway.log)(&format!(
+            "http: {} {} -> {outcome} in {} ms",
+            request.method.as_str(),
+            request.redacted_url(),
+            took.as_millis()
+        ));
+        let wait = match result {
+            Ok(response) if response.status == 429 => {
+                if response.header("x-ratelimit-remaining-day") == Some("0") {
+                    let limit = response.header("x-ratelimit-limit-day").unwrap_or("?");
+                    return Err(Error::QuotaExhausted {
+                        detail: format!("limit {limit} calls per day"),
+                    });
+                }
+                let per_second = response.header("x-ratelimit-remaining-second") == Some("0");
+                retry_after(&response)
+                    .or(per_second.then_some(Duration::from_secs(1)))
+                    .unwrap_or_else(|| backoff(&policy, attempt))
+            }
+            Ok(response) if response.status >= 500 => {
+                retry_after(&response).unwrap_or_else(|| backoff(&policy, attempt))
+            }
+            Ok(response) => return Ok(response),
+            Err(e) if e.retryable => backoff(&policy, attempt),
+            Err(e) => {
+                return Err(Error::unavailable(format!(
+                    "{} {}: {}",
+                    request.method.as_str(),
+                    request.redacted_url(),
+                    e.message
+                )))
+            }
+        };
+        let wait = wait.min(policy.max_delay);
+        if attempt >= policy.attempts || start.elapsed() + wait > policy.deadline {
+            return Err(Error::unavailable(format!(
+                "{} {} failed after {attempt} attempts (last: {outcome}); try again later",
+                request.method.as_str(),
+                request.redacted_url()
+            )));
+        }
+        std::thread::sleep(wait);
+    }
+}
+
+fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
+    policy
+        .base_delay
+        .saturating_mul(1 << attempt.saturating_sub(1).min(10))
+}
+
+fn retry_after(response: &Response) -> Option<Duration> {
+    response
+        .header("retry-after")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{Method, Response, TransportError};
+    use crate::secret::SecretString;
+    use std::cell::RefCell;
+
+    fn response(status: u16, headers: &[(&str, &str)]) -> Response {
+        Response {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            body: SecretString::from(String::new()),
+        }
+    }
+
+    fn fast() -> RetryPolicy {
+        RetryPolicy {
+            attempts: 4,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            deadline: Duration::from_secs(5),
+        }
+    }
+
+    fn run(answers: Vec<Result<Response, TransportError>>) -> (Result<Response, Error>, usize) {
+        let answers = RefCell::new(answers.into_iter());
+        let calls = RefCell::new(0);
+        let transport = |_: &Request| {
+            *calls.borrow_mut() += 1;
+            answers.borrow_mut().next().expect("test ran out of answers")
+        };
+        let log = |_: &str| {};
+        let gw = Gateway {
+            transport: &transport,
+            log: &log,
+            retry: fast(),
+        };
+        let r = send(&gw, &Request::new(Method::Post, "http://127.0.0.1/x"));
+        let n = *calls.borrow();
+        (r, n)
+    }
+
+    #[test]
+    fn retries_5xx_and_connection_errors_then_succeeds() {
+        let (r, n) = run(vec![
+            Ok(response(503, &[])),
+            Err(TransportError {
+                message: "connection failed".into(),
+                retryable: true,
+            }),
+            Ok(response(429, &[("x-ratelimit-remaining-second", "0"), ("retry-after", "0")])),
+            Ok(response(200, &[])),
+        ]);
+        assert_eq!(r.unwrap().status, 200);
+        assert_eq!(n, 4);
+    }
+
+    #[test]
+    fn daily_quota_is_not_retried() {
+        let (r, n) = run(vec![Ok(response(
+            429,
+            &[("x-ratelimit-remaining-day", "0"), ("x-ratelimit-limit-day", "5000")],
+        ))]);
+        assert!(matches!(r, Err(Error::QuotaExhausted { .. })));
+        assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn gives_up_after_the_attempts() {
+        let (r, n) = run((0..4).map(|_| Ok(response(502, &[]))).collect());
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("after 4 attempts") && e.contains("HTTP 502"), "{e}");
+        assert_eq!(n, 4);
+    }
+
+    #[test]
+    fn client_errors_are_returned_not_retried() {
+        let (r, n) = run(vec![Ok(response(400, &[]))]);
+        assert_eq!(r.unwrap().status, 400);
+        assert_eq!(n, 1);
+    }
+}

@@ -1,0 +1,151 @@
+//! The status report of a profile: expiry countdown, refresh-token age, the 15-day
+//! rule, store location, lock state and recent users. It never holds a secret.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::config::Profile;
+use crate::error::Error;
+use crate::store::file::FileStore;
+use crate::store::lock::FileLock;
+use crate::store::TokenStore;
+use crate::token::{StoredToken, TokenOrigin};
+use crate::usage::Usage;
+
+/// Warn when fewer than this many days are left on the refresh token.
+pub const WARN_DAYS_LEFT: u64 = 3;
+
+/// Status of one profile.
+#[derive(Debug, Serialize)]
+pub struct ProfileStatus {
+    /// Profile name.
+    pub profile: String,
+    /// `refresh_token` or `client_credentials`.
+    pub grant: &'static str,
+    /// API base URL.
+    pub base_url: String,
+    /// Where the record lives.
+    pub store: String,
+    /// Whether another process holds the profile lock right now.
+    pub lock_held: bool,
+    /// The stored token, if any.
+    pub token: Option<TokenStatus>,
+    /// Why the record could not be read, if it could not.
+    pub store_error: Option<String>,
+    /// Tools that used the profile, most recent first.
+    pub used_by: Vec<ClientUse>,
+    /// Warnings for the user (expiring refresh token, rejected token).
+    pub warnings: Vec<String>,
+}
+
+/// The stored token without its secrets.
+#[derive(Debug, Serialize)]
+pub struct TokenStatus {
+    /// How it was obtained.
+    pub origin: TokenOrigin,
+    /// Access token issue time (RFC 3339).
+    pub issued_at: String,
+    /// Access token expiry (RFC 3339).
+    pub expires_at: String,
+    /// Seconds until expiry (negative once expired).
+    pub expires_in_seconds: i64,
+    /// A tool reported the access token rejected.
+    pub access_rejected: bool,
+    /// A refresh token is stored.
+    pub has_refresh_token: bool,
+    /// Refresh token issue time (RFC 3339).
+    pub refresh_issued_at: Option<String>,
+    /// Refresh token age in seconds.
+    pub refresh_age_seconds: Option<u64>,
+    /// Seconds left before the 15-day rule removes an unused refresh token.
+    pub refresh_left_seconds: Option<u64>,
+    /// Record version.
+    pub generation: u64,
+}
+
+/// One tool's last use.
+#[derive(Debug, Serialize)]
+pub struct ClientUse {
+    /// Tool name (`cli`, `git`, `kubectl`, `terraform`, `ansible`, ...).
+    pub client: String,
+    /// Last use (RFC 3339).
+    pub last_used: String,
+    /// Seconds since.
+    pub seconds_ago: i64,
+}
+
+/// Formats a time as RFC 3339.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+/// Builds the status from what the store and usage file hold.
+pub fn build(
+    profile: &Profile,
+    store: &FileStore,
+    record: Result<Option<StoredToken>, Error>,
+    usage: Usage,
+    now: OffsetDateTime,
+) -> Result<ProfileStatus, Error> {
+    let mut warnings = Vec::new();
+    let (token, store_error) = match record {
+        Ok(Some(t)) => (Some(token_status(&t, now, &mut warnings)), None),
+        Ok(None) => (None, None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let mut used_by: Vec<ClientUse> = usage
+        .into_iter()
+        .filter_map(|(client, ts)| {
+            let at = OffsetDateTime::from_unix_timestamp(ts).ok()?;
+            Some(ClientUse {
+                client,
+                last_used: rfc3339(at),
+                seconds_ago: (now - at).whole_seconds(),
+            })
+        })
+        .collect();
+    used_by.sort_by_key(|u| u.seconds_ago);
+    Ok(ProfileStatus {
+        profile: profile.name.to_string(),
+        grant: profile.grant.as_str(),
+        base_url: profile.base_url.clone(),
+        store: store.location(&profile.name),
+        lock_held: FileLock::is_held(&store.lock_path(&profile.name)).unwrap_or(false),
+        token,
+        store_error,
+        used_by,
+        warnings,
+    })
+}
+
+fn token_status(t: &StoredToken, now: OffsetDateTime, warnings: &mut Vec<String>) -> TokenStatus {
+    let refresh_left = t.refresh_left(now);
+    if let Some(left) = refresh_left {
+        if left == Duration::ZERO {
+            warnings.push("the refresh token is older than 15 days: Central has probably removed it; log in or import a new token".to_owned());
+        } else if left < Duration::from_secs(WARN_DAYS_LEFT * 86_400) {
+            warnings.push(format!(
+                "only {} left before Central removes the unused refresh token; run `central-auth refresh` or schedule `central-auth keepalive`",
+                crate::duration::format(left)
+            ));
+        }
+    }
+    if t.access_rejected {
+        warnings.push("a tool reported the access token rejected; the next call refreshes it".to_owned());
+    }
+    TokenStatus {
+        origin: t.origin,
+        issued_at: rfc3339(t.issued_at),
+        expires_at: rfc3339(t.expires_at),
+        expires_in_seconds: (t.expires_at - now).whole_seconds(),
+        access_rejected: t.access_rejected,
+        has_refresh_token: t.refresh_token.is_some(),
+        refresh_issued_at: t.refresh_issued_at.map(rfc3339),
+        refresh_age_seconds: t.refresh_age(now).map(|d| d.as_secs()),
+        refresh_left_seconds: refresh_left.map(|d| d.as_secs()),
+        generation: t.generation,
+    }
+}

@@ -1,0 +1,371 @@
+//! The file token store: one JSON record and one lock file per profile.
+//!
+//! Layout under the state directory (mode 0700):
+//! `profiles/<name>.json` (the record, mode 0600) and `profiles/<name>.lock`.
+//! Writes go to a temp file in the same directory, are fsynced, renamed over the
+//! record, and the directory is fsynced, so a crash leaves the old record or the new
+//! one. A record readable by group or others is refused with the `chmod` to run.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::config::ProfileName;
+use crate::error::Error;
+use crate::store::lock::FileLock;
+use crate::store::{StoreGuard, TokenStore, Version};
+use crate::token::{StoredToken, FORMAT_VERSION};
+
+/// Largest record we are willing to read; real ones are well under 4 KiB.
+const MAX_RECORD_BYTES: u64 = 64 * 1024;
+
+/// Token store in a local directory.
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    dir: PathBuf,
+}
+
+impl FileStore {
+    /// A store rooted at the state directory `state_dir`.
+    pub fn new(state_dir: &Path) -> FileStore {
+        FileStore {
+            dir: state_dir.join("profiles"),
+        }
+    }
+
+    /// The directory holding the records.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The record path of a profile.
+    pub fn record_path(&self, profile: &ProfileName) -> PathBuf {
+        self.dir.join(format!("{profile}.json"))
+    }
+
+    /// The lock path of a profile.
+    pub fn lock_path(&self, profile: &ProfileName) -> PathBuf {
+        self.dir.join(format!("{profile}.lock"))
+    }
+
+    /// Creates the directory chain with mode 0700 if needed.
+    pub fn ensure_dir(&self) -> Result<(), Error> {
+        ensure_private_dir(&self.dir)
+    }
+}
+
+/// Creates `dir` (and parents) with mode 0700; refuses an existing one that others
+/// can write to.
+pub fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|e| {
+        Error::store(format!(
+            "cannot create state directory {}: {e}; create it or set CENTRAL_AUTH_HOME to a writable place",
+            dir.display()
+        ))
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(dir)
+            .map_err(|e| Error::store(format!("cannot inspect {}: {e}", dir.display())))?;
+        if meta.permissions().mode() & 0o022 != 0 {
+            return Err(Error::store(format!(
+                "state directory {} is writable by group or others; run `chmod 700 {}`",
+                dir.display(),
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl TokenStore for FileStore {
+    fn lock<'a>(
+        &'a self,
+        profile: &ProfileName,
+        bound: Duration,
+    ) -> Result<Box<dyn StoreGuard + 'a>, Error> {
+        self.ensure_dir()?;
+        let lock_path = self.lock_path(profile);
+        let lock = FileLock::acquire(&lock_path, bound, profile.as_str())?;
+        Ok(Box::new(FileGuard {
+            record: self.record_path(profile),
+            lock_path,
+            lock,
+        }))
+    }
+
+    fn peek(&self, profile: &ProfileName) -> Result<Option<StoredToken>, Error> {
+        read_record(&self.record_path(profile))
+    }
+
+    fn location(&self, profile: &ProfileName) -> String {
+        self.record_path(profile).display().to_string()
+    }
+}
+
+struct FileGuard {
+    record: PathBuf,
+    lock_path: PathBuf,
+    lock: FileLock,
+}
+
+impl StoreGuard for FileGuard {
+    fn read(&mut self) -> Result<Option<StoredToken>, Error> {
+        read_record(&self.record)
+    }
+
+    fn write(&mut self, record: &StoredToken, expected: Option<Version>) -> Result<(), Error> {
+        self.check_still_locked()?;
+        self.check_version(expected)?;
+        let want = expected.map_or(1, |v| v + 1);
+        if record.generation != want {
+            return Err(Error::store(format!(
+                "BUG: record generation {} written over version {expected:?}",
+                record.generation
+            )));
+        }
+        let json = serde_json::to_vec_pretty(record)
+            .map_err(|e| Error::store(format!("cannot encode token record: {e}")))?;
+        write_atomically(&self.record, &json)
+    }
+
+    fn delete(&mut self, expected: Version) -> Result<(), Error> {
+        self.check_still_locked()?;
+        self.check_version(Some(expected))?;
+        std::fs::remove_file(&self.record).map_err(|e| {
+            Error::store(format!("cannot delete {}: {e}", self.record.display()))
+        })?;
+        sync_dir(&self.record)
+    }
+
+    fn waited(&self) -> Duration {
+        self.lock.waited()
+    }
+}
+
+impl FileGuard {
+    /// Refuses to write when the lock file we hold was deleted or replaced: another
+    /// process may then hold a lock on the new file at the same time.
+    fn check_still_locked(&self) -> Result<(), Error> {
+        if self.lock.still_guards(&self.lock_path) {
+            return Ok(());
+        }
+        Err(Error::store(format!(
+            "lock file {} was removed while this process held it; nothing was written, retry the command",
+            self.lock_path.display()
+        )))
+    }
+
+    fn check_version(&self, expected: Option<Version>) -> Result<(), Error> {
+        let current = read_record(&self.record)?.map(|r| r.generation);
+        if current == expected {
+            Ok(())
+        } else {
+            Err(Error::store(format!(
+                "token record {} changed underneath this process (version {current:?}, expected {expected:?}); nothing was written, retry the command",
+                self.record.display()
+            )))
+        }
+    }
+}
+
+/// Reads and checks a record: permissions, size, format.
+pub fn read_record(path: &Path) -> Result<Option<StoredToken>, Error> {
+    let mut file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(Error::store(format!(
+                "cannot read token file {}: permission denied; it must be owned by you with mode 0600 (`chmod 600 {}`)",
+                path.display(),
+                path.display()
+            )))
+        }
+        Err(e) => {
+            return Err(Error::store(format!(
+                "cannot read token file {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    let meta = file
+        .metadata()
+        .map_err(|e| Error::store(format!("cannot inspect {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(Error::store(format!(
+                "token file {} is readable by group or others (mode {:o}); run `chmod 600 {}` and consider the tokens in it exposed",
+                path.display(),
+                meta.permissions().mode() & 0o777,
+                path.display()
+            )));
+        }
+    }
+    if meta.len() > MAX_RECORD_BYTES {
+        return Err(Error::store(format!(
+            "token file {} is {} bytes, too large to be a token record; move it away and run `central-auth import` again",
+            path.display(),
+            meta.len()
+        )));
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .map_err(|e| Error::store(format!("cannot read {}: {e}", path.display())))?;
+    let record: StoredToken = serde_json::from_str(&text).map_err(|e| {
+        Error::store(format!(
+            "token file {} is damaged ({}); move it away and run `central-auth import` or `central-auth login`",
+            path.display(),
+            e.classify_name()
+        ))
+    })?;
+    if record.format != FORMAT_VERSION {
+        return Err(Error::store(format!(
+            "token file {} has format {} but this central-auth reads format {FORMAT_VERSION}; use a matching central-auth version",
+            path.display(),
+            record.format
+        )));
+    }
+    Ok(Some(record))
+}
+
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        if self.is_eof() {
+            "truncated"
+        } else if self.is_syntax() {
+            "not JSON"
+        } else {
+            "missing or wrong fields"
+        }
+    }
+}
+
+/// Writes `bytes` to `path` atomically: temp file (0600) in the same directory,
+/// fsync, rename, fsync the directory.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::store(format!("{} has no parent directory", path.display())))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
+    let fail = |what: &str, e: std::io::Error| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::store(format!(
+            "cannot {what} {}: {e}; the previous token file is unchanged",
+            tmp.display()
+        ))
+    };
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&tmp).map_err(|e| fail("create", e))?;
+    file.write_all(bytes).map_err(|e| fail("write", e))?;
+    file.sync_all().map_err(|e| fail("sync", e))?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(|e| fail("rename", e))?;
+    sync_dir(path)
+}
+
+fn sync_dir(path: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::store(format!("cannot sync {}: {e}", dir.display())))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::SecretString;
+    use crate::token::TokenOrigin;
+    use time::OffsetDateTime;
+
+    fn record(generation: u64) -> StoredToken {
+        let now = OffsetDateTime::now_utc();
+        StoredToken {
+            format: FORMAT_VERSION,
+            generation,
+            access_token: SecretString::from(format!("at{generation}")),
+            refresh_token: Some(SecretString::from(format!("rt{generation}"))),
+            token_type: "bearer".into(),
+            issued_at: now,
+            expires_at: now + time::Duration::hours(2),
+            refresh_issued_at: Some(now),
+            origin: TokenOrigin::Import,
+            access_rejected: false,
+        }
+    }
+
+    #[test]
+    fn write_read_and_compare() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path());
+        let p = ProfileName::new("p").unwrap();
+        let mut g = store.lock(&p, Duration::from_secs(1)).unwrap();
+        assert!(g.read().unwrap().is_none());
+        g.write(&record(1), None).unwrap();
+        assert_eq!(g.read().unwrap().unwrap().generation, 1);
+        assert!(g.write(&record(1), None).is_err(), "stale expectation");
+        g.write(&record(2), Some(1)).unwrap();
+        drop(g);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(store.record_path(&p)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+            let dmode = std::fs::metadata(store.dir()).unwrap().permissions().mode();
+            assert_eq!(dmode & 0o777, 0o700);
+        }
+        assert_eq!(store.peek(&p).unwrap().unwrap().generation, 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn group_readable_record_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path());
+        let p = ProfileName::new("p").unwrap();
+        store.lock(&p, Duration::from_secs(1)).unwrap().write(&record(1), None).unwrap();
+        let path = store.record_path(&p);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let e = store.peek(&p).unwrap_err().to_string();
+        assert!(e.contains("chmod 600"), "{e}");
+    }
+
+    #[test]
+    fn damaged_record_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path());
+        let p = ProfileName::new("p").unwrap();
+        store.ensure_dir().unwrap();
+        write_atomically(&store.record_path(&p), b"{\"format\":1,").unwrap();
+        let e = store.peek(&p).unwrap_err().to_string();
+        assert!(e.contains("damaged (truncated)"), "{e}");
+    }
+}
