@@ -1,0 +1,56 @@
+//! `central-auth exec`: run a command with the token in its environment.
+//!
+//! The token goes into environment variables only, never into argv, so it does not
+//! show in process listings. The child's exit code is passed through; a child killed
+//! by a signal gives 128 + the signal number, as shells report it.
+
+use std::ffi::OsString;
+use std::process::{Command, ExitCode};
+
+use central_auth_core::secret::ExposeSecret;
+use central_auth_core::{AccessToken, Error};
+
+/// Variables set to the access token.
+pub const TOKEN_VARS: &[&str] = &[
+    "CENTRAL_ACCESS_TOKEN",
+    "TF_VAR_central_access_token",
+    "ARUBA_CENTRAL_ACCESS_TOKEN",
+];
+/// Variables set to the base URL.
+pub const BASE_URL_VARS: &[&str] = &[
+    "CENTRAL_BASE_URL",
+    "TF_VAR_central_base_url",
+    "ARUBA_CENTRAL_BASE_URL",
+];
+
+/// Runs `argv` with the token and returns its exit code.
+pub fn run(argv: &[OsString], token: &AccessToken) -> Result<ExitCode, Error> {
+    let (program, args) = argv.split_first().ok_or_else(|| {
+        Error::bad_input("exec: no command given; write `central-auth exec -- COMMAND ARGS...`")
+    })?;
+    let mut command = Command::new(program);
+    command.args(args);
+    for var in TOKEN_VARS {
+        command.env(var, token.token.expose_secret());
+    }
+    for var in BASE_URL_VARS {
+        command.env(var, &token.base_url);
+    }
+    let status = command.status().map_err(|e| {
+        Error::bad_input(format!(
+            "exec: cannot run {}: {e}",
+            program.to_string_lossy()
+        ))
+    })?;
+    if let Some(code) = status.code() {
+        return Ok(ExitCode::from(code.clamp(0, 255) as u8));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return Ok(ExitCode::from((128 + signal).clamp(0, 255) as u8));
+        }
+    }
+    Ok(ExitCode::FAILURE)
+}

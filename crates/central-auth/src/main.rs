@@ -1,0 +1,176 @@
+//! `central-auth`: the command-line front end of the token broker.
+//!
+//! This binary owns stdout and stderr; the core never prints. `token` prints only
+//! the token and a newline on stdout. Errors are one line on stderr starting
+//! `central-auth: `, and the exit codes are shared by every central-auth binary
+//! (see `--help`).
+
+mod cli;
+mod exec;
+mod password;
+mod view;
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use central_auth_core::broker::ImportOutcome;
+use central_auth_core::secret::ExposeSecret;
+use central_auth_core::{Broker, Error};
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            report(&e);
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+/// Prints an error as `central-auth: message` on stderr.
+#[allow(clippy::print_stderr)]
+fn report(e: &Error) {
+    eprintln!("central-auth: {e}");
+}
+
+#[allow(clippy::print_stderr)]
+fn verbose_log(line: &str) {
+    eprintln!("central-auth: {line}");
+}
+
+fn open_broker(verbose: bool) -> Result<Broker, Error> {
+    let broker = Broker::from_env()?.with_client("cli");
+    Ok(if verbose {
+        broker.with_log(verbose_log)
+    } else {
+        broker
+    })
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let broker = open_broker(cli.verbose)?;
+    match cli.command {
+        Command::Import {
+            profile,
+            force,
+            file,
+        } => {
+            let profile = broker.profile(profile.profile.as_deref())?;
+            let text = read_input(&file)?;
+            let outcome = broker.import(profile, &text, force)?;
+            let note = match outcome {
+                ImportOutcome::Stored { replaced: false } => "stored",
+                ImportOutcome::Stored { replaced: true } => "stored, replacing the previous token",
+                ImportOutcome::AlreadyStored => "already stored; nothing changed",
+            };
+            say(&format!(
+                "central-auth: profile {}: token {note}",
+                profile.name
+            ))?;
+        }
+        Command::Login {
+            profile,
+            password_stdin,
+        } => {
+            let profile = broker.profile(profile.profile.as_deref())?;
+            let password = password::obtain(profile, password_stdin)?;
+            let t = broker.login(profile, password)?;
+            say(&format!(
+                "central-auth: profile {}: logged in; token valid until {}",
+                profile.name,
+                central_auth_core::status::rfc3339(t.expires_at)
+            ))?;
+        }
+        Command::Token { profile, min_valid } => {
+            let profile = broker.profile(profile.profile.as_deref())?;
+            let t = broker.token(profile, min_valid)?;
+            print_stdout(&format!("{}\n", t.token.expose_secret()))?;
+        }
+        Command::Status { profile, all, json } => {
+            let statuses = if all {
+                broker
+                    .config()
+                    .profiles
+                    .values()
+                    .map(|p| broker.status(p))
+                    .collect::<Result<Vec<_>, _>>()?
+            } else {
+                vec![broker.status(broker.profile(profile.profile.as_deref())?)?]
+            };
+            let text = if json {
+                view::status_json(&statuses, all)
+            } else {
+                view::status_text(&statuses)
+            };
+            print_stdout(&text)?;
+        }
+        Command::Refresh { profile } => {
+            let profile = broker.profile(profile.profile.as_deref())?;
+            let t = broker.force_refresh(profile)?;
+            say(&format!(
+                "central-auth: profile {}: refreshed; token valid until {}",
+                profile.name,
+                central_auth_core::status::rfc3339(t.expires_at)
+            ))?;
+        }
+        Command::Logout { profile } => {
+            let profile = broker.profile(profile.profile.as_deref())?;
+            let note = if broker.logout(profile)? {
+                "stored token deleted"
+            } else {
+                "no token was stored"
+            };
+            say(&format!("central-auth: profile {}: {note}", profile.name))?;
+        }
+        Command::Profiles => print_stdout(&view::profiles(broker.config()))?,
+        Command::Exec {
+            profile,
+            min_valid,
+            command,
+        } => {
+            let profile = broker.profile(profile.profile.as_deref())?;
+            let t = broker.token(profile, min_valid)?;
+            return exec::run(&command, &t);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a file, or stdin for `-`.
+fn read_input(file: &str) -> Result<String, Error> {
+    let mut text = String::new();
+    if file == "-" {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Error::bad_input(format!("cannot read stdin: {e}")))?;
+    } else {
+        text = std::fs::read_to_string(file).map_err(|e| {
+            Error::bad_input(format!(
+                "cannot read {file}: {e}; pass the path of the JSON downloaded from the Central Web UI, or - for stdin"
+            ))
+        })?;
+    }
+    Ok(text)
+}
+
+/// Writes to stdout; a closed pipe is not an error worth reporting.
+fn print_stdout(text: &str) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::unavailable(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// Confirmation messages go to stderr, so stdout stays clean for scripts.
+#[allow(clippy::print_stderr)]
+fn say(line: &str) -> Result<(), Error> {
+    eprintln!("{line}");
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! Rendering `status` and `profiles` for people (text) and programs (JSON).
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use central_auth_core::duration::format as dur;
+use central_auth_core::status::ProfileStatus;
+use central_auth_core::Config;
+
+/// Human-readable status of each profile.
+pub fn status_text(statuses: &[ProfileStatus]) -> String {
+    let mut out = String::new();
+    for (i, s) in statuses.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "profile {} ({}, {})", s.profile, s.grant, s.base_url);
+        match (&s.token, &s.store_error) {
+            (_, Some(err)) => {
+                let _ = writeln!(out, "  token          unreadable: {err}");
+            }
+            (None, None) => {
+                let _ = writeln!(
+                    out,
+                    "  token          none stored (run `central-auth login` or `central-auth import`)"
+                );
+            }
+            (Some(t), None) => {
+                let expiry = if t.expires_in_seconds > 0 {
+                    format!(
+                        "expires in {} ({})",
+                        dur(Duration::from_secs(t.expires_in_seconds as u64)),
+                        t.expires_at
+                    )
+                } else {
+                    format!(
+                        "expired {} ago ({})",
+                        dur(Duration::from_secs(t.expires_in_seconds.unsigned_abs())),
+                        t.expires_at
+                    )
+                };
+                let origin = serde_json::to_value(t.origin)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "  access token   {expiry}, from {origin}");
+                if let (Some(age), Some(left)) = (t.refresh_age_seconds, t.refresh_left_seconds) {
+                    let _ = writeln!(
+                        out,
+                        "  refresh token  age {}, {} left of the 15-day rule",
+                        dur(Duration::from_secs(age)),
+                        dur(Duration::from_secs(left))
+                    );
+                } else if !t.has_refresh_token {
+                    let _ = writeln!(
+                        out,
+                        "  refresh token  none (minted with client credentials)"
+                    );
+                }
+            }
+        }
+        let _ = writeln!(out, "  store          {}", s.store);
+        let _ = writeln!(
+            out,
+            "  lock           {}",
+            if s.lock_held {
+                "held by another process"
+            } else {
+                "free"
+            }
+        );
+        if s.used_by.is_empty() {
+            let _ = writeln!(out, "  used by        no tool yet");
+        } else {
+            let list: Vec<String> = s
+                .used_by
+                .iter()
+                .map(|u| {
+                    format!(
+                        "{} {} ago",
+                        u.client,
+                        dur(Duration::from_secs(u.seconds_ago.max(0) as u64))
+                    )
+                })
+                .collect();
+            let _ = writeln!(out, "  used by        {}", list.join(", "));
+        }
+        for w in &s.warnings {
+            let _ = writeln!(out, "  warning: {w}");
+        }
+    }
+    out
+}
+
+/// JSON status: one object, or an array with `--all`.
+pub fn status_json(statuses: &[ProfileStatus], all: bool) -> String {
+    let value = if all {
+        serde_json::to_value(statuses)
+    } else {
+        serde_json::to_value(&statuses[0])
+    };
+    let mut text = value
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| "{}".to_owned());
+    text.push('\n');
+    text
+}
+
+/// One line per profile: name, grant, base URL, `*` for the default.
+pub fn profiles(config: &Config) -> String {
+    let mut out = String::new();
+    if config.profiles.is_empty() {
+        let _ = writeln!(out, "no profiles in {}", config.path.display());
+    }
+    for (name, p) in &config.profiles {
+        let mark = if config.default_profile.as_ref() == Some(name) {
+            "*"
+        } else {
+            " "
+        };
+        let _ = writeln!(out, "{mark} {name}\t{}\t{}", p.grant.as_str(), p.base_url);
+    }
+    out
+}

@@ -1,0 +1,97 @@
+//! New Central / HPE GreenLake client-credentials token endpoints:
+//! `POST /as/token.oauth2` and
+//! `POST /authorization/v2/oauth2/<workspace_id>/token`.
+//!
+//! Credentials come from `client_id`/`client_secret` form (or query/JSON)
+//! parameters, else `Authorization: Basic`. Tokens look like JWTs (three
+//! base64url parts) but are opaque random values to the simulator.
+//!
+//! Simplifications and [UNCONFIRMED] details:
+//! - bad credentials: 401
+//!   `{"error":"invalid_client","error_description":"Invalid client or Invalid client credentials"}`
+//!   (the real GreenLake description is unknown);
+//! - a grant type other than `client_credentials`: 400
+//!   `{"error":"unsupported_grant_type","error_description":"Invalid grant_type"}`;
+//! - the issued tokens are also accepted by the classic protected APIs
+//!   until they expire (real Central keeps the two worlds apart).
+
+use crate::encoding::base64url_encode;
+use crate::http::Request;
+use crate::http::Response;
+use crate::params::{client_credentials, Params};
+use crate::state::State;
+
+/// Is `path` one of the client-credentials token endpoints?
+pub fn is_token_path(path: &str) -> bool {
+    if path == "/as/token.oauth2" {
+        return true;
+    }
+    path.strip_prefix("/authorization/v2/oauth2/")
+        .and_then(|rest| rest.strip_suffix("/token"))
+        .is_some_and(|ws| !ws.is_empty() && !ws.contains('/'))
+}
+
+/// Handles a client-credentials token request.
+pub fn token(st: &mut State, req: &Request, params: &Params) -> Response {
+    let creds = client_credentials(req, params);
+    let resp = if creds.id != st.cfg.gl_client_id || creds.secret != st.cfg.gl_client_secret {
+        st.counters.client_credentials_rejected += 1;
+        Response::json(
+            401,
+            r#"{"error":"invalid_client","error_description":"Invalid client or Invalid client credentials"}"#,
+        )
+    } else if params.get("grant_type") != Some("client_credentials") {
+        st.counters.client_credentials_rejected += 1;
+        Response::json(
+            400,
+            r#"{"error":"unsupported_grant_type","error_description":"Invalid grant_type"}"#,
+        )
+    } else {
+        st.counters.client_credentials += 1;
+        let token = jwt_like(st, &creds.id);
+        st.store_cc_token(&token);
+        Response::json_value(
+            200,
+            &serde_json::json!({
+                "access_token": token,
+                "token_type": "Bearer",
+                "expires_in": st.cfg.gl_ttl.as_secs(),
+            }),
+        )
+    };
+    resp.with_header("Cache-Control", "no-store")
+        .with_header("Pragma", "no-cache")
+}
+
+fn jwt_like(st: &mut State, client_id: &str) -> String {
+    let now = st.now_ms() / 1000;
+    let header = serde_json::json!({"alg": "RS256", "kid": "central-sim", "typ": "JWT"});
+    let payload = serde_json::json!({
+        "client_id": client_id,
+        "exp": now + st.cfg.gl_ttl.as_secs(),
+        "iat": now,
+        "iss": "https://sso.common.cloud.hpe.com",
+        "jti": st.rng.uuid(),
+        "sub": client_id,
+    });
+    let sig = st.rng.bytes(64);
+    format!(
+        "{}.{}.{}",
+        base64url_encode(header.to_string().as_bytes()),
+        base64url_encode(payload.to_string().as_bytes()),
+        base64url_encode(&sig)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_token_path;
+
+    #[test]
+    fn token_paths() {
+        assert!(is_token_path("/as/token.oauth2"));
+        assert!(is_token_path("/authorization/v2/oauth2/ws-1/token"));
+        assert!(!is_token_path("/authorization/v2/oauth2//token"));
+        assert!(!is_token_path("/authorization/v2/oauth2/a/b/token"));
+    }
+}

@@ -1,0 +1,108 @@
+//! `central-sim` binary: runs the Central simulator until killed.
+//!
+//! Prints `central-sim listening on http://127.0.0.1:PORT` as its first
+//! stdout line. A non-loopback `--listen` address is refused (exit 2).
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use central_sim::{Sim, SimConfig};
+use clap::Parser;
+
+/// Local simulator of the HPE Aruba Networking Central API gateway.
+#[derive(Debug, Parser)]
+#[command(name = "central-sim", version, about)]
+struct Args {
+    /// Listen address (loopback only).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: String,
+    /// Classic API client id.
+    #[arg(long)]
+    client_id: Option<String>,
+    /// Classic API client secret.
+    #[arg(long)]
+    client_secret: Option<String>,
+    /// Customer id.
+    #[arg(long)]
+    customer_id: Option<String>,
+    /// Central user name.
+    #[arg(long)]
+    username: Option<String>,
+    /// Central password.
+    #[arg(long)]
+    password: Option<String>,
+    /// Access-token lifetime in seconds.
+    #[arg(long)]
+    access_ttl: Option<u64>,
+    /// Refresh-token idle lifetime in seconds.
+    #[arg(long)]
+    refresh_ttl: Option<u64>,
+    /// Client-credentials client id (default: --client-id).
+    #[arg(long)]
+    gl_client_id: Option<String>,
+    /// Client-credentials client secret (default: --client-secret).
+    #[arg(long)]
+    gl_client_secret: Option<String>,
+    /// Client-credentials token lifetime in seconds.
+    #[arg(long)]
+    gl_ttl: Option<u64>,
+    /// Requests allowed per second.
+    #[arg(long)]
+    rate_limit_second: Option<u32>,
+    /// Requests allowed per day.
+    #[arg(long)]
+    rate_limit_day: Option<u32>,
+    /// Status for a failed login.
+    #[arg(long)]
+    login_failure_status: Option<u16>,
+}
+
+impl Args {
+    fn into_config(self) -> SimConfig {
+        let d = SimConfig::default();
+        let client_id = self.client_id.unwrap_or(d.client_id);
+        let client_secret = self.client_secret.unwrap_or(d.client_secret);
+        SimConfig {
+            listen: self.listen,
+            gl_client_id: self.gl_client_id.unwrap_or_else(|| client_id.clone()),
+            gl_client_secret: self
+                .gl_client_secret
+                .unwrap_or_else(|| client_secret.clone()),
+            client_id,
+            client_secret,
+            customer_id: self.customer_id.unwrap_or(d.customer_id),
+            username: self.username.unwrap_or(d.username),
+            password: self.password.unwrap_or(d.password),
+            access_ttl: self.access_ttl.map_or(d.access_ttl, Duration::from_secs),
+            refresh_ttl: self.refresh_ttl.map_or(d.refresh_ttl, Duration::from_secs),
+            gl_ttl: self.gl_ttl.map_or(d.gl_ttl, Duration::from_secs),
+            rate_limit_second: self.rate_limit_second.unwrap_or(d.rate_limit_second),
+            rate_limit_day: self.rate_limit_day.unwrap_or(d.rate_limit_day),
+            login_failure_status: self.login_failure_status.unwrap_or(d.login_failure_status),
+        }
+    }
+}
+
+#[allow(clippy::print_stdout, clippy::print_stderr)]
+fn main() -> ExitCode {
+    let cfg = Args::parse().into_config();
+    if let Err(e) = central_sim::check_loopback(&cfg.listen) {
+        eprintln!("central-sim: {e}");
+        return ExitCode::from(2);
+    }
+    let sim = match Sim::start(cfg) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("central-sim: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "central-sim listening on {}", sim.url());
+    let _ = out.flush();
+    drop(out);
+    loop {
+        std::thread::park();
+    }
+}

@@ -1,0 +1,115 @@
+//! Operations on the shared state used by both the library API ([`Sim`](crate::Sim))
+//! and the `/_sim/` control endpoints.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::faults::Fault;
+use crate::state::{unix, Counters, State, TokenCall};
+
+/// State plus the server's base URL.
+#[derive(Debug)]
+pub struct Shared {
+    state: Mutex<State>,
+}
+
+impl Shared {
+    /// Wraps fresh state.
+    pub fn new(state: State) -> Shared {
+        Shared {
+            state: Mutex::new(state),
+        }
+    }
+
+    /// Locks the state, ignoring poisoning.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Counter snapshot.
+    pub fn counters(&self) -> Counters {
+        self.lock().counters.clone()
+    }
+
+    /// Queues a fault.
+    pub fn inject(&self, fault: Fault) {
+        self.lock().faults.push(fault);
+    }
+
+    /// Removes all pending faults.
+    pub fn clear_faults(&self) {
+        self.lock().faults.clear();
+    }
+
+    /// Pending faults.
+    pub fn faults(&self) -> Vec<Fault> {
+        self.lock().faults.pending()
+    }
+
+    /// Expires every issued access token.
+    pub fn expire_access_tokens(&self) {
+        self.lock().expire_access();
+    }
+
+    /// Revokes every access and refresh token.
+    pub fn revoke_all(&self) {
+        self.lock().revoke_all();
+    }
+
+    /// Moves the simulated clock forward.
+    pub fn advance_clock(&self, by: Duration) {
+        let mut st = self.lock();
+        st.clock_offset += by;
+        st.purge_expired();
+    }
+
+    /// Mints a pair as the Web UI would and returns the Download Token JSON.
+    pub fn download_token(&self) -> serde_json::Value {
+        let mut st = self.lock();
+        let pair = st.issue_pair("all");
+        let id = st.rng.uuid();
+        serde_json::json!({
+            "access_token": pair.access_token,
+            "appname": "nms",
+            "authenticated_userid": st.cfg.username,
+            "created_at": unix(pair.created_at).as_millis() as u64,
+            "credential_id": st.credential_id,
+            "expires_in": st.cfg.access_ttl.as_secs(),
+            "id": id,
+            "refresh_token": pair.refresh_token,
+            "scope": "all",
+            "token_type": "bearer",
+        })
+    }
+
+    /// Would the API accept this bearer token now?
+    pub fn access_token_valid(&self, token: &str) -> bool {
+        self.lock().access_valid(token)
+    }
+
+    /// Is this refresh token still usable?
+    pub fn refresh_token_valid(&self, token: &str) -> bool {
+        let st = self.lock();
+        let now = st.now();
+        st.refresh
+            .get(token)
+            .is_some_and(|r| now < r.last_used + st.cfg.refresh_ttl)
+    }
+
+    /// Token-endpoint call log.
+    pub fn token_log(&self) -> Vec<TokenCall> {
+        self.lock().token_log.clone()
+    }
+
+    /// Changes the rate limits (usage is kept).
+    pub fn set_rate_limits(&self, per_second: u32, per_day: u32) {
+        let mut st = self.lock();
+        st.rate.per_second = per_second;
+        st.rate.per_day = per_day;
+    }
+
+    /// Forgets all rate-limit usage.
+    pub fn reset_rate_limits(&self) {
+        self.lock().rate.reset();
+    }
+}
