@@ -134,7 +134,11 @@ impl Broker {
 
     /// The current access token of `profile`, valid for at least `min_valid`
     /// (default: the profile's `min_valid`), refreshing it if needed.
-    pub fn token(&self, profile: &Profile, min_valid: Option<Duration>) -> Result<AccessToken, Error> {
+    pub fn token(
+        &self,
+        profile: &Profile,
+        min_valid: Option<Duration>,
+    ) -> Result<AccessToken, Error> {
         let min_valid = min_valid.unwrap_or(profile.min_valid);
         let mut guard = self.lock(profile)?;
         let current = guard.read()?;
@@ -159,7 +163,11 @@ impl Broker {
 
     /// Runs the classic login (or mints, for client credentials) and stores the
     /// result. `password` overrides the profile's password source.
-    pub fn login(&self, profile: &Profile, password: Option<SecretString>) -> Result<AccessToken, Error> {
+    pub fn login(
+        &self,
+        profile: &Profile,
+        password: Option<SecretString>,
+    ) -> Result<AccessToken, Error> {
         let mut guard = self.lock(profile)?;
         let current = guard.read()?;
         let expected = current.as_ref().map(|t| t.generation);
@@ -176,7 +184,12 @@ impl Broker {
     /// Refuses, unless `force`, a Web UI download older than the stored chain: its
     /// pair has most likely been rotated already, and storing it would replace the
     /// live refresh token with a dead one.
-    pub fn import(&self, profile: &Profile, text: &str, force: bool) -> Result<ImportOutcome, Error> {
+    pub fn import(
+        &self,
+        profile: &Profile,
+        text: &str,
+        force: bool,
+    ) -> Result<ImportOutcome, Error> {
         if profile.grant == Grant::ClientCredentials {
             return Err(Error::bad_input(format!(
                 "profile {:?} uses client credentials and mints its own tokens; import is for classic profiles",
@@ -377,14 +390,16 @@ impl Broker {
                 None => {
                     return Err(Error::NeedsLogin {
                         profile: profile.name.to_string(),
-                        reason: "no password source is configured for an automatic login".to_owned(),
+                        reason: "no password source is configured for an automatic login"
+                            .to_owned(),
                     })
                 }
             },
         };
         let secret = profile.client_secret.resolve("client secret")?;
-        let response =
-            self.with_gateway(profile, |gw| classic::login(gw, profile, &secret, &password))?;
+        let response = self.with_gateway(profile, |gw| {
+            classic::login(gw, profile, &secret, &password)
+        })?;
         Ok(new_record(response, expected, TokenOrigin::Login))
     }
 
@@ -441,7 +456,11 @@ fn new_record(response: TokenResponse, expected: Option<u64>, origin: TokenOrigi
 /// The record after a refresh. Central always sends a new refresh token; if one
 /// ever did not, the old one is kept rather than dropped (it is never replaced by
 /// anything but a newer one).
-fn record_from_response(response: TokenResponse, previous: &StoredToken, origin: TokenOrigin) -> StoredToken {
+fn record_from_response(
+    response: TokenResponse,
+    previous: &StoredToken,
+    origin: TokenOrigin,
+) -> StoredToken {
     let keep_old = response.refresh_token.is_none();
     let mut next = new_record(response, Some(previous.generation), origin);
     if keep_old {

@@ -8,18 +8,42 @@
 pub const CLASSIC: &[(&str, &str)] = &[
     ("US-1", "https://app1-apigw.central.arubanetworks.com"),
     ("US-2", "https://apigw-prod2.central.arubanetworks.com"),
-    ("US-East1", "https://apigw-us-east-1.central.arubanetworks.com"),
-    ("US-West4", "https://apigw-uswest4.central.arubanetworks.com"),
-    ("US-West5", "https://apigw-uswest5.central.arubanetworks.com"),
+    (
+        "US-East1",
+        "https://apigw-us-east-1.central.arubanetworks.com",
+    ),
+    (
+        "US-West4",
+        "https://apigw-uswest4.central.arubanetworks.com",
+    ),
+    (
+        "US-West5",
+        "https://apigw-uswest5.central.arubanetworks.com",
+    ),
     ("EU-1", "https://eu-apigw.central.arubanetworks.com"),
-    ("EU-Central2", "https://apigw-eucentral2.central.arubanetworks.com"),
-    ("EU-Central3", "https://apigw-eucentral3.central.arubanetworks.com"),
+    (
+        "EU-Central2",
+        "https://apigw-eucentral2.central.arubanetworks.com",
+    ),
+    (
+        "EU-Central3",
+        "https://apigw-eucentral3.central.arubanetworks.com",
+    ),
     ("Canada-1", "https://apigw-ca.central.arubanetworks.com"),
     ("China-1", "https://apigw.central.arubanetworks.com.cn"),
     ("APAC-1", "https://api-ap.central.arubanetworks.com"),
-    ("APAC-EAST1", "https://apigw-apaceast.central.arubanetworks.com"),
-    ("APAC-SOUTH1", "https://apigw-apacsouth.central.arubanetworks.com"),
-    ("UAE-NORTH1", "https://apigw-uaenorth1.central.arubanetworks.com"),
+    (
+        "APAC-EAST1",
+        "https://apigw-apaceast.central.arubanetworks.com",
+    ),
+    (
+        "APAC-SOUTH1",
+        "https://apigw-apacsouth.central.arubanetworks.com",
+    ),
+    (
+        "UAE-NORTH1",
+        "https://apigw-uaenorth1.central.arubanetworks.com",
+    ),
 ];
 
 /// New Central API base URLs (pycentral v2 `CLUSTER_BASE_URLS`).

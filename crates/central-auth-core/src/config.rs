@@ -229,7 +229,11 @@ impl Config {
     /// Picks the profile to use: `explicit` (from `--profile`), else the
     /// `CENTRAL_AUTH_PROFILE` value passed in `from_env`, else `default_profile`,
     /// else the only profile if there is exactly one.
-    pub fn select(&self, explicit: Option<&str>, from_env: Option<&str>) -> Result<&Profile, Error> {
+    pub fn select(
+        &self,
+        explicit: Option<&str>,
+        from_env: Option<&str>,
+    ) -> Result<&Profile, Error> {
         let chosen = explicit.or(from_env.filter(|s| !s.is_empty()));
         let name = match chosen {
             Some(n) => ProfileName::new(n)?,
@@ -350,12 +354,16 @@ fn resolve_profile(name: ProfileName, rp: RawProfile) -> Result<Profile, String>
 /// trailing slash. Refusing here means no secret is ever sent in clear text.
 pub fn normalize_url(url: &str, key: &str) -> Result<String, String> {
     let url = url.trim().trim_end_matches('/');
-    let (scheme, rest) = url
-        .split_once("://")
-        .ok_or_else(|| format!("{key} {url:?} is not a URL; write e.g. https://apigw-prod2.central.arubanetworks.com"))?;
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+        format!(
+            "{key} {url:?} is not a URL; write e.g. https://apigw-prod2.central.arubanetworks.com"
+        )
+    })?;
     let host = host_of(url);
     if host.is_empty() || rest.contains(char::is_whitespace) || rest.contains('@') {
-        return Err(format!("{key} {url:?} is not a valid URL (no host, spaces, or user info)"));
+        return Err(format!(
+            "{key} {url:?} is not a valid URL (no host, spaces, or user info)"
+        ));
     }
     match scheme {
         "https" => Ok(url.to_owned()),
@@ -408,7 +416,10 @@ mod tests {
         let c = parse(MINIMAL).unwrap();
         let p = c.select(None, None).unwrap();
         assert_eq!(p.base_url, "https://apigw-prod2.central.arubanetworks.com");
-        assert_eq!(p.token_url, "https://apigw-prod2.central.arubanetworks.com/oauth2/token");
+        assert_eq!(
+            p.token_url,
+            "https://apigw-prod2.central.arubanetworks.com/oauth2/token"
+        );
         assert_eq!(p.grant, Grant::RefreshToken);
         assert_eq!(p.min_valid, DEFAULT_MIN_VALID);
     }
@@ -440,7 +451,10 @@ mod tests {
             cluster = "US-2"
             client_id = "c"
             client_secret = "s""#);
-        assert!(both.contains("either base_url or cluster, not both"), "{both}");
+        assert!(
+            both.contains("either base_url or cluster, not both"),
+            "{both}"
+        );
         let unknown = err(r#"[profiles.p]
             cluster = "Mars-1"
             client_id = "c"
@@ -470,7 +484,12 @@ mod tests {
 
     #[test]
     fn loopback_http_is_allowed() {
-        for ok in ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:9/x", "http://127.1.2.3"] {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost",
+            "http://[::1]:9/x",
+            "http://127.1.2.3",
+        ] {
             normalize_url(ok, "base_url").unwrap();
         }
         assert!(normalize_url("http://127.0.0.1.evil.com", "base_url").is_err());
@@ -484,8 +503,15 @@ mod tests {
         let c = parse(&text).unwrap();
         assert_eq!(c.select(None, None).unwrap().name.as_str(), "prod");
         assert_eq!(c.select(None, Some("lab")).unwrap().name.as_str(), "lab");
-        assert_eq!(c.select(Some("prod"), Some("lab")).unwrap().name.as_str(), "prod");
-        assert!(c.select(Some("nope"), None).unwrap_err().to_string().contains("known: lab, prod"));
+        assert_eq!(
+            c.select(Some("prod"), Some("lab")).unwrap().name.as_str(),
+            "prod"
+        );
+        assert!(c
+            .select(Some("nope"), None)
+            .unwrap_err()
+            .to_string()
+            .contains("known: lab, prod"));
     }
 
     #[test]

@@ -119,9 +119,9 @@ impl Error {
             Error::Config { .. } | Error::BadInput { .. } => ExitCode::Usage,
             Error::NeedsLogin { .. } | Error::NotInteractive { .. } => ExitCode::NeedsLogin,
             Error::CredentialsRejected { .. } => ExitCode::CredentialsRejected,
-            Error::Unavailable { .. } | Error::QuotaExhausted { .. } | Error::LockTimeout { .. } => {
-                ExitCode::TryLater
-            }
+            Error::Unavailable { .. }
+            | Error::QuotaExhausted { .. }
+            | Error::LockTimeout { .. } => ExitCode::TryLater,
             Error::Store { .. } => ExitCode::Store,
         }
     }

@@ -94,7 +94,8 @@ impl Request {
 
     /// Adds a plain query parameter.
     pub fn query(mut self, key: &str, value: impl Into<String>) -> Request {
-        self.query.push((key.to_owned(), Value::Plain(value.into())));
+        self.query
+            .push((key.to_owned(), Value::Plain(value.into())));
         self
     }
 
@@ -109,7 +110,8 @@ impl Request {
 
     /// Adds a plain header.
     pub fn header(mut self, key: &str, value: impl Into<String>) -> Request {
-        self.headers.push((key.to_owned(), Value::Plain(value.into())));
+        self.headers
+            .push((key.to_owned(), Value::Plain(value.into())));
         self
     }
 

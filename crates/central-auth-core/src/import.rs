@@ -68,7 +68,8 @@ pub fn parse(text: &str, now: OffsetDateTime) -> Result<ImportedToken, Error> {
             "token JSON has no {field:?} field; pass the Download Token JSON from the Central Web UI or a token response"
         ))
     };
-    let access_token = nonempty(raw.access_token, "access_token")?.ok_or_else(|| missing("access_token"))?;
+    let access_token =
+        nonempty(raw.access_token, "access_token")?.ok_or_else(|| missing("access_token"))?;
     let refresh_token =
         nonempty(raw.refresh_token, "refresh_token")?.ok_or_else(|| missing("refresh_token"))?;
     let token_type = raw.token_type.unwrap_or_else(|| "bearer".to_owned());
@@ -79,9 +80,13 @@ pub fn parse(text: &str, now: OffsetDateTime) -> Result<ImportedToken, Error> {
     }
     let expires_in = match raw.expires_in {
         None => return Err(missing("expires_in")),
-        Some(v) => as_u64(&v).filter(|n| (1..=MAX_EXPIRES_IN).contains(n)).ok_or_else(|| {
-            Error::bad_input("token JSON field \"expires_in\" must be a positive number of seconds")
-        })?,
+        Some(v) => as_u64(&v)
+            .filter(|n| (1..=MAX_EXPIRES_IN).contains(n))
+            .ok_or_else(|| {
+                Error::bad_input(
+                    "token JSON field \"expires_in\" must be a positive number of seconds",
+                )
+            })?,
     };
     let (issued_at, from_download) = match raw.created_at {
         None => (now, false),
@@ -117,7 +122,11 @@ fn nonempty(v: Option<SecretString>, field: &str) -> Result<Option<SecretString>
         Some(s) if s.expose_secret().trim().is_empty() => Err(Error::bad_input(format!(
             "token JSON field {field:?} is empty"
         ))),
-        Some(s) if s.expose_secret().chars().any(|c| c.is_whitespace() || c.is_control()) => {
+        Some(s)
+            if s.expose_secret()
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control()) =>
+        {
             Err(Error::bad_input(format!(
                 "token JSON field {field:?} contains whitespace or control characters"
             )))
@@ -176,13 +185,34 @@ mod tests {
             ("{\"access_token\":\"AT\",", "truncated"),
             ("not json", "not valid JSON"),
             ("[1,2]", "not a JSON object"),
-            (r#"{"access_token":"SECRETAT","expires_in":7200}"#, "\"refresh_token\""),
-            (r#"{"access_token":"SECRETAT","refresh_token":"R"}"#, "\"expires_in\""),
-            (r#"{"access_token":"","refresh_token":"R","expires_in":1}"#, "is empty"),
-            (r#"{"access_token":"SECRETAT","refresh_token":"R","expires_in":-5}"#, "positive"),
-            (r#"{"access_token":"SECRETAT","refresh_token":"R","expires_in":7200,"created_at":"soon"}"#, "milliseconds"),
-            (r#"{"access_token":"SECRETAT","refresh_token":"R","expires_in":7200,"created_at":1795000000}"#, "plausible"),
-            (r#"{"access_token":"SECRETAT","refresh_token":"R","expires_in":7200,"token_type":"mac"}"#, "bearer"),
+            (
+                r#"{"access_token":"SECRETAT","expires_in":7200}"#,
+                "\"refresh_token\"",
+            ),
+            (
+                r#"{"access_token":"SECRETAT","refresh_token":"R"}"#,
+                "\"expires_in\"",
+            ),
+            (
+                r#"{"access_token":"","refresh_token":"R","expires_in":1}"#,
+                "is empty",
+            ),
+            (
+                r#"{"access_token":"SECRETAT","refresh_token":"R","expires_in":-5}"#,
+                "positive",
+            ),
+            (
+                r#"{"access_token":"SECRETAT","refresh_token":"R","expires_in":7200,"created_at":"soon"}"#,
+                "milliseconds",
+            ),
+            (
+                r#"{"access_token":"SECRETAT","refresh_token":"R","expires_in":7200,"created_at":1795000000}"#,
+                "plausible",
+            ),
+            (
+                r#"{"access_token":"SECRETAT","refresh_token":"R","expires_in":7200,"token_type":"mac"}"#,
+                "bearer",
+            ),
         ];
         for (input, want) in cases {
             let e = parse(input, NOW).unwrap_err().to_string();

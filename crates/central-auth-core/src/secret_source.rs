@@ -37,9 +37,7 @@ impl SecretSource {
             (None, Some(_), None) | (None, None, Some(_)) => {
                 Err(format!("{key}_env or {key}_cmd must not be empty"))
             }
-            _ => Err(format!(
-                "set only one of {key}, {key}_env and {key}_cmd"
-            )),
+            _ => Err(format!("set only one of {key}, {key}_env and {key}_cmd")),
         }
     }
 
@@ -120,7 +118,11 @@ mod tests {
 
     #[test]
     fn only_one_source() {
-        assert!(SecretSource::pick("client_secret", None, Some("A".into()), Some("b".into())).is_err());
-        assert!(SecretSource::pick("client_secret", None, None, None).unwrap().is_none());
+        assert!(
+            SecretSource::pick("client_secret", None, Some("A".into()), Some("b".into())).is_err()
+        );
+        assert!(SecretSource::pick("client_secret", None, None, None)
+            .unwrap()
+            .is_none());
     }
 }

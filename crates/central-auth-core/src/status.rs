@@ -79,7 +79,8 @@ pub struct ClientUse {
 
 /// Formats a time as RFC 3339.
 pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
+    t.format(&Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
 /// Builds the status from what the store and usage file hold.
@@ -134,7 +135,9 @@ fn token_status(t: &StoredToken, now: OffsetDateTime, warnings: &mut Vec<String>
         }
     }
     if t.access_rejected {
-        warnings.push("a tool reported the access token rejected; the next call refreshes it".to_owned());
+        warnings.push(
+            "a tool reported the access token rejected; the next call refreshes it".to_owned(),
+        );
     }
     TokenStatus {
         origin: t.origin,

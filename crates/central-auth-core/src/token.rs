@@ -153,6 +153,9 @@ mod tests {
         let t = token(t0, 7200);
         let now = t0 + time::Duration::days(12);
         assert_eq!(t.refresh_left(now), Some(Duration::from_secs(3 * 86_400)));
-        assert_eq!(t.refresh_left(t0 + time::Duration::days(20)), Some(Duration::ZERO));
+        assert_eq!(
+            t.refresh_left(t0 + time::Duration::days(20)),
+            Some(Duration::ZERO)
+        );
     }
 }

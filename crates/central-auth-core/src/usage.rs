@@ -23,7 +23,9 @@ pub type Usage = BTreeMap<String, i64>;
 
 /// The usage file of a profile.
 pub fn path(state_dir: &Path, profile: &ProfileName) -> PathBuf {
-    state_dir.join("profiles").join(format!("{profile}.usage.json"))
+    state_dir
+        .join("profiles")
+        .join(format!("{profile}.usage.json"))
 }
 
 /// Reads the usage map; a missing or damaged file is an empty map (it is advisory).

@@ -164,7 +164,9 @@ fn auth_code_step(
         ));
     }
     let code: AuthCode = serde_json::from_str(response.body.expose_secret()).map_err(|_| {
-        Error::unavailable("login: Central's authorization answer had no auth_code; try again later")
+        Error::unavailable(
+            "login: Central's authorization answer had no auth_code; try again later",
+        )
     })?;
     Ok(code.auth_code)
 }
@@ -185,12 +187,26 @@ fn exchange_code(
         return TokenResponse::parse(&response, "code exchange");
     }
     let body = ErrorBody::parse(&response);
-    Err(token_endpoint_error(profile, &response, &body, "code exchange"))
+    Err(token_endpoint_error(
+        profile,
+        &response,
+        &body,
+        "code exchange",
+    ))
 }
 
-fn token_endpoint_error(profile: &Profile, response: &Response, body: &ErrorBody, what: &str) -> Error {
+fn token_endpoint_error(
+    profile: &Profile,
+    response: &Response,
+    body: &ErrorBody,
+    what: &str,
+) -> Error {
     if body.is_invalid_client() {
-        return rejected(profile, "client id or client secret", body.describe(response.status));
+        return rejected(
+            profile,
+            "client id or client secret",
+            body.describe(response.status),
+        );
     }
     Error::unavailable(format!(
         "{what}: Central answered {} at {}; try again later",

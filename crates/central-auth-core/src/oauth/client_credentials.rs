@@ -17,11 +17,17 @@ pub fn mint(
     profile: &Profile,
     client_secret: &SecretString,
 ) -> Result<TokenResponse, Error> {
-    let basic = base64(format!("{}:{}", profile.client_id, client_secret.expose_secret()).as_bytes());
+    let basic =
+        base64(format!("{}:{}", profile.client_id, client_secret.expose_secret()).as_bytes());
     let request = Request::new(Method::Post, &profile.token_url)
         .header("Accept", "application/json")
-        .secret_header("Authorization", SecretString::from(format!("Basic {basic}")))
-        .form_body(SecretString::from("grant_type=client_credentials".to_owned()));
+        .secret_header(
+            "Authorization",
+            SecretString::from(format!("Basic {basic}")),
+        )
+        .form_body(SecretString::from(
+            "grant_type=client_credentials".to_owned(),
+        ));
     let response = send(gateway, &request)?;
     if response.status == 200 {
         return TokenResponse::parse(&response, "client credentials");
@@ -32,7 +38,7 @@ pub fn mint(
             profile: profile.name.to_string(),
             what: "client id or client secret".to_owned(),
             detail: body.describe(response.status),
-            });
+        });
     }
     Err(Error::unavailable(format!(
         "client credentials: the token endpoint answered {}; try again later",

@@ -138,7 +138,10 @@ mod tests {
         let calls = RefCell::new(0);
         let transport = |_: &Request| {
             *calls.borrow_mut() += 1;
-            answers.borrow_mut().next().expect("test ran out of answers")
+            answers
+                .borrow_mut()
+                .next()
+                .expect("test ran out of answers")
         };
         let log = |_: &str| {};
         let gw = Gateway {
@@ -159,7 +162,10 @@ mod tests {
                 message: "connection failed".into(),
                 retryable: true,
             }),
-            Ok(response(429, &[("x-ratelimit-remaining-second", "0"), ("retry-after", "0")])),
+            Ok(response(
+                429,
+                &[("x-ratelimit-remaining-second", "0"), ("retry-after", "0")],
+            )),
             Ok(response(200, &[])),
         ]);
         assert_eq!(r.unwrap().status, 200);
@@ -170,7 +176,10 @@ mod tests {
     fn daily_quota_is_not_retried() {
         let (r, n) = run(vec![Ok(response(
             429,
-            &[("x-ratelimit-remaining-day", "0"), ("x-ratelimit-limit-day", "5000")],
+            &[
+                ("x-ratelimit-remaining-day", "0"),
+                ("x-ratelimit-limit-day", "5000"),
+            ],
         ))]);
         assert!(matches!(r, Err(Error::QuotaExhausted { .. })));
         assert_eq!(n, 1);
@@ -180,7 +189,10 @@ mod tests {
     fn gives_up_after_the_attempts() {
         let (r, n) = run((0..4).map(|_| Ok(response(502, &[]))).collect());
         let e = r.unwrap_err().to_string();
-        assert!(e.contains("after 4 attempts") && e.contains("HTTP 502"), "{e}");
+        assert!(
+            e.contains("after 4 attempts") && e.contains("HTTP 502"),
+            "{e}"
+        );
         assert_eq!(n, 4);
     }
 

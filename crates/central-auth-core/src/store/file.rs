@@ -141,9 +141,8 @@ impl StoreGuard for FileGuard {
     fn delete(&mut self, expected: Version) -> Result<(), Error> {
         self.check_still_locked()?;
         self.check_version(Some(expected))?;
-        std::fs::remove_file(&self.record).map_err(|e| {
-            Error::store(format!("cannot delete {}: {e}", self.record.display()))
-        })?;
+        std::fs::remove_file(&self.record)
+            .map_err(|e| Error::store(format!("cannot delete {}: {e}", self.record.display())))?;
         sync_dir(&self.record)
     }
 
@@ -336,7 +335,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(store.record_path(&p)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(store.record_path(&p))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
             let dmode = std::fs::metadata(store.dir()).unwrap().permissions().mode();
             assert_eq!(dmode & 0o777, 0o700);
@@ -351,7 +353,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::new(dir.path());
         let p = ProfileName::new("p").unwrap();
-        store.lock(&p, Duration::from_secs(1)).unwrap().write(&record(1), None).unwrap();
+        store
+            .lock(&p, Duration::from_secs(1))
+            .unwrap()
+            .write(&record(1), None)
+            .unwrap();
         let path = store.record_path(&p);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
         let e = store.peek(&p).unwrap_err().to_string();

@@ -1,0 +1,2 @@
+//! `central-auth-ansible` binary (placeholder).
+fn main() {}

@@ -1,0 +1,2 @@
+//! `central-auth-kube` binary (placeholder).
+fn main() {}

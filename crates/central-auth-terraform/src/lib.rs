@@ -1,0 +1,1 @@
+//! Terraform external-data-source program backed by central-auth (protocol code; placeholder until written).

@@ -1,0 +1,2 @@
+//! `central-auth-terraform` binary (placeholder).
+fn main() {}

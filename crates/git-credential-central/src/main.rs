@@ -1,0 +1,2 @@
+//! `git-credential-central` binary (placeholder).
+fn main() {}

@@ -1,0 +1,1 @@
+//! ansible end-to-end tests (placeholder).

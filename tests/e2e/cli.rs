@@ -1,0 +1,1 @@
+//! cli end-to-end tests (placeholder).

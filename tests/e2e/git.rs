@@ -1,0 +1,1 @@
+//! git end-to-end tests (placeholder).

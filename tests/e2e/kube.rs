@@ -1,0 +1,1 @@
+//! kube end-to-end tests (placeholder).

@@ -1,0 +1,12 @@
+//! End-to-end tests: the real binaries against an in-process `central-sim`, and
+//! the real tools (git, kubectl, terraform, ansible-core, pycentral) against them.
+//! One test binary for the whole workspace; each module covers one area.
+
+#![allow(clippy::unwrap_used, clippy::print_stderr, missing_docs)]
+
+mod ansible;
+mod cli;
+mod git;
+mod kube;
+mod pycentral;
+mod terraform;

@@ -1,0 +1,1 @@
+//! pycentral end-to-end tests (placeholder).

@@ -1,0 +1,273 @@
+//! Support for the workspace-level end-to-end tests: locating the built binaries,
+//! a private `CENTRAL_AUTH_HOME` per test with a profile pointing at an in-process
+//! `central-sim`, and finding the real third-party tools (git, kubectl, terraform,
+//! the Python venvs made by `cargo xtask test`).
+//!
+//! Under `CI=true` a missing real tool fails the test; elsewhere the test is skipped
+//! with a loud line on stderr saying what was skipped.
+
+#![allow(clippy::print_stderr, clippy::unwrap_used, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub use central_sim::{Counters, Fault, Sim, SimConfig};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The directory holding the built binaries (`CENTRAL_AUTH_BIN_DIR`, else
+/// `target/debug`).
+pub fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CENTRAL_AUTH_BIN_DIR") {
+        return PathBuf::from(dir);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target"));
+    target.join("debug")
+}
+
+/// Path of a workspace binary; panics with the fix if it was not built.
+pub fn bin(name: &str) -> PathBuf {
+    let path = bin_dir().join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo xtask test` (or `cargo build --workspace --bins` first)",
+        path.display()
+    );
+    path
+}
+
+/// Whether this run is CI (`CI=true`): then missing tools fail.
+pub fn is_ci() -> bool {
+    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+}
+
+/// Finds a real tool: `Some(path)`, or `None` after printing a loud skip line;
+/// under CI a missing tool panics.
+pub fn require_tool(what: &str, candidates: &[PathBuf]) -> Option<PathBuf> {
+    if let Some(p) = candidates.iter().find(|p| p.exists()) {
+        return Some(p.clone());
+    }
+    let msg = format!(
+        "real tool {what} not found (looked at {:?}); `cargo xtask test` sets it up",
+        candidates
+    );
+    if is_ci() {
+        panic!("{msg}; under CI=true a missing tool is a failure");
+    }
+    eprintln!("\n!!!!!! SKIPPED: {msg} !!!!!!\n");
+    None
+}
+
+/// Finds a program on PATH.
+pub fn on_path(name: &str) -> Vec<PathBuf> {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join(name)).collect())
+        .unwrap_or_default()
+}
+
+/// The directory of Python venvs made by `cargo xtask test`.
+pub fn venvs_dir() -> PathBuf {
+    std::env::var_os("CENTRAL_AUTH_VENVS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("target").join("venvs"))
+}
+
+/// A program inside one of the venvs, e.g. `venv_bin("pycentral", "python")`.
+pub fn venv_bin(venv: &str, program: &str) -> Option<PathBuf> {
+    let path = venvs_dir().join(venv).join("bin").join(program);
+    require_tool(&format!("{program} in venv {venv}"), &[path])
+}
+
+/// A simulator tuned for tests: generous rate limits, given TTLs.
+pub fn sim_with(access_ttl_secs: u64) -> Sim {
+    let cfg = SimConfig {
+        access_ttl: std::time::Duration::from_secs(access_ttl_secs),
+        rate_limit_second: 10_000,
+        rate_limit_day: 1_000_000,
+        ..SimConfig::default()
+    };
+    Sim::start(cfg).expect("simulator starts on 127.0.0.1:0")
+}
+
+/// A private central-auth home wired to a simulator.
+pub struct TestHome {
+    pub dir: tempfile::TempDir,
+    pub sim: Sim,
+}
+
+/// Options for the profile written into the test config.
+#[derive(Clone)]
+pub struct ProfileOpts {
+    pub name: String,
+    pub with_password: bool,
+    pub client_credentials: bool,
+    pub min_valid: &'static str,
+    pub extra: String,
+}
+
+impl Default for ProfileOpts {
+    fn default() -> Self {
+        ProfileOpts {
+            name: "test".into(),
+            with_password: false,
+            client_credentials: false,
+            min_valid: "5m",
+            extra: String::new(),
+        }
+    }
+}
+
+impl TestHome {
+    /// A home with one profile `test` (no password source) and a simulator with
+    /// 2-hour tokens.
+    pub fn new() -> TestHome {
+        TestHome::with(sim_with(7200), &[ProfileOpts::default()])
+    }
+
+    /// A home with the given profiles against `sim`.
+    pub fn with(sim: Sim, profiles: &[ProfileOpts]) -> TestHome {
+        let dir = tempfile::Builder::new()
+            .prefix("central-auth-e2e-")
+            .tempdir()
+            .expect("temp dir");
+        let home = TestHome { dir, sim };
+        home.write_config(profiles);
+        home
+    }
+
+    /// Rewrites config.toml with these profiles.
+    pub fn write_config(&self, profiles: &[ProfileOpts]) {
+        let cfg = SimConfig::default();
+        let mut text = String::new();
+        if let Some(first) = profiles.first() {
+            text.push_str(&format!("default_profile = \"{}\"\n", first.name));
+        }
+        for p in profiles {
+            text.push_str(&format!(
+                "\n[profiles.{}]\nbase_url = \"{}\"\nclient_id = \"{}\"\nclient_secret_env = \"E2E_CLIENT_SECRET\"\ncustomer_id = \"{}\"\nusername = \"{}\"\nmin_valid = \"{}\"\nlock_timeout = \"60s\"\n",
+                p.name,
+                self.sim.url(),
+                cfg.client_id,
+                cfg.customer_id,
+                cfg.username,
+                p.min_valid
+            ));
+            if p.with_password {
+                text.push_str("password_env = \"E2E_PASSWORD\"\n");
+            }
+            if p.client_credentials {
+                text.push_str(&format!(
+                    "grant = \"client_credentials\"\ntoken_url = \"{}/as/token.oauth2\"\n",
+                    self.sim.url()
+                ));
+            }
+            text.push_str(&p.extra);
+        }
+        std::fs::write(self.config_path(), text).unwrap();
+    }
+
+    /// The `CENTRAL_AUTH_HOME` directory.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The config file.
+    pub fn config_path(&self) -> PathBuf {
+        self.path().join("config.toml")
+    }
+
+    /// The token record of a profile.
+    pub fn record_path(&self, profile: &str) -> PathBuf {
+        self.path()
+            .join("state")
+            .join("profiles")
+            .join(format!("{profile}.json"))
+    }
+
+    /// A command for a workspace binary with this home's environment: private
+    /// `CENTRAL_AUTH_HOME` and `HOME`, the simulator's client secret and password.
+    pub fn cmd(&self, binary: &str) -> Command {
+        let mut c = Command::new(bin(binary));
+        self.apply_env(&mut c);
+        c
+    }
+
+    /// Sets this home's environment on any command (for real tools that call our
+    /// helpers).
+    pub fn apply_env(&self, c: &mut Command) {
+        let cfg = SimConfig::default();
+        c.env("CENTRAL_AUTH_HOME", self.path())
+            .env("HOME", self.path())
+            .env_remove("CENTRAL_AUTH_PROFILE")
+            .env("E2E_CLIENT_SECRET", &cfg.client_secret)
+            .env("E2E_PASSWORD", &cfg.password)
+            .stdin(Stdio::null());
+    }
+
+    /// Runs `central-auth ARGS` and returns its output.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        self.cmd("central-auth").args(args).output().unwrap()
+    }
+
+    /// Imports a Download-Token JSON minted by the simulator, with `created_at`
+    /// moved `age_secs` into the past (an age beyond the lifetime gives an expired
+    /// access token with a live refresh token).
+    pub fn import_download(&self, profile: &str, age_secs: u64) -> serde_json::Value {
+        let mut download = self.sim.download_token();
+        let created = download["created_at"].as_u64().unwrap();
+        download["created_at"] = serde_json::json!(created - age_secs * 1000);
+        let file = self.path().join("download.json");
+        std::fs::write(&file, download.to_string()).unwrap();
+        let out = self.cli(&["import", "--profile", profile, file.to_str().unwrap()]);
+        assert!(out.status.success(), "import failed: {}", text(&out.stderr));
+        std::fs::remove_file(&file).unwrap();
+        download
+    }
+
+    /// `central-auth token` for a profile; asserts success and returns the token.
+    pub fn token(&self, profile: &str) -> String {
+        let out = self.cli(&["token", "--profile", profile]);
+        assert!(out.status.success(), "token failed: {}", text(&out.stderr));
+        let s = text(&out.stdout);
+        assert!(s.ends_with('\n') && s.lines().count() == 1, "stdout {s:?}");
+        s.trim_end().to_owned()
+    }
+}
+
+impl Default for TestHome {
+    fn default() -> Self {
+        TestHome::new()
+    }
+}
+
+/// Lossy UTF-8 of process output.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Snapshot of every file under a directory (path, bytes), for "nothing changed"
+/// assertions.
+pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                out.push((p, bytes));
+            }
+        }
+    }
+    out.sort();
+    out
+}
