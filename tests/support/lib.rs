@@ -43,7 +43,9 @@ pub fn bin(name: &str) -> PathBuf {
 
 /// Whether this run is CI (`CI=true`): then missing tools fail.
 pub fn is_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
 }
 
 /// Finds a real tool: `Some(path)`, or `None` after printing a loud skip line;
