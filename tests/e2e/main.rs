@@ -8,5 +8,6 @@ mod ansible;
 mod cli;
 mod git;
 mod kube;
+mod ops;
 mod pycentral;
 mod terraform;

@@ -55,6 +55,23 @@ pub enum ImportOutcome {
     AlreadyStored,
 }
 
+/// What `keepalive` did for a profile.
+#[derive(Debug, PartialEq, Eq)]
+pub enum KeepaliveOutcome {
+    /// The refresh token was this old and has been replaced.
+    Refreshed {
+        /// Age before the refresh.
+        age: Duration,
+    },
+    /// Younger than the threshold; nothing done.
+    Fresh {
+        /// Current age.
+        age: Duration,
+    },
+    /// Client-credentials profile: no refresh token to keep alive.
+    NotApplicable,
+}
+
 /// The token broker of one machine (or one `CENTRAL_AUTH_HOME`).
 pub struct Broker {
     home: Home,
@@ -251,6 +268,46 @@ impl Broker {
         current.access_rejected = true;
         guard.write(&current, Some(expected))?;
         Ok(true)
+    }
+
+    /// Refreshes the profile if its refresh token is at least `older_than` old, so
+    /// the 15-day rule never removes a token someone still needs. Returns the age
+    /// before the refresh, or `None` when nothing was due.
+    pub fn keepalive(
+        &self,
+        profile: &Profile,
+        older_than: Duration,
+    ) -> Result<KeepaliveOutcome, Error> {
+        if profile.grant == Grant::ClientCredentials {
+            return Ok(KeepaliveOutcome::NotApplicable);
+        }
+        let mut guard = self.lock(profile)?;
+        let current = guard.read()?;
+        let now = OffsetDateTime::now_utc();
+        let age = match current.as_ref().and_then(|t| t.refresh_age(now)) {
+            Some(age) => age,
+            None => {
+                return Err(Error::NeedsLogin {
+                    profile: profile.name.to_string(),
+                    reason: "no refresh token is stored".to_owned(),
+                })
+            }
+        };
+        if age < older_than {
+            return Ok(KeepaliveOutcome::Fresh { age });
+        }
+        self.renew(profile, guard.as_mut(), current)?;
+        Ok(KeepaliveOutcome::Refreshed { age })
+    }
+
+    /// Sends one request through this broker's HTTP transport and retry policy
+    /// (for `doctor`).
+    pub fn raw_send(
+        &self,
+        profile: &Profile,
+        request: &crate::http::Request,
+    ) -> Result<crate::http::Response, Error> {
+        self.with_gateway(profile, |gw| crate::oauth::send(gw, request))
     }
 
     /// What `status` shows for a profile; never a secret.

@@ -13,6 +13,7 @@
 pub mod broker;
 pub mod clusters;
 pub mod config;
+pub mod doctor;
 pub mod duration;
 pub mod error;
 pub mod home;

@@ -81,6 +81,23 @@ pub enum Command {
     },
     /// List the configured profiles.
     Profiles,
+    /// Refresh profiles whose refresh token is older than a threshold, so the
+    /// 15-day rule never removes one that is still needed (run it from a timer).
+    Keepalive {
+        #[command(flatten)]
+        profile: ProfileArg,
+        /// Every configured profile.
+        #[arg(long, conflicts_with = "profile")]
+        all: bool,
+        /// Refresh when the refresh token is at least this old.
+        #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration)]
+        older_than: std::time::Duration,
+    },
+    /// Check a profile end to end; one line per check, `ok` or the fix.
+    Doctor {
+        #[command(flatten)]
+        profile: ProfileArg,
+    },
     /// Run a command with the token and base URL in its environment.
     ///
     /// Sets CENTRAL_ACCESS_TOKEN, CENTRAL_BASE_URL, TF_VAR_central_access_token,

@@ -128,6 +128,24 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             say(&format!("central-auth: profile {}: {note}", profile.name))?;
         }
         Command::Profiles => print_stdout(&view::profiles(broker.config()))?,
+        Command::Keepalive {
+            profile,
+            all,
+            older_than,
+        } => return keepalive(&broker, profile.profile.as_deref(), all, older_than),
+        Command::Doctor { profile } => {
+            let profile = broker.profile(profile.profile.as_deref())?;
+            let checks = central_auth_core::doctor::run(&broker, profile);
+            print_stdout(&view::doctor(&profile.name.to_string(), &checks))?;
+            let failed = checks
+                .iter()
+                .any(|c| c.verdict == central_auth_core::doctor::Verdict::Fail);
+            return Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
         Command::Exec {
             profile,
             min_valid,
@@ -139,6 +157,58 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs keepalive over the chosen profiles; one line per profile on stdout. The
+/// exit code is the first failure's, after every profile was tried.
+fn keepalive(
+    broker: &Broker,
+    explicit: Option<&str>,
+    all: bool,
+    older_than: std::time::Duration,
+) -> Result<ExitCode, Error> {
+    use central_auth_core::broker::KeepaliveOutcome;
+    use central_auth_core::duration::format;
+    let profiles: Vec<_> = if all {
+        broker.config().profiles.values().collect()
+    } else {
+        vec![broker.profile(explicit)?]
+    };
+    let mut first_error = None;
+    let mut lines = String::new();
+    for p in profiles {
+        let line = match broker.keepalive(p, older_than) {
+            Ok(KeepaliveOutcome::Refreshed { age }) => {
+                format!(
+                    "{}: refreshed (refresh token was {} old)",
+                    p.name,
+                    format(age)
+                )
+            }
+            Ok(KeepaliveOutcome::Fresh { age }) => format!(
+                "{}: ok (refresh token {} old, threshold {})",
+                p.name,
+                format(age),
+                format(older_than)
+            ),
+            Ok(KeepaliveOutcome::NotApplicable) => {
+                format!(
+                    "{}: skipped (client credentials have no refresh token)",
+                    p.name
+                )
+            }
+            Err(e) => {
+                report(&e);
+                let line = format!("{}: FAILED", p.name);
+                first_error.get_or_insert(e.exit_code() as u8);
+                line
+            }
+        };
+        lines.push_str(&line);
+        lines.push('\n');
+    }
+    print_stdout(&lines)?;
+    Ok(first_error.map_or(ExitCode::SUCCESS, ExitCode::from))
 }
 
 /// Reads a file, or stdin for `-`.

@@ -122,3 +122,18 @@ pub fn profiles(config: &Config) -> String {
     }
     out
 }
+
+/// The doctor's report: one line per check.
+pub fn doctor(profile: &str, checks: &[central_auth_core::doctor::Check]) -> String {
+    use central_auth_core::doctor::Verdict;
+    let mut out = format!("doctor: profile {profile}\n");
+    for c in checks {
+        let verdict = match c.verdict {
+            Verdict::Ok => "ok  ",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "FAIL",
+        };
+        let _ = writeln!(out, "{verdict} {:<14} {}", c.name, c.detail);
+    }
+    out
+}

@@ -40,10 +40,12 @@ impl FileLock {
                     continue;
                 }
                 Err(TryLockError::WouldBlock) => {}
-                Err(TryLockError::Error(e)) => return Err(Error::store(format!(
+                Err(TryLockError::Error(e)) => {
+                    return Err(Error::store(format!(
                     "cannot lock {}: {e}; check that the state directory is on a local file system",
                     path.display()
-                ))),
+                )))
+                }
             }
             let waited = start.elapsed();
             if waited >= bound {

@@ -1,0 +1,311 @@
+//! `central-auth doctor`: one check per line, each `ok` or the fix.
+//!
+//! Checks config and state permissions, that secret sources resolve, DNS/TLS to the
+//! gateway (with the proxy and `ca_file` in effect), clock skew against the gateway's
+//! `Date` header, that the token is accepted by
+//! `GET /configuration/v2/groups?limit=1&offset=0`, the lock, and the days left on
+//! the refresh token. Nothing here prints; the CLI renders the result.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::broker::Broker;
+use crate::config::{Grant, Profile};
+use crate::http::{Method, Request};
+use crate::secret::ExposeSecret;
+use crate::store::lock::FileLock;
+use crate::store::TokenStore;
+use crate::token::REFRESH_TOKEN_IDLE_LIMIT;
+
+/// Largest clock difference to the gateway that is still fine.
+pub const MAX_SKEW: Duration = Duration::from_secs(60);
+
+/// Outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// All good.
+    Ok,
+    /// Works, but needs attention soon.
+    Warn,
+    /// Broken; the detail says how to fix it.
+    Fail,
+}
+
+/// One line of the doctor's report.
+#[derive(Debug)]
+pub struct Check {
+    /// Short name of the check.
+    pub name: &'static str,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// What was found, or the fix. Never a secret.
+    pub detail: String,
+}
+
+fn check(name: &'static str, verdict: Verdict, detail: impl Into<String>) -> Check {
+    Check {
+        name,
+        verdict,
+        detail: detail.into(),
+    }
+}
+
+/// Runs every check for `profile`.
+pub fn run(broker: &Broker, profile: &Profile) -> Vec<Check> {
+    let mut out = vec![permissions(broker, profile)];
+    out.push(secrets(profile));
+    let reach = reachability(broker, profile);
+    out.extend(reach);
+    out.push(token_accepted(broker, profile));
+    out.push(lock_state(broker, profile));
+    out.push(refresh_days_left(broker, profile));
+    out
+}
+
+fn permissions(broker: &Broker, profile: &Profile) -> Check {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let config = &broker.home().config_file;
+        if let Ok(meta) = std::fs::metadata(config) {
+            if meta.permissions().mode() & 0o077 != 0
+                && matches!(
+                    profile.client_secret,
+                    crate::secret_source::SecretSource::Literal(_)
+                )
+            {
+                return check(
+                    "permissions",
+                    Verdict::Fail,
+                    format!(
+                        "{} holds a client_secret and is readable by others; run `chmod 600 {}` or use client_secret_cmd",
+                        config.display(),
+                        config.display()
+                    ),
+                );
+            }
+        }
+        let dir = broker.store().dir();
+        if let Ok(meta) = std::fs::metadata(dir) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                return check(
+                    "permissions",
+                    Verdict::Fail,
+                    format!(
+                        "state directory {} is open to others; run `chmod 700 {}`",
+                        dir.display(),
+                        dir.display()
+                    ),
+                );
+            }
+        }
+    }
+    match broker.store().peek(&profile.name) {
+        Ok(_) => check("permissions", Verdict::Ok, "config and state are private"),
+        Err(e) => check("permissions", Verdict::Fail, e.to_string()),
+    }
+}
+
+fn secrets(profile: &Profile) -> Check {
+    if let Err(e) = profile.client_secret.resolve("client secret") {
+        return check("secrets", Verdict::Fail, e.to_string());
+    }
+    match &profile.password {
+        Some(source) => match source.resolve("password") {
+            Ok(_) => check("secrets", Verdict::Ok, "client secret and password resolve"),
+            Err(e) => check("secrets", Verdict::Fail, e.to_string()),
+        },
+        None => check(
+            "secrets",
+            Verdict::Ok,
+            format!(
+                "client secret resolves ({})",
+                profile.client_secret.describe()
+            ),
+        ),
+    }
+}
+
+/// DNS + TLS (one unauthenticated request) and the clock skew from its `Date`.
+fn reachability(broker: &Broker, profile: &Profile) -> Vec<Check> {
+    let url = format!("{}/configuration/v2/groups", profile.base_url);
+    let request = Request::new(Method::Get, url)
+        .query("limit", "1")
+        .query("offset", "0");
+    let proxy = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .find(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+        .map(|v| format!(", proxy from {v}"))
+        .unwrap_or_default();
+    let roots = profile
+        .ca_file
+        .as_ref()
+        .map(|p| format!(", ca_file {}", p.display()))
+        .unwrap_or_default();
+    match broker.raw_send(profile, &request) {
+        Ok(response) => {
+            let reach = check(
+                "gateway",
+                Verdict::Ok,
+                format!(
+                    "{} answers (HTTP {}){proxy}{roots}",
+                    crate::config::host_of(&profile.base_url),
+                    response.status
+                ),
+            );
+            let skew = match response.header("date").and_then(parse_http_date) {
+                Some(date) => {
+                    let diff = (OffsetDateTime::now_utc() - date).abs();
+                    let secs = diff.whole_seconds();
+                    if diff > time::Duration::seconds(MAX_SKEW.as_secs() as i64) {
+                        check("clock", Verdict::Fail, format!("this machine's clock is {secs}s off the gateway's; fix NTP, token expiry depends on it"))
+                    } else {
+                        check(
+                            "clock",
+                            Verdict::Ok,
+                            format!("within {secs}s of the gateway"),
+                        )
+                    }
+                }
+                None => check(
+                    "clock",
+                    Verdict::Warn,
+                    "the gateway sent no Date header; skew not checked",
+                ),
+            };
+            vec![reach, skew]
+        }
+        Err(e) => vec![
+            check(
+                "gateway",
+                Verdict::Fail,
+                format!("{e}{proxy}{roots}; check DNS, proxy variables and ca_file"),
+            ),
+            check("clock", Verdict::Warn, "not checked: gateway unreachable"),
+        ],
+    }
+}
+
+fn token_accepted(broker: &Broker, profile: &Profile) -> Check {
+    let token = match broker.token(profile, Some(Duration::from_secs(60))) {
+        Ok(t) => t,
+        Err(e) => return check("token", Verdict::Fail, e.to_string()),
+    };
+    let url = format!("{}/configuration/v2/groups", profile.base_url);
+    let request = Request::new(Method::Get, url)
+        .query("limit", "1")
+        .query("offset", "0")
+        .secret_header(
+            "Authorization",
+            crate::secret::SecretString::from(format!("Bearer {}", token.token.expose_secret())),
+        );
+    match broker.raw_send(profile, &request) {
+        Ok(r) if r.status == 200 => check(
+            "token",
+            Verdict::Ok,
+            "accepted by GET /configuration/v2/groups",
+        ),
+        Ok(r) => {
+            let body = crate::oauth::ErrorBody::parse(&r);
+            check(
+                "token",
+                Verdict::Fail,
+                format!(
+                    "rejected by GET /configuration/v2/groups ({}); run `central-auth refresh --profile {}`",
+                    body.describe(r.status),
+                    profile.name
+                ),
+            )
+        }
+        Err(e) => check("token", Verdict::Fail, e.to_string()),
+    }
+}
+
+fn lock_state(broker: &Broker, profile: &Profile) -> Check {
+    let path = broker.store().lock_path(&profile.name);
+    match FileLock::is_held(&path) {
+        Ok(false) => check("lock", Verdict::Ok, format!("{} is free", path.display())),
+        Ok(true) => check(
+            "lock",
+            Verdict::Warn,
+            format!("{} is held by another process right now; if that lasts, look for a stuck central-auth (`fuser {}`)", path.display(), path.display()),
+        ),
+        Err(e) => check("lock", Verdict::Fail, e.to_string()),
+    }
+}
+
+fn refresh_days_left(broker: &Broker, profile: &Profile) -> Check {
+    if profile.grant == Grant::ClientCredentials {
+        return check(
+            "refresh token",
+            Verdict::Ok,
+            "none needed (client credentials)",
+        );
+    }
+    let record = match broker.store().peek(&profile.name) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return check(
+                "refresh token",
+                Verdict::Fail,
+                format!(
+                    "none stored; run `central-auth login --profile {}` or `central-auth import`",
+                    profile.name
+                ),
+            )
+        }
+        Err(e) => return check("refresh token", Verdict::Fail, e.to_string()),
+    };
+    let now = OffsetDateTime::now_utc();
+    match record.refresh_left(now) {
+        Some(left) if left == Duration::ZERO => check(
+            "refresh token",
+            Verdict::Fail,
+            format!(
+                "older than {} days; Central has removed it, log in or import",
+                REFRESH_TOKEN_IDLE_LIMIT.as_secs() / 86_400
+            ),
+        ),
+        Some(left) if left < Duration::from_secs(crate::status::WARN_DAYS_LEFT * 86_400) => check(
+            "refresh token",
+            Verdict::Warn,
+            format!(
+                "{} left of the 15-day rule; run `central-auth keepalive`",
+                crate::duration::format(left)
+            ),
+        ),
+        Some(left) => check(
+            "refresh token",
+            Verdict::Ok,
+            format!("{} left of the 15-day rule", crate::duration::format(left)),
+        ),
+        None => check(
+            "refresh token",
+            Verdict::Fail,
+            "no refresh token stored; log in or import",
+        ),
+    }
+}
+
+/// Parses an RFC 7231 HTTP date, e.g. `Sat, 28 Nov 2026 05:30:00 GMT`.
+pub fn parse_http_date(text: &str) -> Option<OffsetDateTime> {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::PrimitiveDateTime::parse(text.trim(), format)
+        .ok()
+        .map(|t| t.assume_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates_parse() {
+        let t = parse_http_date("Sat, 28 Nov 2026 05:30:00 GMT").unwrap();
+        assert_eq!(t.unix_timestamp(), 1_795_843_800);
+        assert!(parse_http_date("yesterday").is_none());
+    }
+}
