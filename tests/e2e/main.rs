@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::print_stderr, missing_docs)]
 
 mod ansible;
+mod chain;
 mod cli;
 mod git;
 mod kube;

@@ -187,6 +187,7 @@ impl Broker {
     ) -> Result<AccessToken, Error> {
         let mut guard = self.lock(profile)?;
         let current = guard.read()?;
+        guard.check_writable()?;
         let expected = current.as_ref().map(|t| t.generation);
         let next = match profile.grant {
             Grant::ClientCredentials => self.mint(profile, expected)?,
@@ -362,6 +363,7 @@ impl Broker {
         guard: &mut dyn StoreGuard,
         current: Option<StoredToken>,
     ) -> Result<StoredToken, Error> {
+        guard.check_writable()?;
         let expected = current.as_ref().map(|t| t.generation);
         let next = match (profile.grant, current) {
             (Grant::ClientCredentials, _) => self.mint(profile, expected)?,

@@ -100,6 +100,8 @@ impl TokenStore for FileStore {
             record: self.record_path(profile),
             lock_path,
             lock,
+            bound,
+            profile: profile.to_string(),
         }))
     }
 
@@ -116,6 +118,8 @@ struct FileGuard {
     record: PathBuf,
     lock_path: PathBuf,
     lock: FileLock,
+    bound: Duration,
+    profile: String,
 }
 
 impl StoreGuard for FileGuard {
@@ -124,7 +128,7 @@ impl StoreGuard for FileGuard {
     }
 
     fn write(&mut self, record: &StoredToken, expected: Option<Version>) -> Result<(), Error> {
-        self.check_still_locked()?;
+        self.relock_if_replaced()?;
         self.check_version(expected)?;
         let want = expected.map_or(1, |v| v + 1);
         if record.generation != want {
@@ -138,8 +142,26 @@ impl StoreGuard for FileGuard {
         write_atomically(&self.record, &json)
     }
 
+    fn check_writable(&mut self) -> Result<(), Error> {
+        let dir = self
+            .record
+            .parent()
+            .expect("record paths always have a parent directory");
+        let probe = dir.join(format!(".write-probe.{}", std::process::id()));
+        match File::create(&probe) {
+            Ok(_) => {
+                let _ = std::fs::remove_file(&probe);
+                Ok(())
+            }
+            Err(e) => Err(Error::store(format!(
+                "cannot write in {}: {e}; nothing was sent to Central, fix the directory (or set CENTRAL_AUTH_HOME) and retry",
+                dir.display()
+            ))),
+        }
+    }
+
     fn delete(&mut self, expected: Version) -> Result<(), Error> {
-        self.check_still_locked()?;
+        self.relock_if_replaced()?;
         self.check_version(Some(expected))?;
         std::fs::remove_file(&self.record)
             .map_err(|e| Error::store(format!("cannot delete {}: {e}", self.record.display())))?;
@@ -152,21 +174,28 @@ impl StoreGuard for FileGuard {
 }
 
 impl FileGuard {
-    /// Refuses to write when the lock file we hold was deleted or replaced: another
-    /// process may then hold a lock on the new file at the same time.
-    fn check_still_locked(&self) -> Result<(), Error> {
+    /// If the lock file was deleted or replaced while we held it, another process
+    /// may hold a lock on the new file: take that one too before writing, so the
+    /// compare-and-write below is still made under mutual exclusion. A pair fresh
+    /// from Central is then saved if nobody wrote in between, and refused (with
+    /// nothing written) if somebody did.
+    fn relock_if_replaced(&mut self) -> Result<(), Error> {
         if self.lock.still_guards(&self.lock_path) {
             return Ok(());
         }
-        Err(Error::store(format!(
-            "lock file {} was removed while this process held it; nothing was written, retry the command",
-            self.lock_path.display()
-        )))
+        if let Some(dir) = self.lock_path.parent() {
+            ensure_private_dir(dir)?;
+        }
+        self.lock = FileLock::acquire(&self.lock_path, self.bound, &self.profile)?;
+        Ok(())
     }
 
+    /// The compare of compare-and-write. A record that vanished (its directory was
+    /// wiped) counts as older than anything: writing a pair fresh from Central then
+    /// loses nothing, while refusing would lose the only live chain.
     fn check_version(&self, expected: Option<Version>) -> Result<(), Error> {
         let current = read_record(&self.record)?.map(|r| r.generation);
-        if current == expected {
+        if current == expected || current.is_none() {
             Ok(())
         } else {
             Err(Error::store(format!(
@@ -264,6 +293,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    remove_stale_temp_files(dir, &name);
     let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
     let fail = |what: &str, e: std::io::Error| {
         let _ = std::fs::remove_file(&tmp);
@@ -285,6 +315,19 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     drop(file);
     std::fs::rename(&tmp, path).map_err(|e| fail("rename", e))?;
     sync_dir(path)
+}
+
+/// Removes temp files a killed writer left behind. Writers hold the profile lock,
+/// so any temp file for this record that exists now is stale.
+fn remove_stale_temp_files(dir: &Path, name: &str) {
+    let prefix = format!(".{name}.tmp.");
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 fn sync_dir(path: &Path) -> Result<(), Error> {

@@ -102,7 +102,11 @@ fn open_lock_file(path: &Path) -> Result<File, Error> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(path).map_err(|e| {
+    // On a read-only state directory an existing lock file can still be locked
+    // through a read-only handle, so cached tokens keep working there.
+    options.open(path).or_else(|e| {
+        OpenOptions::new().read(true).open(path).map_err(|_| e)
+    }).map_err(|e| {
         Error::store(format!(
             "cannot open lock file {}: {e}; check that the state directory exists and is writable by you",
             path.display()

@@ -11,14 +11,16 @@
 //!    profile). Different profiles never wait on each other.
 //! 2. **Read under the lock.** [`StoreGuard::read`] returns the record and its
 //!    version, or `None`.
-//! 3. **Compare-and-write.** [`StoreGuard::write`] replaces the record only if the
+//! 3. **Writable before rotating.** [`StoreGuard::check_writable`] fails if a
+//!    write could not succeed now, so the broker never rotates a pair it cannot save.
+//! 4. **Compare-and-write.** [`StoreGuard::write`] replaces the record only if the
 //!    stored version still equals `expected` (`None`: only if absent) and fails with
 //!    a [`Error::Store`] otherwise. The write is atomic: a reader sees the old record
 //!    or the new one, never a mix, even if the writer is killed half-way.
 //!
-//! The file store gets (1) from `flock` on a dedicated lock file and (3) from the
+//! The file store gets (1) from `flock` on a dedicated lock file and (4) from the
 //! lock plus temp-file/fsync/rename. A remote store (OpenBao/Vault KV v2) would map
-//! (1) to a lease-like lock key with a TTL and (3) to KV v2's `cas` parameter with
+//! (1) to a lease-like lock key with a TTL and (4) to KV v2's `cas` parameter with
 //! the record's version, which also covers holders on other machines.
 
 pub mod file;
@@ -57,6 +59,11 @@ pub trait StoreGuard {
     /// Replaces the record if its version is still `expected` (`None` = absent);
     /// the new record's `generation` must be `expected + 1` (or 1).
     fn write(&mut self, record: &StoredToken, expected: Option<Version>) -> Result<(), Error>;
+
+    /// Checks, before a refresh rotates the pair at Central, that a write will be
+    /// possible (e.g. the directory is not read-only): a rotation whose result
+    /// cannot be saved would lose the chain.
+    fn check_writable(&mut self) -> Result<(), Error>;
 
     /// Deletes the record if its version is still `expected`.
     fn delete(&mut self, expected: Version) -> Result<(), Error>;

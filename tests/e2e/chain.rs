@@ -1,0 +1,311 @@
+//! Never lose the refresh chain: SIGKILL during refresh (200 times), and the lock's
+//! edge cases (killed holder, deleted lock file or state directory, read-only state,
+//! independent profiles, 1000 profiles). Each suite prints its figures on stderr.
+
+use std::fs::File;
+use std::io::Write;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use central_auth_e2e::*;
+
+/// Writes a figures line past the test harness's capture, so `cargo xtask test`
+/// shows it.
+fn figures(line: &str) {
+    let _ = writeln!(std::io::stderr(), "figures: {line}");
+}
+
+fn record(home: &TestHome, profile: &str) -> serde_json::Value {
+    let bytes = std::fs::read(home.record_path(profile)).expect("record exists");
+    serde_json::from_slice(&bytes).expect("record parses after every kill")
+}
+
+fn spawn_token(home: &TestHome, profile: &str) -> Child {
+    home.cmd("central-auth")
+        .args(["token", "--profile", profile])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn import_expired(home: &TestHome, profile: &str) -> String {
+    let mut download = home.sim.download_token();
+    let created = download["created_at"].as_u64().unwrap();
+    download["created_at"] = serde_json::json!(created - 7250 * 1000);
+    let file = home.path().join(format!("{profile}-download.json"));
+    std::fs::write(&file, download.to_string()).unwrap();
+    let out = home.cli(&[
+        "import",
+        "--force",
+        "--profile",
+        profile,
+        file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    download["refresh_token"].as_str().unwrap().to_owned()
+}
+
+fn wait_until_locked(home: &TestHome, profile: &str) {
+    let path = home.path().join(format!("state/profiles/{profile}.lock"));
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        if let Ok(f) = File::open(&path) {
+            if f.try_lock().is_err() {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    panic!("the token process never took the lock");
+}
+
+#[test]
+fn sigkill_during_refresh_never_loses_the_chain() {
+    let home = TestHome::with(
+        sim_with(7200),
+        &[
+            ProfileOpts {
+                name: "nopw".into(),
+                ..ProfileOpts::default()
+            },
+            ProfileOpts {
+                name: "pw".into(),
+                with_password: true,
+                ..ProfileOpts::default()
+            },
+        ],
+    );
+    let (mut old_valid, mut new_saved, mut lost) = (0, 0, 0);
+    let (mut lost_relogin, mut lost_clear_error) = (0, 0);
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let kills = 200;
+    for i in 0..kills {
+        let profile = if i % 2 == 0 { "nopw" } else { "pw" };
+        let old_refresh = import_expired(&home, profile);
+        home.sim.inject(Fault::Delay {
+            path_prefix: "/oauth2/token".into(),
+            count: 1,
+            millis: 25,
+        });
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let kill_after = Duration::from_micros(2_000 + (seed >> 33) % 45_000);
+        let mut child = spawn_token(&home, profile);
+        std::thread::sleep(kill_after);
+        let _ = child.kill();
+        let _ = child.wait();
+        // Let the simulator finish a request the killed process left behind.
+        std::thread::sleep(Duration::from_millis(30));
+        home.sim.clear_faults();
+
+        let stored = record(&home, profile);
+        let stored_refresh = stored["refresh_token"].as_str().unwrap();
+        if stored_refresh != old_refresh {
+            assert!(
+                home.sim.refresh_token_valid(stored_refresh),
+                "a saved pair is live"
+            );
+            new_saved += 1;
+        } else if home.sim.refresh_token_valid(&old_refresh) {
+            old_valid += 1;
+        } else {
+            lost += 1;
+            let out = home.cli(&["token", "--profile", profile]);
+            if profile == "pw" {
+                assert!(out.status.success(), "{}", text(&out.stderr));
+                assert!(home.sim.access_token_valid(text(&out.stdout).trim()));
+                lost_relogin += 1;
+            } else {
+                assert_eq!(out.status.code(), Some(3));
+                let err = text(&out.stderr);
+                assert!(
+                    err.contains("central-auth login") && err.contains("central-auth import"),
+                    "{err}"
+                );
+                lost_clear_error += 1;
+            }
+        }
+        let stray: Vec<_> = std::fs::read_dir(home.path().join("state/profiles"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp."))
+            .collect();
+        assert!(
+            stray.len() <= 1,
+            "at most the one temp file of the killed writer"
+        );
+    }
+    figures(&format!(
+        "crash safety: {kills} SIGKILLs during refresh: old pair still valid {old_valid}, new pair saved {new_saved}, rotated but response lost {lost} (recovered by login {lost_relogin}, clear re-import/login error {lost_clear_error})"
+    ));
+    assert_eq!(old_valid + new_saved + lost, kills);
+}
+
+#[test]
+fn a_killed_lock_holder_does_not_wedge_the_profile() {
+    let home = TestHome::new();
+    import_expired(&home, "test");
+    home.sim.inject(Fault::Delay {
+        path_prefix: "/oauth2/token".into(),
+        count: 1,
+        millis: 3000,
+    });
+    let mut holder = spawn_token(&home, "test");
+    wait_until_locked(&home, "test");
+    // Kill it while its refresh request is inside the simulator.
+    let start = Instant::now();
+    while home.sim.counters().token_requests == 0 && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    let start = Instant::now();
+    let token = home.token("test");
+    figures(&format!(
+        "lock: next caller after a SIGKILLed holder got a token in {} ms",
+        start.elapsed().as_millis()
+    ));
+    assert!(home.sim.access_token_valid(&token));
+}
+
+#[test]
+fn a_deleted_lock_file_mid_refresh_still_gives_one_chain() {
+    let home = TestHome::new();
+    import_expired(&home, "test");
+    home.sim.inject(Fault::Delay {
+        path_prefix: "/oauth2/token".into(),
+        count: 1,
+        millis: 1500,
+    });
+    let slow = spawn_token(&home, "test");
+    wait_until_locked(&home, "test");
+    std::fs::remove_file(home.path().join("state/profiles/test.lock")).unwrap();
+    let fast = home.token("test");
+    let slow = slow.wait_with_output().unwrap();
+    assert!(slow.status.success(), "{}", text(&slow.stderr));
+    assert_eq!(
+        text(&slow.stdout).trim(),
+        fast,
+        "the slow caller adopts the saved pair"
+    );
+    assert!(home.sim.access_token_valid(&fast));
+    let stored = record(&home, "test");
+    assert!(home
+        .sim
+        .refresh_token_valid(stored["refresh_token"].as_str().unwrap()));
+    let c = home.sim.counters();
+    figures(&format!(
+        "lock: lock file deleted mid-refresh: refreshes {}, rejected {}, chain live",
+        c.refresh, c.refresh_rejected
+    ));
+}
+
+#[test]
+fn a_deleted_state_directory_mid_refresh_keeps_the_fresh_pair() {
+    let home = TestHome::new();
+    import_expired(&home, "test");
+    home.sim.inject(Fault::Delay {
+        path_prefix: "/oauth2/token".into(),
+        count: 1,
+        millis: 800,
+    });
+    let slow = spawn_token(&home, "test");
+    wait_until_locked(&home, "test");
+    std::fs::remove_dir_all(home.path().join("state")).unwrap();
+    let out = slow.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_owned();
+    assert!(home.sim.access_token_valid(&token));
+    assert_eq!(
+        home.token("test"),
+        token,
+        "the pair was saved in the recreated directory"
+    );
+}
+
+#[test]
+fn a_read_only_state_directory_serves_cached_tokens_and_refuses_clearly() {
+    let Some(unshare) = require_tool("unshare (util-linux)", &on_path("unshare")) else {
+        return;
+    };
+    let home = TestHome::new();
+    home.import_download("test", 0);
+    home.token("test");
+    let state = home.path().join("state");
+    let script = format!(
+        "mount --bind '{s}' '{s}' && mount -o remount,bind,ro '{s}' && '{bin}' token && '{bin}' refresh",
+        s = state.display(),
+        bin = bin("central-auth").display()
+    );
+    let mut cmd = std::process::Command::new(unshare);
+    home.apply_env(&mut cmd);
+    let out = cmd.args(["-m", "sh", "-c", &script]).output().unwrap();
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    if stderr.contains("Operation not permitted") || stderr.contains("unshare failed") {
+        require_tool("permission to make a mount namespace", &[]);
+        return;
+    }
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "the cached token is served: {stdout} {stderr}"
+    );
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains("Read-only file system") || stderr.contains("read-only"),
+        "{stderr}"
+    );
+    assert!(home.sim.access_token_valid(stdout.trim()));
+    assert_eq!(
+        home.sim.counters().token_requests,
+        0,
+        "nothing rotated that could not be saved"
+    );
+}
+
+#[test]
+fn profiles_do_not_wait_on_each_other() {
+    let home = TestHome::with(
+        sim_with(7200),
+        &[
+            ProfileOpts::default(),
+            ProfileOpts {
+                name: "other".into(),
+                ..ProfileOpts::default()
+            },
+        ],
+    );
+    home.import_download("test", 0);
+    import_expired(&home, "other");
+    let lock = File::open(home.path().join("state/profiles/test.lock")).unwrap();
+    lock.lock().unwrap();
+    // With profile `test` locked, `other` refreshes and answers.
+    let token = home.token("other");
+    assert!(home.sim.access_token_valid(&token));
+    lock.unlock().unwrap();
+}
+
+#[test]
+fn a_thousand_profiles_in_one_config() {
+    let home = TestHome::new();
+    let profiles: Vec<ProfileOpts> = (0..1000)
+        .map(|i| ProfileOpts {
+            name: format!("site-{i:04}"),
+            ..ProfileOpts::default()
+        })
+        .collect();
+    home.write_config(&profiles);
+    home.import_download("site-0500", 0);
+    let start = Instant::now();
+    let token = home.token("site-0500");
+    let took = start.elapsed();
+    assert!(home.sim.access_token_valid(&token));
+    let out = home.cli(&["status", "--all", "--json"]);
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 1000);
+    figures(&format!(
+        "lock: cached token with 1000 profiles in the config took {} ms (one process; see `cargo xtask bench` for medians)",
+        took.as_millis()
+    ));
+}
