@@ -7,8 +7,11 @@
 mod ansible;
 mod chain;
 mod cli;
+mod clients;
 mod git;
 mod kube;
+mod leaks;
 mod ops;
 mod pycentral;
+mod soak;
 mod terraform;

@@ -142,6 +142,12 @@ impl Sim {
         self.shared.token_log()
     }
 
+    /// Authorization codes, session cookies and CSRF tokens issued so far (for
+    /// secret-leak audits).
+    pub fn issued_login_secrets(&self) -> Vec<String> {
+        self.shared.issued_login_secrets()
+    }
+
     /// Changes the rate limits at run time (usage so far is kept).
     pub fn set_rate_limits(&self, per_second: u32, per_day: u32) {
         self.shared.set_rate_limits(per_second, per_day);

@@ -68,6 +68,8 @@ pub fn login(st: &mut State, req: &Request, params: &Params) -> Response {
     st.counters.login += 1;
     let csrf = st.token();
     let session = st.token();
+    st.issued_login_secrets.push(session.clone());
+    st.issued_login_secrets.push(csrf.clone());
     st.sessions.insert(session.clone(), csrf.clone());
     Response::json(200, r#"{"status":true,"message":"Login Successful"}"#)
         .with_header("Set-Cookie", format!("csrftoken={csrf}; Secure; Path=/"))

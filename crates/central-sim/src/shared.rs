@@ -101,6 +101,11 @@ impl Shared {
         self.lock().token_log.clone()
     }
 
+    /// Authorization codes, session cookies and CSRF tokens issued so far.
+    pub fn issued_login_secrets(&self) -> Vec<String> {
+        self.lock().issued_login_secrets.clone()
+    }
+
     /// Changes the rate limits (usage is kept).
     pub fn set_rate_limits(&self, per_second: u32, per_day: u32) {
         let mut st = self.lock();

@@ -131,6 +131,9 @@ pub struct State {
     pub token_log: Vec<TokenCall>,
     /// Kong credential id of the classic client (Download Token field).
     pub credential_id: String,
+    /// Every authorization code, session cookie and CSRF token ever issued, so
+    /// secret-leak audits know what to look for.
+    pub issued_login_secrets: Vec<String>,
 }
 
 impl State {
@@ -151,6 +154,7 @@ impl State {
             faults: FaultQueue::default(),
             token_log: Vec::new(),
             credential_id,
+            issued_login_secrets: Vec::new(),
         }
     }
 
@@ -177,6 +181,7 @@ impl State {
     /// Stores a new authorization code.
     pub fn issue_code(&mut self, scope: &str) -> String {
         let code = self.token();
+        self.issued_login_secrets.push(code.clone());
         let expires_at = self.now() + CODE_TTL;
         self.codes.insert(
             code.clone(),
