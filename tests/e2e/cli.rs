@@ -576,5 +576,8 @@ fn exec_passes_exit_code_and_env() {
         .args(["exec", "--", "/nonexistent/program"])
         .output()
         .unwrap();
-    fails_with(&missing, 2);
+    assert_eq!(missing.status.code(), Some(127));
+    assert!(
+        text(&missing.stderr).starts_with("central-auth: exec: cannot run /nonexistent/program")
+    );
 }

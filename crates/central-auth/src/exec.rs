@@ -2,7 +2,8 @@
 //!
 //! The token goes into environment variables only, never into argv, so it does not
 //! show in process listings. The child's exit code is passed through; a child killed
-//! by a signal gives 128 + the signal number, as shells report it.
+//! by a signal gives 128 + the signal number, as shells report it; a command that
+//! cannot be found gives 127, one that cannot be run 126.
 
 use std::ffi::OsString;
 use std::process::{Command, ExitCode};
@@ -36,12 +37,22 @@ pub fn run(argv: &[OsString], token: &AccessToken) -> Result<ExitCode, Error> {
     for var in BASE_URL_VARS {
         command.env(var, &token.base_url);
     }
-    let status = command.status().map_err(|e| {
-        Error::bad_input(format!(
-            "exec: cannot run {}: {e}",
-            program.to_string_lossy()
-        ))
-    })?;
+    let status = match command.status() {
+        Ok(status) => status,
+        Err(e) => {
+            // As shells and env(1) do: 127 when not found, 126 when not runnable.
+            let code = if e.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
+            crate::report(&Error::bad_input(format!(
+                "exec: cannot run {}: {e}",
+                program.to_string_lossy()
+            )));
+            return Ok(ExitCode::from(code));
+        }
+    };
     if let Some(code) = status.code() {
         return Ok(ExitCode::from(code.clamp(0, 255) as u8));
     }

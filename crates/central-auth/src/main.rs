@@ -34,7 +34,7 @@ fn main() -> ExitCode {
 
 /// Prints an error as `central-auth: message` on stderr.
 #[allow(clippy::print_stderr)]
-fn report(e: &Error) {
+pub(crate) fn report(e: &Error) {
     eprintln!("central-auth: {e}");
 }
 

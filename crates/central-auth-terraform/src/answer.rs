@@ -1,0 +1,72 @@
+//! The result the program prints on stdout.
+//!
+//! The `external` data source requires one JSON object whose values are all
+//! strings; it becomes the data source's `result` map (and is saved in the
+//! Terraform state).
+
+use std::io::Write;
+
+use central_auth_core::secret::ExposeSecret;
+use central_auth_core::status::rfc3339;
+use central_auth_core::AccessToken;
+use serde::Serialize;
+
+/// The stdout object, in the order the keys are written.
+#[derive(Serialize)]
+struct Answer<'a> {
+    access_token: &'a str,
+    expires_at: String,
+    base_url: &'a str,
+    profile: &'a str,
+}
+
+/// Renders the answer for `token` of `profile`: one JSON object of strings and a
+/// newline. This is the one place the token is exposed; the protocol carries it.
+pub fn render(profile: &str, token: &AccessToken) -> Vec<u8> {
+    let answer = Answer {
+        access_token: token.token.expose_secret(),
+        expires_at: rfc3339(token.expires_at),
+        base_url: &token.base_url,
+        profile,
+    };
+    let mut out =
+        serde_json::to_vec(&answer).expect("a struct of strings always serializes to JSON");
+    out.push(b'\n');
+    out
+}
+
+/// Writes the answer to `out` in one write and flushes it.
+pub fn write(mut out: impl Write, profile: &str, token: &AccessToken) -> std::io::Result<()> {
+    out.write_all(&render(profile, token))?;
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use central_auth_core::SecretString;
+    use time::macros::datetime;
+
+    fn token() -> AccessToken {
+        AccessToken {
+            token: SecretString::from("tok-\"quoted\"-123".to_owned()),
+            expires_at: datetime!(2026-11-28 07:00:00 UTC),
+            base_url: "https://apigw-prod2.central.arubanetworks.com".to_owned(),
+            fresh: false,
+        }
+    }
+
+    #[test]
+    fn answer_is_one_object_of_strings() {
+        let mut out = Vec::new();
+        write(&mut out, "prod", &token()).expect("writing to a Vec works");
+        let text = String::from_utf8(out).expect("UTF-8");
+        insta::assert_snapshot!(text, @r#"{"access_token":"tok-\"quoted\"-123","expires_at":"2026-11-28T07:00:00Z","base_url":"https://apigw-prod2.central.arubanetworks.com","profile":"prod"}
+"#);
+        let value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let map = value.as_object().expect("an object");
+        assert_eq!(map.len(), 4);
+        assert!(map.values().all(|v| v.is_string()));
+        assert_eq!(map["access_token"], "tok-\"quoted\"-123");
+    }
+}
