@@ -404,3 +404,66 @@ mod tests {
         assert_eq!(out, b"version 0\ncapability authtype\n");
     }
 }
+
+#[cfg(test)]
+mod roundtrip {
+    //! Property tests: whatever git could send parses back to the same fields, and
+    //! whatever we answer parses back to what we meant.
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Values git may carry: anything but LF, CR and NUL.
+    fn value() -> impl Strategy<Value = String> {
+        "[^\r\n\u{0}]{0,40}"
+    }
+
+    proptest! {
+        #[test]
+        fn request_fields_round_trip(
+            protocol in "[a-z]{1,8}",
+            host in "[a-z0-9.:-]{1,30}",
+            path in value(),
+            username in value(),
+            password in value(),
+        ) {
+            let input = format!(
+                "protocol={protocol}\nhost={host}\npath={path}\nusername={username}\npassword={password}\n\n"
+            );
+            let r = parse(input.as_bytes()).unwrap();
+            prop_assert_eq!(r.protocol.as_deref(), Some(protocol.as_str()));
+            prop_assert_eq!(r.host.as_deref(), Some(host.as_str()));
+            prop_assert_eq!(r.path.as_deref(), Some(path.as_str()));
+            prop_assert_eq!(r.username.as_deref(), Some(username.as_str()));
+            prop_assert_eq!(r.password.as_ref().map(|p| p.expose_secret().to_owned()), Some(password));
+        }
+
+        #[test]
+        fn answers_round_trip(username in "[^\r\n\u{0}]{1,40}", token in "[^\r\n\u{0}]{1,60}", bearer: bool) {
+            let answer = Answer {
+                username: username.clone(),
+                token: SecretString::from(token.clone()),
+                expiry_unix: 1_795_843_800,
+                bearer,
+            };
+            let mut out = Vec::new();
+            write_answer(&mut out, &answer).unwrap();
+            let r = parse(out.as_slice()).unwrap();
+            prop_assert_eq!(r.username.as_deref(), Some(username.as_str()));
+            prop_assert_eq!(r.password.as_ref().map(|p| p.expose_secret().to_owned()), Some(token.clone()));
+            if bearer {
+                prop_assert_eq!(r.authtype.as_deref(), Some("Bearer"));
+                prop_assert_eq!(r.credential.as_ref().map(|p| p.expose_secret().to_owned()), Some(token));
+            }
+        }
+
+        #[test]
+        fn injected_line_breaks_are_refused(
+            before in value(),
+            after in value(),
+            bad in prop::sample::select(vec!["\r", "\u{0}"]),
+        ) {
+            let input = format!("host={before}{bad}{after}\n\n");
+            prop_assert!(parse(input.as_bytes()).is_err());
+        }
+    }
+}
