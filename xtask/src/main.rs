@@ -1,1 +1,58 @@
-fn main() {}
+//! `cargo xtask`: project automation for central-auth.
+//!
+//! * `cargo xtask test [--no-setup] [-- ARGS]`: builds every binary, sets up the
+//!   Python venvs the end-to-end tests drive (pycentral, ansible-core, kubernetes),
+//!   checks the real tools (git, kubectl, terraform, openssl) and runs
+//!   `cargo test --workspace`. Under `CI=true` a tool that cannot be set up is fatal.
+//! * `cargo xtask demo`: a readable story against the `central-sim` binary: login,
+//!   status, token, expiry and refresh, then a 16-process stampede with one refresh.
+//! * `cargo xtask bench [--runs N]`: a Markdown table of per-call costs (release build).
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod bench;
+mod demo;
+mod test;
+mod util;
+mod venv;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <task> [options]
+
+tasks:
+  test [--no-setup] [-- CARGO_TEST_ARGS...]
+        build all binaries, set up the Python venvs under target/venvs, check the
+        real tools, run `cargo test --workspace` (CI=true: missing tools are fatal)
+  demo  login, status, token, expiry + refresh, and a 16-process stampede against
+        the central-sim binary (about 15 s)
+  bench [--runs N]
+        release build; medians of each helper against `cat` of the token file, and
+        stampede wall time for 1, 16 and 64 callers
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((task, rest)) = args.split_first() else {
+        eprint!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let result = match task.as_str() {
+        "test" => test::run(rest),
+        "demo" => demo::run(rest),
+        "bench" => bench::run(rest),
+        "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        other => Err(format!("unknown task `{other}`\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

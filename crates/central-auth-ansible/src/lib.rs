@@ -1,1 +1,281 @@
-//! JSON token program behind the central_auth.central.token Ansible lookup (protocol code; placeholder until written).
+//! `central-auth-ansible`: the program behind the Ansible lookup
+//! `central_auth.central.token` (collection `ansible/central_auth/central`).
+//!
+//! Protocol: the lookup plugin runs `central-auth-ansible [--profile P]
+//! [--min-valid D]` with stdin closed; nothing else is passed, and never the token.
+//! On success stdout is one JSON object and a newline ([`answer`]):
+//! `{"access_token","expires_at","base_url","profile"}` with `expires_at` in
+//! RFC 3339. On failure stdout stays empty, stderr gets exactly one line
+//! `central-auth-ansible: ...` saying how to fix it (the plugin puts that line into
+//! its `AnsibleError`), and the exit code is the shared one
+//! ([`central_auth_core::ExitCode`]).
+//!
+//! Ansible evaluates a lookup at every use of the variable holding it; every call
+//! asks the broker, which returns the stored token without any network call while
+//! it stays valid for `--min-valid`, and refreshes it exactly once otherwise.
+
+pub mod answer;
+
+use std::io::Write;
+use std::time::Duration;
+
+use central_auth_core::error::EXIT_CODES_HELP;
+use central_auth_core::{Broker, Error};
+use clap::Parser;
+
+/// The binary's name, the prefix of every stderr line.
+pub const NAME: &str = "central-auth-ansible";
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "central-auth-ansible",
+    version,
+    about = "Ansible lookup program: prints the current Aruba Central access token as JSON",
+    long_about = "Ansible lookup program behind `lookup('central_auth.central.token', ...)`: \
+prints {\"access_token\",\"expires_at\",\"base_url\",\"profile\"} as one JSON object on \
+stdout (expires_at in RFC 3339). Reads nothing from stdin.\n\n\
+The token is the one every other central-auth tool gets: it is refreshed only when it \
+is valid for less than --min-valid, and then exactly once for everyone.",
+    after_help = EXIT_CODES_HELP
+)]
+pub struct Cli {
+    /// Profile to use (else CENTRAL_AUTH_PROFILE, else the config's default profile).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Minimum remaining validity, e.g. 5m (else the profile's `min_valid`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub min_valid: Option<Duration>,
+
+    /// Log HTTP calls and lock waits (redacted, never a secret) on stderr.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    central_auth_core::duration::parse(text)
+}
+
+/// Why a run failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The broker or the configuration failed.
+    Core(Error),
+    /// stdout could not be written.
+    Output(std::io::Error),
+}
+
+impl Failure {
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Core(e) => e.exit_code() as u8,
+            Failure::Output(_) => central_auth_core::ExitCode::Other as u8,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Core(e) => write!(f, "{e}"),
+            Failure::Output(e) => write!(f, "cannot write the token to stdout: {e}"),
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure::Core(e)
+    }
+}
+
+/// One run: gets the token of the chosen profile from `broker` and writes the
+/// answer to `stdout`. Nothing is written to `stdout` unless everything succeeded.
+pub fn run(cli: &Cli, broker: &Broker, stdout: impl Write) -> Result<(), Failure> {
+    let profile = broker.profile(cli.profile.as_deref())?;
+    let token = broker.token(profile, cli.min_valid)?;
+    answer::write(stdout, profile.name.as_str(), &token).map_err(Failure::Output)
+}
+
+/// The stderr line for a failure: `central-auth-ansible: message`, always one line.
+pub fn error_line(failure: &Failure) -> String {
+    let message = failure.to_string().replace(['\n', '\r'], " ");
+    format!("{NAME}: {message}")
+}
+
+/// The stderr line for a bad command line: clap's first line, reworded as
+/// `central-auth-ansible: ...; see --help` (clap's own text spans several lines).
+pub fn usage_error_line(e: &clap::Error) -> String {
+    let rendered = e.to_string();
+    let first = rendered.lines().next().unwrap_or("invalid command line");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    format!(
+        "{NAME}: {first}; check the lookup's profile and min_valid options, see `{NAME} --help`"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use central_auth_core::Home;
+    use clap::CommandFactory;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once(NAME).chain(args.iter().copied()))
+            .expect("valid command line")
+    }
+
+    /// A broker over a temp home with profiles `main` (default, no token) and
+    /// `lab` (a token valid for two hours). The base URL is a closed port, so any
+    /// network call would fail the test.
+    fn broker() -> (tempfile::TempDir, Broker) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let profile = |name: &str| {
+            format!(
+                "\n[profiles.{name}]\nbase_url = \"http://127.0.0.1:9\"\nclient_id = \"cid\"\nclient_secret_env = \"ANSIBLE_UNIT_SECRET\"\ncustomer_id = \"cust\"\nusername = \"u@example.test\"\n"
+            )
+        };
+        let config = format!(
+            "default_profile = \"main\"\n{}{}",
+            profile("main"),
+            profile("lab")
+        );
+        std::fs::write(dir.path().join("config.toml"), config).expect("write config");
+        let broker = Broker::open(Home::under(dir.path().to_path_buf())).expect("broker opens");
+        let lab = broker.profile(Some("lab")).expect("lab exists");
+        broker
+            .import(
+                lab,
+                r#"{"access_token":"lab-access","refresh_token":"lab-refresh","token_type":"bearer","expires_in":7200}"#,
+                false,
+            )
+            .expect("import");
+        (dir, broker)
+    }
+
+    fn answer(cli: &Cli) -> Result<serde_json::Value, Failure> {
+        let (_dir, broker) = broker();
+        let mut out = Vec::new();
+        let result = run(cli, &broker, &mut out);
+        match result {
+            Ok(()) => {
+                let text = String::from_utf8(out).expect("UTF-8");
+                assert_eq!(text.lines().count(), 1, "one line: {text:?}");
+                Ok(serde_json::from_str(&text).expect("json answer"))
+            }
+            Err(f) => {
+                assert!(out.is_empty(), "nothing on stdout on failure");
+                Err(f)
+            }
+        }
+    }
+
+    #[test]
+    fn clap_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_lists_exit_codes() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("Exit codes:"), "{help}");
+        assert!(help.contains("central_auth.central.token"), "{help}");
+        assert!(help.contains("--min-valid"), "{help}");
+    }
+
+    #[test]
+    fn answers_the_stored_token_of_the_profile() {
+        let v = answer(&cli(&["--profile", "lab", "--min-valid", "5m"])).expect("token");
+        assert_eq!(v["access_token"], "lab-access");
+        assert_eq!(v["profile"], "lab");
+        assert_eq!(v["base_url"], "http://127.0.0.1:9");
+        let ts = v["expires_at"].as_str().expect("string");
+        let parsed =
+            time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
+                .expect("RFC 3339");
+        assert!(parsed > time::OffsetDateTime::now_utc() + time::Duration::minutes(110));
+    }
+
+    #[test]
+    fn min_valid_is_parsed_as_a_duration() {
+        assert_eq!(
+            cli(&["--min-valid", "5m"]).min_valid,
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(cli(&[]).min_valid, None);
+    }
+
+    #[test]
+    fn failed_refresh_leaves_stdout_empty_and_leaks_nothing() {
+        // A rejected token must be refreshed; the closed port makes that fail as
+        // "try later" with nothing on stdout and no secret in the message.
+        let (_dir, broker) = broker();
+        let lab = broker.profile(Some("lab")).expect("lab exists");
+        let secret = central_auth_core::SecretString::from("lab-access".to_owned());
+        assert!(broker.reject(lab, &secret).expect("reject"));
+        std::env::set_var("ANSIBLE_UNIT_SECRET", "unit-client-secret");
+        let mut out = Vec::new();
+        let f = run(&cli(&["--profile", "lab"]), &broker, &mut out).expect_err("refresh fails");
+        assert!(out.is_empty());
+        assert_eq!(f.exit_code(), 5, "{}", error_line(&f));
+        let line = error_line(&f);
+        assert!(!line.contains('\n'), "{line}");
+        for secret in ["lab-access", "lab-refresh", "unit-client-secret"] {
+            assert!(!line.contains(secret), "{line}");
+        }
+    }
+
+    #[test]
+    fn needs_login_says_how_to_fix() {
+        let f = answer(&cli(&[])).expect_err("default main has no token");
+        assert_eq!(f.exit_code(), 3);
+        let line = error_line(&f);
+        assert!(
+            line.starts_with("central-auth-ansible: profile \"main\": no token is stored; run `central-auth login --profile main`"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn unknown_profile_is_a_usage_error() {
+        let f = answer(&cli(&["--profile", "nope"])).expect_err("unknown");
+        assert_eq!(f.exit_code(), 2);
+        assert!(error_line(&f).contains("nope"), "{}", error_line(&f));
+    }
+
+    #[test]
+    fn bad_min_valid_is_a_usage_error() {
+        let e = Cli::try_parse_from([NAME, "--min-valid", "soon"]).expect_err("bad duration");
+        let line = usage_error_line(&e);
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.starts_with("central-auth-ansible: invalid value 'soon'"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn usage_error_is_one_line() {
+        let e = Cli::try_parse_from([NAME, "--profil", "x"]).expect_err("unknown flag");
+        let line = usage_error_line(&e);
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.starts_with("central-auth-ansible: unexpected argument '--profil' found"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn error_line_is_one_line_with_the_binary_name() {
+        let f = Failure::Core(Error::bad_input("a\nb"));
+        assert_eq!(error_line(&f), "central-auth-ansible: a b");
+        let o = Failure::Output(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert_eq!(o.exit_code(), 1);
+        assert_eq!(
+            error_line(&o),
+            "central-auth-ansible: cannot write the token to stdout: broken pipe"
+        );
+    }
+}

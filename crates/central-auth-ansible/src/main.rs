@@ -1,2 +1,47 @@
-//! `central-auth-ansible` binary (placeholder).
-fn main() {}
+//! `central-auth-ansible` binary: see the library for the protocol.
+
+use std::process::ExitCode;
+
+use central_auth_ansible::{error_line, run, usage_error_line, Cli, Failure, NAME};
+use central_auth_core::Broker;
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print to stdout and exit 0.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            report(&usage_error_line(&e));
+            return ExitCode::from(central_auth_core::ExitCode::Usage as u8);
+        }
+    };
+    let result = Broker::from_env()
+        .map(|b| b.with_client("ansible"))
+        .map_err(Failure::Core)
+        .and_then(|broker| {
+            let broker = if cli.verbose {
+                broker.with_log(log)
+            } else {
+                broker
+            };
+            run(&cli, &broker, std::io::stdout().lock())
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            report(&error_line(&failure));
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+#[allow(clippy::print_stderr)]
+fn report(line: &str) {
+    eprintln!("{line}");
+}
+
+#[allow(clippy::print_stderr)]
+fn log(line: &str) {
+    eprintln!("{NAME}: {line}");
+}

@@ -1,1 +1,286 @@
-//! kubectl exec credential plugin backed by central-auth (protocol code; placeholder until written).
+//! `central-auth-kube`: a kubectl / client-go exec credential plugin that hands out
+//! the current Aruba Central access token held by central-auth.
+//!
+//! Protocol (`users[].user.exec` in a kubeconfig): client-go runs the plugin with
+//! `KUBERNETES_EXEC_INFO` set to an `ExecCredential` request ([`exec_info`]); the
+//! plugin answers on stdout with an `ExecCredential` of the same `apiVersion`
+//! carrying `status.token` and `status.expirationTimestamp` ([`credential`]).
+//! Without `KUBERNETES_EXEC_INFO` (a run by hand) the answer is
+//! `client.authentication.k8s.io/v1`.
+//!
+//! The profile is, in this order: `--profile`, the cluster extension
+//! `client.authentication.k8s.io/exec` with `{profile: NAME}` (arrives as
+//! `spec.cluster.config.profile` when `provideClusterInfo: true`),
+//! `CENTRAL_AUTH_PROFILE`, the config's default profile.
+//!
+//! The plugin never reads stdin and never prompts, whatever `interactiveMode` says:
+//! the broker refreshes on its own, and when a login is needed it fails with one
+//! line on stderr (kubectl shows it) saying which `central-auth` command to run.
+//! The exit code is the shared one ([`central_auth_core::ExitCode`]).
+
+pub mod credential;
+pub mod exec_info;
+
+use std::io::Write;
+use std::time::Duration;
+
+use central_auth_core::error::EXIT_CODES_HELP;
+use central_auth_core::{Broker, Error};
+use clap::Parser;
+
+use exec_info::ExecInfo;
+
+/// The binary's name, prefixed to every stderr line.
+pub const NAME: &str = "central-auth-kube";
+
+/// The command line. Everything is optional.
+#[derive(Debug, Parser)]
+#[command(
+    name = "central-auth-kube",
+    version,
+    about = "kubectl exec credential plugin: prints the current Aruba Central access token as an ExecCredential",
+    long_about = "kubectl exec credential plugin: prints the current Aruba Central access token as an \
+ExecCredential on stdout.\n\n\
+Reads KUBERNETES_EXEC_INFO (set by kubectl) and answers in the same apiVersion \
+(client.authentication.k8s.io/v1 or v1beta1); without it the answer is v1. \
+The profile is --profile, else the cluster extension client.authentication.k8s.io/exec \
+`{profile: NAME}` (needs provideClusterInfo: true), else CENTRAL_AUTH_PROFILE, else the \
+default profile. Never reads stdin and never prompts: when a login is needed it fails \
+and says which central-auth command to run.\n\n\
+kubeconfig:\n  users:\n  - name: central\n    user:\n      exec:\n        apiVersion: client.authentication.k8s.io/v1\n        command: /usr/local/bin/central-auth-kube\n        args: [\"--profile\", \"prod\"]\n        interactiveMode: Never\n        provideClusterInfo: true",
+    after_help = EXIT_CODES_HELP
+)]
+pub struct Cli {
+    /// Profile to use (else the cluster's exec extension `profile`, CENTRAL_AUTH_PROFILE, the default).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Minimum remaining validity of the token, e.g. 10m (else the profile's min_valid).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub min_valid: Option<Duration>,
+
+    /// Log HTTP calls and lock waits (redacted) on stderr.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    central_auth_core::duration::parse(text)
+}
+
+/// The profile to ask for: `--profile`, else the cluster extension's; `None` lets
+/// the broker fall back to `CENTRAL_AUTH_PROFILE` and the default profile.
+pub fn profile_choice<'a>(cli: &'a Cli, info: &'a ExecInfo) -> Option<&'a str> {
+    cli.profile.as_deref().or(info.cluster_profile.as_deref())
+}
+
+/// Why a run failed.
+#[derive(Debug)]
+pub enum Failure {
+    /// The broker or the input failed.
+    Core(Error),
+    /// stdout could not be written.
+    Output(std::io::Error),
+}
+
+impl Failure {
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Core(e) => e.exit_code() as u8,
+            Failure::Output(_) => central_auth_core::ExitCode::Other as u8,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Core(e) => write!(f, "{e}"),
+            Failure::Output(e) => write!(f, "cannot write the credential to stdout: {e}"),
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure::Core(e)
+    }
+}
+
+/// One run: parses `exec_info` (the value of `KUBERNETES_EXEC_INFO`, if set), gets
+/// the token from `broker`, writes the `ExecCredential` to `stdout`. Nothing is
+/// written to `stdout` unless everything succeeded.
+pub fn run(
+    cli: &Cli,
+    exec_info: Option<&str>,
+    broker: &Broker,
+    stdout: impl Write,
+) -> Result<(), Failure> {
+    let info = exec_info::from_env_value(exec_info)?;
+    let profile = broker.profile(profile_choice(cli, &info))?;
+    let token = broker.token(profile, cli.min_valid)?;
+    credential::write(stdout, info.api_version, &token).map_err(Failure::Output)
+}
+
+/// The stderr line for a failure: `central-auth-kube: message`, always one line.
+pub fn error_line(failure: &Failure) -> String {
+    let message = failure.to_string().replace(['\n', '\r'], " ");
+    format!("{NAME}: {message}")
+}
+
+/// The stderr line for a bad command line: clap's first line, reworded as
+/// `central-auth-kube: ...; see --help` (clap's own text spans several lines).
+pub fn usage_error_line(e: &clap::Error) -> String {
+    let rendered = e.to_string();
+    let first = rendered.lines().next().unwrap_or("invalid command line");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    format!("{NAME}: {first}; check the args of users[].user.exec in the kubeconfig, see `{NAME} --help`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use central_auth_core::Home;
+    use clap::CommandFactory;
+
+    fn cli(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once(NAME).chain(args.iter().copied()))
+            .expect("valid command line")
+    }
+
+    /// A broker over a temp home with profiles `main` (default) and `lab`; `lab`
+    /// holds a token valid for two hours, `main` none.
+    fn broker() -> (tempfile::TempDir, Broker) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let profile = |name: &str| {
+            format!(
+                "\n[profiles.{name}]\nbase_url = \"http://127.0.0.1:9\"\nclient_id = \"cid\"\nclient_secret_env = \"KUBE_UNIT_SECRET\"\ncustomer_id = \"cust\"\nusername = \"u@example.test\"\n"
+            )
+        };
+        let config = format!(
+            "default_profile = \"main\"\n{}{}",
+            profile("main"),
+            profile("lab")
+        );
+        std::fs::write(dir.path().join("config.toml"), config).expect("write config");
+        let broker = Broker::open(Home::under(dir.path().to_path_buf())).expect("broker opens");
+        let lab = broker.profile(Some("lab")).expect("lab exists");
+        broker
+            .import(
+                lab,
+                r#"{"access_token":"lab-access","refresh_token":"lab-refresh","token_type":"bearer","expires_in":7200}"#,
+                false,
+            )
+            .expect("import");
+        (dir, broker)
+    }
+
+    fn answer(cli: &Cli, info: Option<&str>) -> Result<serde_json::Value, Failure> {
+        let (_dir, broker) = broker();
+        let mut out = Vec::new();
+        let result = run(cli, info, &broker, &mut out);
+        match result {
+            Ok(()) => Ok(serde_json::from_slice(&out).expect("json answer")),
+            Err(f) => {
+                assert!(out.is_empty(), "nothing on stdout on failure");
+                Err(f)
+            }
+        }
+    }
+
+    const V1BETA1: &str = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":true}}"#;
+
+    #[test]
+    fn clap_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn help_lists_exit_codes_and_precedence() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("Exit codes:"), "{help}");
+        assert!(help.contains("KUBERNETES_EXEC_INFO"), "{help}");
+        assert!(help.contains("interactiveMode: Never"), "{help}");
+    }
+
+    #[test]
+    fn answers_in_the_version_asked_for() {
+        let v = answer(&cli(&["--profile", "lab"]), Some(V1BETA1)).expect("token");
+        assert_eq!(v["apiVersion"], "client.authentication.k8s.io/v1beta1");
+        assert_eq!(v["kind"], "ExecCredential");
+        assert_eq!(v["status"]["token"], "lab-access");
+        let ts = v["status"]["expirationTimestamp"].as_str().expect("string");
+        assert!(ts.len() == 20 && ts.ends_with('Z'), "{ts}");
+    }
+
+    #[test]
+    fn missing_exec_info_answers_v1() {
+        let v = answer(&cli(&["--profile", "lab"]), None).expect("token");
+        assert_eq!(v["apiVersion"], "client.authentication.k8s.io/v1");
+        assert_eq!(v["status"]["token"], "lab-access");
+    }
+
+    #[test]
+    fn cluster_config_picks_the_profile_and_flag_wins() {
+        let info = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"config":{"profile":"lab"}}}}"#;
+        let v = answer(&cli(&[]), Some(info)).expect("lab from the cluster");
+        assert_eq!(v["status"]["token"], "lab-access");
+        // --profile beats the cluster extension: main holds no token.
+        let f = answer(&cli(&["--profile", "main"]), Some(info)).expect_err("main has none");
+        assert_eq!(f.exit_code(), 3);
+        assert!(
+            error_line(&f).contains("central-auth login --profile main"),
+            "{}",
+            error_line(&f)
+        );
+    }
+
+    #[test]
+    fn needs_login_says_how_to_fix() {
+        let f = answer(&cli(&[]), None).expect_err("default main has no token");
+        assert_eq!(f.exit_code(), 3);
+        let line = error_line(&f);
+        assert!(line.starts_with("central-auth-kube: profile \"main\": no token is stored; run `central-auth login --profile main`"), "{line}");
+    }
+
+    #[test]
+    fn bad_exec_info_fails_before_the_broker() {
+        let f = answer(&cli(&["--profile", "lab"]), Some("{not json")).expect_err("malformed");
+        assert_eq!(f.exit_code(), 2);
+        let f = answer(
+            &cli(&["--profile", "lab"]),
+            Some(
+                r#"{"apiVersion":"client.authentication.k8s.io/v1alpha1","kind":"ExecCredential"}"#,
+            ),
+        )
+        .expect_err("unknown version");
+        assert_eq!(f.exit_code(), 2);
+        assert!(error_line(&f).contains("v1alpha1"), "{}", error_line(&f));
+    }
+
+    #[test]
+    fn unknown_profile_is_a_usage_error() {
+        let f = answer(&cli(&["--profile", "nope"]), None).expect_err("unknown");
+        assert_eq!(f.exit_code(), 2);
+    }
+
+    #[test]
+    fn usage_error_is_one_line() {
+        let e = Cli::try_parse_from([NAME, "--profil", "x"]).expect_err("unknown flag");
+        let line = usage_error_line(&e);
+        assert!(!line.contains('\n'), "{line}");
+        assert!(
+            line.starts_with("central-auth-kube: unexpected argument '--profil' found"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn error_line_is_one_line_with_the_binary_name() {
+        let f = Failure::Core(Error::bad_input("a\nb"));
+        assert_eq!(error_line(&f), "central-auth-kube: a b");
+        let o = Failure::Output(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert_eq!(o.exit_code(), 1);
+    }
+}

@@ -1,2 +1,58 @@
-//! `central-auth-kube` binary (placeholder).
-fn main() {}
+//! `central-auth-kube` binary: see the library for the protocol.
+
+use std::process::ExitCode;
+
+use central_auth_core::Broker;
+use central_auth_kube::exec_info::ENV;
+use central_auth_kube::{error_line, run, usage_error_line, Cli, Failure, NAME};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print to stdout and exit 0.
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            report(&usage_error_line(&e));
+            return ExitCode::from(central_auth_core::ExitCode::Usage as u8);
+        }
+    };
+    let exec_info = match std::env::var(ENV) {
+        Ok(v) => Some(v),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) => Some(String::from("\u{fffd}")),
+    };
+    let result = Broker::from_env()
+        .map(|b| b.with_client("kubectl"))
+        .map_err(Failure::Core)
+        .and_then(|broker| {
+            let broker = if cli.verbose {
+                broker.with_log(log)
+            } else {
+                broker
+            };
+            run(
+                &cli,
+                exec_info.as_deref(),
+                &broker,
+                std::io::stdout().lock(),
+            )
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            report(&error_line(&failure));
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+#[allow(clippy::print_stderr)]
+fn report(line: &str) {
+    eprintln!("{line}");
+}
+
+#[allow(clippy::print_stderr)]
+fn log(line: &str) {
+    eprintln!("{NAME}: {line}");
+}

@@ -1,0 +1,281 @@
+//! `cargo xtask bench`: not a test, a measurement. Release build; against the
+//! `central-sim` binary with a fresh (cached) token it times whole process spawns
+//! of `cat <token file>` (the floor), `central-auth token` and each helper, then
+//! the wall time of 1, 16 and 64 concurrent `central-auth token` calls on an
+//! expired token. Prints Markdown tables; fails if a stampede round refreshed
+//! other than exactly once.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{build_bins, say, DemoHome, Res, SimProcess};
+
+/// Stampede sizes.
+const STAMPEDES: [usize; 3] = [1, 16, 64];
+/// Rounds per stampede size.
+const ROUNDS: usize = 5;
+
+/// One measured call.
+struct Case {
+    label: String,
+    /// Workspace binary name, or `None` for `cat`.
+    bin: Option<&'static str>,
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+    stdin: Vec<u8>,
+}
+
+/// Parses `--runs N` (default 200).
+pub fn parse_runs(args: &[String]) -> Res<usize> {
+    let mut runs = 200;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let value = match a.as_str() {
+            "--runs" => it.next().cloned().ok_or("--runs needs a number")?,
+            s if s.starts_with("--runs=") => s["--runs=".len()..].to_owned(),
+            other => {
+                return Err(format!(
+                    "bench: unknown argument `{other}` (usage: bench [--runs N])"
+                ))
+            }
+        };
+        runs = value
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("--runs must be a positive number, got `{value}`"))?;
+    }
+    Ok(runs)
+}
+
+/// Runs the benchmark.
+pub fn run(args: &[String]) -> Res<()> {
+    let runs = parse_runs(args)?;
+    let bin_dir = build_bins(true)?;
+    let sim = SimProcess::start(&bin_dir, 7200)?;
+    let home = DemoHome::new(&bin_dir, &sim, "5m")?;
+    home.import_download(&sim, 0)?;
+    say(format!(
+        "central-sim at {}, fresh token imported; {runs} runs per row",
+        sim.url
+    ));
+
+    let exec_info = r#"{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://127.0.0.1:6443","config":null},"interactive":false}}"#.to_owned();
+    let cases = vec![
+        Case {
+            label: "`cat` token file (baseline)".into(),
+            bin: None,
+            args: vec![home.record().to_string_lossy().into_owned()],
+            env: vec![],
+            stdin: vec![],
+        },
+        Case {
+            label: "`central-auth token`".into(),
+            bin: Some("central-auth"),
+            args: vec!["token".into()],
+            env: vec![],
+            stdin: vec![],
+        },
+        Case {
+            label: "`git-credential-central get`".into(),
+            bin: Some("git-credential-central"),
+            args: vec!["get".into()],
+            env: vec![],
+            stdin: format!("protocol=http\nhost={}\n\n", sim.addr).into_bytes(),
+        },
+        Case {
+            label: "`central-auth-kube`".into(),
+            bin: Some("central-auth-kube"),
+            args: vec![],
+            env: vec![("KUBERNETES_EXEC_INFO", exec_info)],
+            stdin: vec![],
+        },
+        Case {
+            label: "`central-auth-terraform`".into(),
+            bin: Some("central-auth-terraform"),
+            args: vec![],
+            env: vec![],
+            stdin: br#"{"profile":"demo"}"#.to_vec(),
+        },
+        Case {
+            label: "`central-auth-ansible --profile demo`".into(),
+            bin: Some("central-auth-ansible"),
+            args: vec!["--profile".into(), "demo".into()],
+            env: vec![],
+            stdin: vec![],
+        },
+    ];
+
+    let mut rows = Vec::new();
+    let mut baseline = None;
+    for case in &cases {
+        say(format!("measuring {}", case.label));
+        let cell = match measure(&home, case, runs) {
+            Ok(mut times) => {
+                times.sort();
+                let med = percentile(&times, 50);
+                let p90 = percentile(&times, 90);
+                let base = *baseline.get_or_insert(med);
+                format!(
+                    "| {} | {} | {} | {:.1}× |",
+                    case.label,
+                    ms(med),
+                    ms(p90),
+                    med.as_secs_f64() / base.as_secs_f64().max(1e-9)
+                )
+            }
+            Err(why) => format!("| {} | {why} | | |", case.label),
+        };
+        rows.push(cell);
+    }
+
+    let mut stampede_rows = Vec::new();
+    let mut bad_rounds = Vec::new();
+    for n in STAMPEDES {
+        say(format!(
+            "stampede of {n}: {ROUNDS} rounds, each on a freshly imported expired token"
+        ));
+        let mut walls = Vec::new();
+        let mut refreshes = Vec::new();
+        for _ in 0..ROUNDS {
+            home.import_download(&sim, 2 * 3600)?;
+            let before = sim.counter("refresh")?;
+            let (tokens, wall) = home.stampede(n)?;
+            let count = sim.counter("refresh")? - before;
+            if tokens.iter().any(|t| *t != tokens[0]) {
+                bad_rounds.push(format!("{n} callers printed different tokens"));
+            }
+            if count != 1 {
+                bad_rounds.push(format!("{n} callers caused {count} refreshes"));
+            }
+            walls.push(wall);
+            refreshes.push(count.to_string());
+        }
+        walls.sort();
+        stampede_rows.push(format!(
+            "| {n} | {} | {} |",
+            ms(percentile(&walls, 50)),
+            refreshes.join(", ")
+        ));
+    }
+
+    println!();
+    println!("Per call, whole process spawn, cached token ({runs} runs):");
+    println!();
+    println!("| call | median | p90 | × cat |");
+    println!("|---|---:|---:|---:|");
+    for r in &rows {
+        println!("{r}");
+    }
+    println!();
+    println!("Stampede on an expired token, concurrent `central-auth token` processes (median of {ROUNDS} rounds):");
+    println!();
+    println!("| callers | median wall | refreshes per round |");
+    println!("|---:|---:|---|");
+    for r in &stampede_rows {
+        println!("{r}");
+    }
+    println!();
+    if bad_rounds.is_empty() {
+        say("every stampede round refreshed exactly once");
+        Ok(())
+    } else {
+        Err(format!(
+            "stampede rounds went wrong: {}",
+            bad_rounds.join("; ")
+        ))
+    }
+}
+
+/// Times `runs` spawns of one case; `Err` is the table cell explaining why not.
+fn measure(home: &DemoHome, case: &Case, runs: usize) -> Result<Vec<Duration>, String> {
+    let exe: PathBuf = match case.bin {
+        Some(name) => {
+            let p = home.exe(name);
+            if !p.is_file() {
+                return Err("missing (not built)".into());
+            }
+            p
+        }
+        None => PathBuf::from("cat"),
+    };
+    let mut times = Vec::with_capacity(runs);
+    for i in 0..runs {
+        let mut c = Command::new(&exe);
+        home.apply_env(&mut c);
+        c.args(&case.args)
+            .envs(case.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let t = Instant::now();
+        let mut child = c.spawn().map_err(|e| format!("cannot start: {e}"))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            // A helper that does not read stdin may close it early: ignore EPIPE.
+            let _ = stdin.write_all(&case.stdin);
+        }
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("wait failed: {e}"))?;
+        times.push(t.elapsed());
+        if i == 0 {
+            if !out.status.success() {
+                let err = String::from_utf8_lossy(&out.stderr);
+                let first = err.lines().next().unwrap_or("").replace('|', "/");
+                return Err(format!("failed ({}): {first}", out.status));
+            }
+            if out.stdout.is_empty() {
+                return Err("no output (placeholder binary?)".into());
+            }
+        }
+    }
+    Ok(times)
+}
+
+/// The p-th percentile (nearest rank) of sorted durations.
+fn percentile(sorted: &[Duration], p: usize) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = (p * sorted.len()).div_ceil(100).max(1);
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn runs_default_and_flag() {
+        assert_eq!(parse_runs(&[]), Ok(200));
+        assert_eq!(parse_runs(&strings(&["--runs", "7"])), Ok(7));
+        assert_eq!(parse_runs(&strings(&["--runs=9"])), Ok(9));
+        assert!(parse_runs(&strings(&["--runs", "0"])).is_err());
+        assert!(parse_runs(&strings(&["--runs"])).is_err());
+        assert!(parse_runs(&strings(&["--fast"])).is_err());
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let d: Vec<Duration> = (1..=10).map(Duration::from_millis).collect();
+        assert_eq!(percentile(&d, 50), Duration::from_millis(5));
+        assert_eq!(percentile(&d, 90), Duration::from_millis(9));
+        assert_eq!(percentile(&d[..1], 90), Duration::from_millis(1));
+        assert_eq!(percentile(&[], 50), Duration::ZERO);
+    }
+
+    #[test]
+    fn ms_formats_two_decimals() {
+        assert_eq!(ms(Duration::from_micros(1500)), "1.50 ms");
+    }
+}

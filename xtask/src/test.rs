@@ -1,0 +1,225 @@
+//! `cargo xtask test`: the one test command. Builds every binary, sets up the
+//! Python venvs (unless `--no-setup`), checks the real tools the end-to-end tests
+//! drive, then runs `cargo test --workspace` with `CENTRAL_AUTH_VENVS` and
+//! `CENTRAL_AUTH_BIN_DIR` set. Arguments before `--` go to `cargo test`, after it
+//! to the test binaries. Under `CI=true` a tool that cannot be set up is fatal.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+use crate::util::{self, build_bins, cargo, is_ci, say, which, Res};
+use crate::venv;
+
+/// Parsed `cargo xtask test` arguments.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TestArgs {
+    /// Skip the venv setup and the apt fallbacks.
+    pub no_setup: bool,
+    /// Extra arguments for `cargo test` (before its `--`).
+    pub cargo_args: Vec<String>,
+    /// Arguments for the test binaries (after `--`).
+    pub test_args: Vec<String>,
+}
+
+/// Splits `[--no-setup] [CARGO_ARGS] [-- TEST_ARGS]`.
+pub fn parse(args: &[String]) -> TestArgs {
+    let mut out = TestArgs::default();
+    let mut iter = args.iter();
+    for a in iter.by_ref() {
+        match a.as_str() {
+            "--" => break,
+            "--no-setup" => out.no_setup = true,
+            _ => out.cargo_args.push(a.clone()),
+        }
+    }
+    out.test_args = iter.cloned().collect();
+    out
+}
+
+/// Runs the whole test command.
+pub fn run_tests(args: &TestArgs) -> Res<()> {
+    let started = Instant::now();
+    say(format!(
+        "test: CI={}",
+        if is_ci() {
+            "true (missing tools are fatal)"
+        } else {
+            "unset (missing tools are skipped)"
+        }
+    ));
+    let bin_dir = build_bins(false)?;
+    if args.no_setup {
+        say("--no-setup: not touching the Python venvs");
+    } else {
+        venv::setup_all()?;
+    }
+    check_tools(!args.no_setup)?;
+
+    let mut c = cargo();
+    c.args(["test", "--workspace", "--no-fail-fast"])
+        .args(&args.cargo_args)
+        .env("CENTRAL_AUTH_VENVS", venv::venvs_dir())
+        .env("CENTRAL_AUTH_BIN_DIR", &bin_dir);
+    if !args.test_args.is_empty() {
+        c.arg("--").args(&args.test_args);
+    }
+    say(format!(
+        "cargo test --workspace --no-fail-fast {} (CENTRAL_AUTH_VENVS={}, CENTRAL_AUTH_BIN_DIR={})",
+        shown(args),
+        venv::venvs_dir().display(),
+        bin_dir.display()
+    ));
+    let result = util::run(&mut c, "cargo test --workspace");
+    say(format!(
+        "total wall time {:.1} s: {}",
+        started.elapsed().as_secs_f64(),
+        if result.is_ok() {
+            "all tests passed"
+        } else {
+            "TESTS FAILED"
+        }
+    ));
+    result
+}
+
+/// Entry point from `main`.
+pub fn run(args: &[String]) -> Res<()> {
+    run_tests(&parse(args))
+}
+
+fn shown(args: &TestArgs) -> String {
+    let mut parts = args.cargo_args.clone();
+    if !args.test_args.is_empty() {
+        parts.push("--".to_owned());
+        parts.extend(args.test_args.iter().cloned());
+    }
+    parts.join(" ")
+}
+
+/// A real tool: how to find it and the Debian package that provides it (if any).
+struct Tool {
+    name: &'static str,
+    apt: Option<&'static str>,
+}
+
+const TOOLS: [Tool; 4] = [
+    Tool {
+        name: "git",
+        apt: Some("git"),
+    },
+    Tool {
+        name: "kubectl",
+        apt: None,
+    },
+    Tool {
+        name: "terraform",
+        apt: None,
+    },
+    Tool {
+        name: "openssl",
+        apt: Some("openssl"),
+    },
+];
+
+fn find_tool(name: &str) -> Option<PathBuf> {
+    if let Some(p) = which(name) {
+        return Some(p);
+    }
+    if name == "kubectl" {
+        return versioned_kubectl();
+    }
+    None
+}
+
+/// The newest `/usr/lib/google-cloud-sdk/bin/kubectl.1.*`.
+fn versioned_kubectl() -> Option<PathBuf> {
+    let dir = std::fs::read_dir("/usr/lib/google-cloud-sdk/bin").ok()?;
+    let mut found: Vec<(u32, PathBuf)> = dir
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let minor = name.strip_prefix("kubectl.1.")?.parse().ok()?;
+            Some((minor, e.path()))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, p)| p)
+}
+
+/// Checks git, kubectl, terraform and openssl; installs git/openssl with apt when
+/// allowed. Under CI a missing tool is an error; elsewhere a loud SKIPPED line.
+fn check_tools(allow_apt: bool) -> Res<()> {
+    let mut missing = Vec::new();
+    for tool in &TOOLS {
+        let mut path = find_tool(tool.name);
+        if path.is_none() && allow_apt {
+            if let Some(pkg) = tool.apt {
+                if which("apt-get").is_some() {
+                    say(format!(
+                        "{} is missing: apt-get install -y {pkg}",
+                        tool.name
+                    ));
+                    let _ = Command::new("sh")
+                        .arg("-c")
+                        .arg(format!(
+                            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq {pkg}"
+                        ))
+                        .status();
+                    path = find_tool(tool.name);
+                }
+            }
+        }
+        match path {
+            Some(p) => say(format!("tool {}: {}", tool.name, p.display())),
+            None if is_ci() => missing.push(tool.name),
+            None => say(format!(
+                "!!!!!! SKIPPED: real tool {} not found; the tests that drive it will skip !!!!!!",
+                tool.name
+            )),
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "under CI=true these real tools are required but missing: {} (kubectl: install Google Cloud SDK's kubectl package; terraform: put terraform on PATH)",
+            missing.join(", ")
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn args_split_at_double_dash() {
+        let a = parse(&strings(&[
+            "--no-setup",
+            "-p",
+            "xtask",
+            "--",
+            "git::",
+            "--nocapture",
+        ]));
+        assert_eq!(
+            a,
+            TestArgs {
+                no_setup: true,
+                cargo_args: strings(&["-p", "xtask"]),
+                test_args: strings(&["git::", "--nocapture"]),
+            }
+        );
+        assert_eq!(shown(&a), "-p xtask -- git:: --nocapture");
+    }
+
+    #[test]
+    fn no_args_is_plain_test() {
+        assert_eq!(parse(&[]), TestArgs::default());
+    }
+}
