@@ -179,6 +179,11 @@ fn a_deleted_lock_file_mid_refresh_still_gives_one_chain() {
     });
     let slow = spawn_token(&home, "test");
     wait_until_locked(&home, "test");
+    // Its refresh request must be inside the simulator (holding the delay).
+    let start = Instant::now();
+    while home.sim.counters().token_requests == 0 && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
     std::fs::remove_file(home.path().join("state/profiles/test.lock")).unwrap();
     let fast = home.token("test");
     let slow = slow.wait_with_output().unwrap();

