@@ -6,12 +6,14 @@
 //!   `cargo test --workspace`. Under `CI=true` a tool that cannot be set up is fatal.
 //! * `cargo xtask demo`: a readable story against the `central-sim` binary: login,
 //!   status, token, expiry and refresh, then a 16-process stampede with one refresh.
+//! * `cargo xtask fuzz [--seconds N]`: every cargo-fuzz target for N seconds.
 //! * `cargo xtask bench [--runs N]`: a Markdown table of per-call costs (release build).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
 mod demo;
+mod fuzz;
 mod test;
 mod util;
 mod venv;
@@ -27,6 +29,9 @@ tasks:
         real tools, run `cargo test --workspace` (CI=true: missing tools are fatal)
   demo  login, status, token, expiry + refresh, and a 16-process stampede against
         the central-sim binary (about 15 s)
+  fuzz [--seconds N]
+        run every cargo-fuzz target N seconds (default 10) on the checked-in
+        corpus with nightly (installs cargo-fuzz if missing)
   bench [--runs N]
         release build; medians of each helper against `cat` of the token file, and
         stampede wall time for 1, 16 and 64 callers
@@ -42,6 +47,7 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "demo" => demo::run(rest),
         "bench" => bench::run(rest),
+        "fuzz" => fuzz::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -70,7 +70,11 @@ pub fn run_tests(args: &TestArgs) -> Res<()> {
         venv::venvs_dir().display(),
         bin_dir.display()
     ));
-    let result = util::run(&mut c, "cargo test --workspace");
+    let mut result = util::run(&mut c, "cargo test --workspace");
+    if result.is_ok() && !args.no_setup {
+        // The fuzz suite: every target for a short, bounded time.
+        result = crate::fuzz::fuzz_all(10);
+    }
     say(format!(
         "total wall time {:.1} s: {}",
         started.elapsed().as_secs_f64(),

@@ -1,0 +1,131 @@
+//! `cargo xtask fuzz [--seconds N]`: runs every cargo-fuzz target in `fuzz/` for N
+//! seconds (default 10) on the checked-in corpus, with the nightly toolchain.
+//!
+//! New inputs go to a scratch corpus under `target/`, so the checked-in seeds stay
+//! small; a crash stops the run and leaves the input in `fuzz/artifacts/<target>/`,
+//! to be turned into a regression test. Targets are built without a sanitizer
+//! (`-s none`): the code under test forbids `unsafe`, and this halves the build.
+//! Installs cargo-fuzz with `cargo install` if it is missing.
+
+use std::process::Command;
+use std::time::Instant;
+
+use crate::util::{is_ci, root, say, target_dir, Res};
+
+/// The fuzz targets, one per parser of untrusted input.
+pub const TARGETS: &[&str] = &[
+    "git_input",
+    "token_json",
+    "config",
+    "kube_exec_info",
+    "terraform_query",
+];
+
+/// Entry point from `main`.
+pub fn run(args: &[String]) -> Res<()> {
+    let mut seconds = 10u64;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--seconds" => {
+                seconds = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("--seconds needs a whole number")?;
+            }
+            other => return Err(format!("fuzz: unknown argument `{other}`")),
+        }
+    }
+    fuzz_all(seconds)
+}
+
+fn nightly() -> Command {
+    let mut c = Command::new("cargo");
+    c.arg("+nightly")
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .env_remove("CARGO");
+    c
+}
+
+/// Runs every target for `seconds`. A missing nightly or cargo-fuzz is fatal under
+/// CI and a loud skip elsewhere.
+pub fn fuzz_all(seconds: u64) -> Res<()> {
+    let has_nightly = nightly()
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_nightly {
+        let msg = "the nightly toolchain is missing (rustup toolchain install nightly)";
+        if is_ci() {
+            return Err(format!("fuzz: {msg}"));
+        }
+        say(format!("!!!!!! SKIPPED fuzzing: {msg} !!!!!!"));
+        return Ok(());
+    }
+    let has_fuzz = nightly()
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_fuzz {
+        say("fuzz: installing cargo-fuzz (cargo install cargo-fuzz --locked)");
+        let ok = Command::new("cargo")
+            .args(["install", "cargo-fuzz", "--locked"])
+            .env_remove("RUSTUP_TOOLCHAIN")
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            let msg = "cargo-fuzz could not be installed";
+            if is_ci() {
+                return Err(format!("fuzz: {msg}"));
+            }
+            say(format!("!!!!!! SKIPPED fuzzing: {msg} !!!!!!"));
+            return Ok(());
+        }
+    }
+    let fuzz_dir = root().join("fuzz");
+    say("fuzz: building the targets (nightly, no sanitizer)");
+    let status = nightly()
+        .args(["fuzz", "build", "-s", "none"])
+        .current_dir(&fuzz_dir)
+        .status()
+        .map_err(|e| format!("fuzz build: {e}"))?;
+    if !status.success() {
+        return Err("fuzz build failed".into());
+    }
+    for target in TARGETS {
+        let scratch = target_dir().join("fuzz-corpus").join(target);
+        std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+        let started = Instant::now();
+        let out = nightly()
+            .args(["fuzz", "run", "-s", "none", target])
+            .arg(&scratch)
+            .arg(fuzz_dir.join("corpus").join(target))
+            .args([
+                "--",
+                &format!("-max_total_time={seconds}"),
+                "-print_final_stats=1",
+            ])
+            .current_dir(&fuzz_dir)
+            .output()
+            .map_err(|e| format!("fuzz run {target}: {e}"))?;
+        let log = String::from_utf8_lossy(&out.stderr);
+        let runs = log
+            .lines()
+            .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
+            .map(str::trim)
+            .unwrap_or("?");
+        if !out.status.success() {
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            return Err(format!(
+                "fuzz target {target} found a crash (input saved under fuzz/artifacts/{target}/):\n{}",
+                tail.join("\n")
+            ));
+        }
+        say(format!(
+            "figures: fuzz {target}: {runs} executions in {:.1} s, no crash",
+            started.elapsed().as_secs_f64()
+        ));
+    }
+    Ok(())
+}
