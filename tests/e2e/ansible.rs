@@ -17,14 +17,14 @@ const PROGRAM: &str = "central-auth-ansible";
 
 /// The ansible-core tools of the venv, and a private Ansible directory inside
 /// the test home with the collection installed in it.
-struct Ansible {
+pub(crate) struct Ansible {
     bin: PathBuf,
     dir: PathBuf,
 }
 
 impl Ansible {
     /// Finds the venv (or skips) and prepares `<home>/ansible`.
-    fn new(home: &TestHome) -> Option<Ansible> {
+    pub(crate) fn new(home: &TestHome) -> Option<Ansible> {
         let playbook = venv_bin("ansible", "ansible-playbook")?;
         let bin = playbook.parent().unwrap().to_path_buf();
         let dir = home.path().join("ansible");
@@ -83,7 +83,7 @@ impl Ansible {
     }
 
     /// `ansible-galaxy collection install` straight from the source directory.
-    fn install_dir(&self, home: &TestHome) {
+    pub(crate) fn install_dir(&self, home: &TestHome) {
         self.install(home, &workspace().join(COLLECTION));
     }
 
@@ -108,7 +108,7 @@ impl Ansible {
 
     /// `ansible-playbook` on a fixture against localhost, with `sim_url` and
     /// `out_dir` set and `extra` arguments added.
-    fn play(&self, home: &TestHome, fixture: &str, extra: &[&str]) -> Output {
+    pub(crate) fn play(&self, home: &TestHome, fixture: &str, extra: &[&str]) -> Output {
         let playbook = workspace().join("tests/fixtures/ansible").join(fixture);
         let mut c = self.cmd(home, "ansible-playbook");
         c.args(["-i", "localhost,"])
@@ -126,7 +126,7 @@ impl Ansible {
     }
 
     /// The SHA-256 the fixture recorded of the token Ansible got.
-    fn recorded_sha(&self) -> String {
+    pub(crate) fn recorded_sha(&self) -> String {
         let path = self.out_dir().join("token.sha256");
         let sha = std::fs::read_to_string(&path).unwrap();
         std::fs::remove_file(path).unwrap();

@@ -14,7 +14,7 @@ use central_auth_e2e::*;
 const HELPER: &str = "git-credential-central";
 
 /// The real gits present; skips loudly (fails under CI) when there is none.
-fn gits() -> Vec<PathBuf> {
+pub(crate) fn gits() -> Vec<PathBuf> {
     let candidates = [
         PathBuf::from("/usr/local/bin/git"),
         PathBuf::from("/usr/bin/git"),
@@ -44,7 +44,7 @@ fn git_version(git: &Path) -> (u32, u32) {
     (nums.next().unwrap(), nums.next().unwrap())
 }
 
-fn helper_cmd(args: &str) -> String {
+pub(crate) fn helper_cmd(args: &str) -> String {
     format!("{} {args}", bin(HELPER).display())
         .trim()
         .to_owned()
@@ -81,13 +81,13 @@ fn with_stdin(mut c: Command, input: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn fill(home: &TestHome, g: &Path, helper: &str, input: &str) -> Output {
+pub(crate) fn fill(home: &TestHome, g: &Path, helper: &str, input: &str) -> Output {
     let mut c = git(home, g, helper);
     c.args(["credential", "fill"]);
     with_stdin(c, input)
 }
 
-fn attr<'a>(out: &'a str, key: &str) -> Option<&'a str> {
+pub(crate) fn attr<'a>(out: &'a str, key: &str) -> Option<&'a str> {
     out.lines()
         .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
 }

@@ -18,7 +18,7 @@ const V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
 
 /// A real kubectl: the newest versioned binary of the Google Cloud SDK (the
 /// `/usr/bin/kubectl` dispatcher is a wrapper), else `kubectl` on PATH.
-fn kubectl() -> Option<PathBuf> {
+pub(crate) fn kubectl() -> Option<PathBuf> {
     let sdk = Path::new("/usr/lib/google-cloud-sdk/bin");
     let mut candidates: Vec<PathBuf> = (27..=40)
         .rev()
@@ -193,7 +193,7 @@ impl Drop for ApiServer {
 }
 
 /// How the kubeconfig's exec entry and cluster look.
-struct KubeOpts<'a> {
+pub(crate) struct KubeOpts<'a> {
     api_version: &'a str,
     args: &'a [&'a str],
     /// `spec.cluster.config` via the cluster extension `client.authentication.k8s.io/exec`.
@@ -246,8 +246,8 @@ current-context: central-lab
 }
 
 /// Everything one kubectl test needs.
-struct Kube {
-    home: TestHome,
+pub(crate) struct Kube {
+    pub(crate) home: TestHome,
     scratch: tempfile::TempDir,
     server: ApiServer,
     kubectl: PathBuf,
@@ -257,12 +257,12 @@ struct Kube {
 
 impl Kube {
     /// `None` when kubectl, openssl or python3 is missing (skipped loudly).
-    fn new(home: TestHome, opts: &KubeOpts<'_>) -> Option<Kube> {
+    pub(crate) fn new(home: TestHome, opts: &KubeOpts<'_>) -> Option<Kube> {
         let kubectl = kubectl()?;
         Kube::with_tool(home, opts, kubectl)
     }
 
-    fn with_tool(home: TestHome, opts: &KubeOpts<'_>, kubectl: PathBuf) -> Option<Kube> {
+    pub(crate) fn with_tool(home: TestHome, opts: &KubeOpts<'_>, kubectl: PathBuf) -> Option<Kube> {
         let scratch = tempfile::Builder::new()
             .prefix("central-auth-kube-e2e-")
             .tempdir()
@@ -288,7 +288,7 @@ impl Kube {
     }
 
     /// `HOME=<temp> kubectl --kubeconfig ... --cache-dir ... ARGS`.
-    fn kubectl(&self, args: &[&str]) -> Output {
+    pub(crate) fn kubectl(&self, args: &[&str]) -> Output {
         let mut c = Command::new(&self.kubectl);
         self.home.apply_env(&mut c);
         c.env_remove("KUBECONFIG")
@@ -302,7 +302,7 @@ impl Kube {
         c.output().unwrap()
     }
 
-    fn kubectl_ok(&self, args: &[&str]) -> Output {
+    pub(crate) fn kubectl_ok(&self, args: &[&str]) -> Output {
         let out = self.kubectl(args);
         assert!(
             out.status.success(),
@@ -314,7 +314,7 @@ impl Kube {
     }
 
     /// Asserts every request reached the server with `token` and was accepted.
-    fn assert_all_seen_with(&self, token: &str) {
+    pub(crate) fn assert_all_seen_with(&self, token: &str) {
         let seen = self.server.seen();
         assert!(!seen.is_empty(), "the fake API server saw no request");
         for s in &seen {
@@ -324,13 +324,13 @@ impl Kube {
     }
 }
 
-fn get_version(k: &Kube) {
+pub(crate) fn get_version(k: &Kube) {
     let out = k.kubectl_ok(&["get", "--raw", "/version"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["gitVersion"], "v1.33.0-fake");
 }
 
-fn exec_entry(api_version: &str) -> KubeOpts<'_> {
+pub(crate) fn exec_entry(api_version: &str) -> KubeOpts<'_> {
     KubeOpts {
         api_version,
         args: &["--profile", "test"],

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stderr, missing_docs)]
 
+mod all_tools;
 mod ansible;
 mod chain;
 mod cli;

