@@ -10,6 +10,7 @@
 //! The crate is synchronous, never prints, and is the only crate that speaks HTTP to
 //! Central or touches the token store. See `docs/ARCHITECTURE.md` for the invariants.
 
+pub mod adapter;
 pub mod broker;
 pub mod clusters;
 pub mod config;

@@ -25,7 +25,9 @@ use std::io::Write;
 use std::time::Duration;
 
 use central_auth_core::error::EXIT_CODES_HELP;
-use central_auth_core::{Broker, Error};
+use central_auth_core::Broker;
+#[cfg(test)]
+use central_auth_core::Error;
 use clap::Parser;
 
 use exec_info::ExecInfo;
@@ -74,39 +76,7 @@ pub fn profile_choice<'a>(cli: &'a Cli, info: &'a ExecInfo) -> Option<&'a str> {
     cli.profile.as_deref().or(info.cluster_profile.as_deref())
 }
 
-/// Why a run failed.
-#[derive(Debug)]
-pub enum Failure {
-    /// The broker or the input failed.
-    Core(Error),
-    /// stdout could not be written.
-    Output(std::io::Error),
-}
-
-impl Failure {
-    /// The process exit code.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Failure::Core(e) => e.exit_code() as u8,
-            Failure::Output(_) => central_auth_core::ExitCode::Other as u8,
-        }
-    }
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Core(e) => write!(f, "{e}"),
-            Failure::Output(e) => write!(f, "cannot write the credential to stdout: {e}"),
-        }
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Failure {
-        Failure::Core(e)
-    }
-}
+pub use central_auth_core::adapter::Failure;
 
 /// One run: parses `exec_info` (the value of `KUBERNETES_EXEC_INFO`, if set), gets
 /// the token from `broker`, writes the `ExecCredential` to `stdout`. Nothing is
@@ -125,17 +95,17 @@ pub fn run(
 
 /// The stderr line for a failure: `central-auth-kube: message`, always one line.
 pub fn error_line(failure: &Failure) -> String {
-    let message = failure.to_string().replace(['\n', '\r'], " ");
-    format!("{NAME}: {message}")
+    central_auth_core::adapter::error_line(NAME, failure)
 }
 
 /// The stderr line for a bad command line: clap's first line, reworded as
 /// `central-auth-kube: ...; see --help` (clap's own text spans several lines).
 pub fn usage_error_line(e: &clap::Error) -> String {
-    let rendered = e.to_string();
-    let first = rendered.lines().next().unwrap_or("invalid command line");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    format!("{NAME}: {first}; check the args of users[].user.exec in the kubeconfig, see `{NAME} --help`")
+    central_auth_core::adapter::usage_line(
+        NAME,
+        &e.to_string(),
+        "check the args of users[].user.exec in the kubeconfig",
+    )
 }
 
 #[cfg(test)]

@@ -82,39 +82,10 @@ fn agree<T: PartialEq>(key: &str, argv: Option<T>, query: Option<T>) -> Result<O
     }
 }
 
-/// Why a run failed.
-#[derive(Debug)]
-pub enum Failure {
-    /// The broker or the input failed.
-    Core(Error),
-    /// stdout could not be written.
-    Output(std::io::Error),
-}
+pub use central_auth_core::adapter::Failure;
 
-impl Failure {
-    /// The process exit code.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Failure::Core(e) => e.exit_code() as u8,
-            Failure::Output(_) => central_auth_core::ExitCode::Other as u8,
-        }
-    }
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Core(e) => write!(f, "{e}"),
-            Failure::Output(e) => write!(f, "cannot write the result to stdout: {e}"),
-        }
-    }
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Failure {
-        Failure::Core(e)
-    }
-}
+/// The binary's name, the prefix of its stderr lines.
+pub const NAME: &str = "central-auth-terraform";
 
 /// One run: reads the query from `stdin`, gets the token from `broker`, writes the
 /// answer to `stdout`. Nothing is written to `stdout` unless everything succeeded.
@@ -132,17 +103,13 @@ pub fn run(
 
 /// The stderr line for a failure: `central-auth-terraform: message`, always one line.
 pub fn error_line(failure: &Failure) -> String {
-    let message = failure.to_string().replace(['\n', '\r'], " ");
-    format!("central-auth-terraform: {message}")
+    central_auth_core::adapter::error_line(NAME, failure)
 }
 
 /// The stderr line for a bad command line: clap's first line, reworded as
 /// `central-auth-terraform: ...; see --help` (clap's own text spans several lines).
 pub fn usage_error_line(e: &clap::Error) -> String {
-    let rendered = e.to_string();
-    let first = rendered.lines().next().unwrap_or("invalid command line");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    format!("central-auth-terraform: {first}; see `central-auth-terraform --help`")
+    central_auth_core::adapter::usage_line(NAME, &e.to_string(), "")
 }
 
 #[cfg(test)]
