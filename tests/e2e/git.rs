@@ -5,9 +5,9 @@
 //! the binary directly. The `git2` crate's helper runner is tested in
 //! `crates/git-credential-central/tests/git2.rs` (it needs git2's `cred` feature).
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use central_auth_e2e::*;
 
@@ -217,37 +217,26 @@ fn git_short_name_matches_git_hosts_and_base_url() {
 
 /// A running `git_http_server.py`, killed on drop.
 struct GitServer {
-    child: Child,
+    /// Killed on drop.
+    #[allow(dead_code)]
+    server: FixtureServer,
     port: u16,
     log: PathBuf,
 }
 
 impl GitServer {
     fn start(sim_url: &str, root: &Path, git: &Path, log: PathBuf) -> Option<GitServer> {
-        let python = require_tool("python3", &on_path("python3"))?;
-        let script = workspace().join("tests/fixtures/git_http_server.py");
-        let mut child = Command::new(python)
-            .arg(script)
-            .arg(sim_url)
-            .arg(root)
-            .arg(git)
-            .arg(&log)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .unwrap();
-        Some(GitServer { child, port, log })
+        let server = FixtureServer::start(
+            "git_http_server.py",
+            &[
+                sim_url.as_ref(),
+                root.as_os_str(),
+                git.as_os_str(),
+                log.as_os_str(),
+            ],
+        )?;
+        let port = server.port;
+        Some(GitServer { server, port, log })
     }
 
     fn url(&self) -> String {
@@ -269,13 +258,6 @@ impl GitServer {
                 )
             })
             .collect()
-    }
-}
-
-impl Drop for GitServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -6,9 +6,8 @@
 //! for `https://` servers, so each test makes a private CA and leaf with the
 //! `openssl` CLI. The plugin's own protocol edge cases run against the binary.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use central_auth_e2e::*;
 
@@ -119,7 +118,9 @@ fn make_certs(dir: &Path) -> Option<String> {
 
 /// The fake API server; killed on drop.
 struct ApiServer {
-    child: Child,
+    /// Killed on drop.
+    #[allow(dead_code)]
+    server: FixtureServer,
     port: u16,
     log: PathBuf,
 }
@@ -134,34 +135,23 @@ struct Seen {
 
 impl ApiServer {
     fn start(dir: &Path, sim_url: &str) -> Option<ApiServer> {
-        let python = require_tool("python3", &on_path("python3"))?;
         let log = dir.join("apiserver.log");
-        let mut child = Command::new(python)
-            .arg(workspace().join("tests/fixtures/fake_apiserver.py"))
-            .arg("--cert")
-            .arg(dir.join("leaf.pem"))
-            .arg("--key")
-            .arg(dir.join("leaf.key"))
-            .arg("--sim-url")
-            .arg(sim_url)
-            .arg("--log")
-            .arg(&log)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .parse()
-            .unwrap();
-        Some(ApiServer { child, port, log })
+        let (cert, key) = (dir.join("leaf.pem"), dir.join("leaf.key"));
+        let server = FixtureServer::start(
+            "fake_apiserver.py",
+            &[
+                "--cert".as_ref(),
+                cert.as_os_str(),
+                "--key".as_ref(),
+                key.as_os_str(),
+                "--sim-url".as_ref(),
+                sim_url.as_ref(),
+                "--log".as_ref(),
+                log.as_os_str(),
+            ],
+        )?;
+        let port = server.port;
+        Some(ApiServer { server, port, log })
     }
 
     fn url(&self) -> String {
@@ -182,13 +172,6 @@ impl ApiServer {
                 }
             })
             .collect()
-    }
-}
-
-impl Drop for ApiServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -273,3 +273,46 @@ pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// A Python fixture server (under `tests/fixtures/`) that prints
+/// `listening on PORT` as its first stdout line; killed on drop.
+pub struct FixtureServer {
+    child: std::process::Child,
+    /// The port it listens on (127.0.0.1).
+    pub port: u16,
+}
+
+impl FixtureServer {
+    /// Starts `python3 tests/fixtures/<script> ARGS...`; `None` (a loud skip, or a
+    /// failure under CI) when python3 is missing.
+    pub fn start(script: &str, args: &[&std::ffi::OsStr]) -> Option<FixtureServer> {
+        use std::io::BufRead;
+        let python = require_tool("python3", &on_path("python3"))?;
+        let mut child = Command::new(python)
+            .arg(workspace().join("tests/fixtures").join(script))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{script}: unexpected first line {line:?}"))
+            .parse()
+            .unwrap();
+        Some(FixtureServer { child, port })
+    }
+}
+
+impl Drop for FixtureServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
