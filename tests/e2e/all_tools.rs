@@ -11,7 +11,7 @@ use central_auth_e2e::*;
 use crate::ansible::Ansible;
 use crate::git::{attr, fill, gits, helper_cmd};
 use crate::kube::{exec_entry, Kube};
-use crate::terraform::{sha256_hex, terraform, TfDir};
+use crate::terraform::{terraform, TfDir};
 
 #[test]
 fn git_kubectl_terraform_and_ansible_at_once_refresh_once() {

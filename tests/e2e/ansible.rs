@@ -6,9 +6,8 @@
 //! `central-sim`, whose API accepts only tokens it issued and that have not
 //! expired. The playbooks are `tests/fixtures/ansible/*.yml`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use central_auth_e2e::*;
 
@@ -148,27 +147,6 @@ fn run_ok(c: &mut Command) -> Output {
 
 fn both(out: &Output) -> String {
     format!("{}{}", text(&out.stdout), text(&out.stderr))
-}
-
-fn sha256_hex(data: &str) -> String {
-    let mut child = Command::new("sha256sum")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("sha256sum (coreutils) runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(data.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    text(&out.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 /// Asserts the play output holds none of the secrets.

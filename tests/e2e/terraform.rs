@@ -35,29 +35,6 @@ pub(crate) fn terraform() -> Option<PathBuf> {
     require_tool("terraform", &candidates)
 }
 
-/// SHA-256 hex of `data`, via coreutils `sha256sum` (Terraform's `sha256()` is the
-/// same digest, lower-case hex).
-pub(crate) fn sha256_hex(data: &str) -> String {
-    let mut child = Command::new("sha256sum")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("sha256sum (coreutils) runs");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(data.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    text(&out.stdout)
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 /// A Terraform working directory with the fixture, its own HOME and an empty CLI
 /// config, inside the test home.
 pub(crate) struct TfDir {

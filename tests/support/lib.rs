@@ -316,3 +316,28 @@ impl Drop for FixtureServer {
         let _ = self.child.wait();
     }
 }
+
+/// SHA-256 hex of `data`, via coreutils `sha256sum` (the same digest as
+/// Terraform's `sha256()` and Ansible's `hash('sha256')`), so tests can compare
+/// tokens a tool saw without printing them.
+pub fn sha256_hex(data: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sha256sum (coreutils) runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(data.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    text(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}

@@ -3,8 +3,14 @@
 //! them stays in the binaries.
 
 use std::fmt;
+use std::io::Write;
 
+use serde::Serialize;
+
+use crate::broker::{AccessToken, Broker};
 use crate::error::{Error, ExitCode};
+use crate::secret::ExposeSecret;
+use crate::status::rfc3339;
 
 /// Why one run of an adapter failed.
 #[derive(Debug)]
@@ -38,6 +44,52 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
         Failure::Core(e)
     }
+}
+
+/// Opens the broker from the environment for the adapter `client`; with
+/// `verbose`, the broker's redacted lines go to `log`.
+pub fn open_broker(client: &str, verbose: bool, log: fn(&str)) -> Result<Broker, Failure> {
+    let broker = Broker::from_env()?.with_client(client);
+    Ok(if verbose {
+        broker.with_log(log)
+    } else {
+        broker
+    })
+}
+
+/// The token object shared by the Terraform and Ansible adapters, in key order.
+#[derive(Serialize)]
+struct TokenJson<'a> {
+    access_token: &'a str,
+    expires_at: String,
+    base_url: &'a str,
+    profile: &'a str,
+}
+
+/// Renders `{"access_token","expires_at" (RFC 3339),"base_url","profile"}` and a
+/// newline: one JSON object of strings. The protocol carries the token, so this
+/// is where it is exposed.
+pub fn render_token_json(profile: &str, token: &AccessToken) -> Vec<u8> {
+    let answer = TokenJson {
+        access_token: token.token.expose_secret(),
+        expires_at: rfc3339(token.expires_at),
+        base_url: &token.base_url,
+        profile,
+    };
+    let mut out =
+        serde_json::to_vec(&answer).expect("a struct of strings always serializes to JSON");
+    out.push(b'\n');
+    out
+}
+
+/// Writes [`render_token_json`] to `out` in one write and flushes it.
+pub fn write_token_json(
+    mut out: impl Write,
+    profile: &str,
+    token: &AccessToken,
+) -> std::io::Result<()> {
+    out.write_all(&render_token_json(profile, token))?;
+    out.flush()
 }
 
 /// `name: message` on one line, whatever the message holds.

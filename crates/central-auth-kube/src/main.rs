@@ -2,9 +2,8 @@
 
 use std::process::ExitCode;
 
-use central_auth_core::Broker;
 use central_auth_kube::exec_info::ENV;
-use central_auth_kube::{error_line, run, usage_error_line, Cli, Failure, NAME};
+use central_auth_kube::{error_line, run, usage_error_line, Cli, NAME};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -22,15 +21,8 @@ fn main() -> ExitCode {
         Err(std::env::VarError::NotPresent) => None,
         Err(std::env::VarError::NotUnicode(_)) => Some(String::from("\u{fffd}")),
     };
-    let result = Broker::from_env()
-        .map(|b| b.with_client("kubectl"))
-        .map_err(Failure::Core)
-        .and_then(|broker| {
-            let broker = if cli.verbose {
-                broker.with_log(log)
-            } else {
-                broker
-            };
+    let result =
+        central_auth_core::adapter::open_broker("kubectl", cli.verbose, log).and_then(|broker| {
             run(
                 &cli,
                 exec_info.as_deref(),

@@ -4,46 +4,12 @@
 //! strings; it becomes the data source's `result` map (and is saved in the
 //! Terraform state).
 
-use std::io::Write;
-
-use central_auth_core::secret::ExposeSecret;
-use central_auth_core::status::rfc3339;
-use central_auth_core::AccessToken;
-use serde::Serialize;
-
-/// The stdout object, in the order the keys are written.
-#[derive(Serialize)]
-struct Answer<'a> {
-    access_token: &'a str,
-    expires_at: String,
-    base_url: &'a str,
-    profile: &'a str,
-}
-
-/// Renders the answer for `token` of `profile`: one JSON object of strings and a
-/// newline. This is the one place the token is exposed; the protocol carries it.
-pub fn render(profile: &str, token: &AccessToken) -> Vec<u8> {
-    let answer = Answer {
-        access_token: token.token.expose_secret(),
-        expires_at: rfc3339(token.expires_at),
-        base_url: &token.base_url,
-        profile,
-    };
-    let mut out =
-        serde_json::to_vec(&answer).expect("a struct of strings always serializes to JSON");
-    out.push(b'\n');
-    out
-}
-
-/// Writes the answer to `out` in one write and flushes it.
-pub fn write(mut out: impl Write, profile: &str, token: &AccessToken) -> std::io::Result<()> {
-    out.write_all(&render(profile, token))?;
-    out.flush()
-}
+pub use central_auth_core::adapter::{render_token_json as render, write_token_json as write};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use central_auth_core::AccessToken;
     use central_auth_core::SecretString;
     use time::macros::datetime;
 

@@ -2,8 +2,7 @@
 
 use std::process::ExitCode;
 
-use central_auth_core::Broker;
-use central_auth_terraform::{error_line, run, usage_error_line, Cli, Failure};
+use central_auth_terraform::{error_line, run, usage_error_line, Cli};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -16,15 +15,8 @@ fn main() -> ExitCode {
             return ExitCode::from(central_auth_core::ExitCode::Usage as u8);
         }
     };
-    let result = Broker::from_env()
-        .map(|b| b.with_client("terraform"))
-        .map_err(Failure::Core)
-        .and_then(|broker| {
-            let broker = if cli.verbose {
-                broker.with_log(log)
-            } else {
-                broker
-            };
+    let result =
+        central_auth_core::adapter::open_broker("terraform", cli.verbose, log).and_then(|broker| {
             run(
                 &cli,
                 &broker,
