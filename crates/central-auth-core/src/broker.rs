@@ -76,7 +76,7 @@ pub enum KeepaliveOutcome {
 pub struct Broker {
     home: Home,
     config: Config,
-    store: FileStore,
+    store: Box<dyn TokenStore>,
     log: Box<dyn Fn(&str)>,
     client: Option<String>,
     retry: RetryPolicy,
@@ -87,7 +87,7 @@ impl Broker {
     /// Opens the broker: resolves the home and loads the config.
     pub fn open(home: Home) -> Result<Broker, Error> {
         let config = Config::load(&home.config_file)?;
-        let store = FileStore::new(&home.state_dir);
+        let store: Box<dyn TokenStore> = Box::new(FileStore::new(&home.state_dir));
         Ok(Broker {
             home,
             config,
@@ -138,9 +138,9 @@ impl Broker {
         &self.home
     }
 
-    /// The token store.
-    pub fn store(&self) -> &FileStore {
-        &self.store
+    /// The token store that holds `profile`'s record.
+    pub fn store_for(&self, _profile: &Profile) -> &dyn TokenStore {
+        self.store.as_ref()
     }
 
     /// The profile named by `--profile`, else `CENTRAL_AUTH_PROFILE`, else the default.
@@ -313,10 +313,11 @@ impl Broker {
 
     /// What `status` shows for a profile; never a secret.
     pub fn status(&self, profile: &Profile) -> Result<ProfileStatus, Error> {
-        let record = self.store.peek(&profile.name);
+        let store = self.store_for(profile);
+        let record = store.peek(&profile.name);
         status::build(
             profile,
-            &self.store,
+            store,
             record,
             usage::read(&usage::path(&self.home.state_dir, &profile.name)),
             OffsetDateTime::now_utc(),
@@ -324,7 +325,9 @@ impl Broker {
     }
 
     fn lock<'s>(&'s self, profile: &Profile) -> Result<Box<dyn StoreGuard + 's>, Error> {
-        let guard = self.store.lock(&profile.name, profile.lock_timeout)?;
+        let guard = self
+            .store_for(profile)
+            .lock(&profile.name, profile.lock_timeout)?;
         let waited = guard.waited();
         if waited >= Duration::from_millis(1) {
             (self.log)(&format!(
@@ -509,6 +512,8 @@ fn new_record(response: TokenResponse, expected: Option<u64>, origin: TokenOrigi
         expires_at: now + time::Duration::seconds(response.expires_in as i64),
         origin,
         access_rejected: false,
+        rotating: None,
+        lost: None,
     }
 }
 
@@ -541,5 +546,7 @@ fn record_from_import(imported: ImportedToken, expected: Option<u64>) -> StoredT
         refresh_issued_at: Some(imported.issued_at),
         origin: TokenOrigin::Import,
         access_rejected: false,
+        rotating: None,
+        lost: None,
     }
 }

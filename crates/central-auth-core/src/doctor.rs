@@ -14,8 +14,6 @@ use crate::broker::Broker;
 use crate::config::{Grant, Profile};
 use crate::http::{Method, Request};
 use crate::secret::ExposeSecret;
-use crate::store::lock::FileLock;
-use crate::store::TokenStore;
 use crate::token::REFRESH_TOKEN_IDLE_LIMIT;
 
 /// Largest clock difference to the gateway that is still fine.
@@ -86,7 +84,7 @@ fn permissions(broker: &Broker, profile: &Profile) -> Check {
                 );
             }
         }
-        let dir = broker.store().dir();
+        let dir = &broker.home().state_dir;
         if let Ok(meta) = std::fs::metadata(dir) {
             if meta.permissions().mode() & 0o077 != 0 {
                 return check(
@@ -101,7 +99,7 @@ fn permissions(broker: &Broker, profile: &Profile) -> Check {
             }
         }
     }
-    match broker.store().peek(&profile.name) {
+    match broker.store_for(profile).peek(&profile.name) {
         Ok(_) => check("permissions", Verdict::Ok, "config and state are private"),
         Err(e) => check("permissions", Verdict::Fail, e.to_string()),
     }
@@ -223,13 +221,14 @@ fn token_accepted(broker: &Broker, profile: &Profile) -> Check {
 }
 
 fn lock_state(broker: &Broker, profile: &Profile) -> Check {
-    let path = broker.store().lock_path(&profile.name);
-    match FileLock::is_held(&path) {
-        Ok(false) => check("lock", Verdict::Ok, format!("{} is free", path.display())),
+    let store = broker.store_for(profile);
+    let place = store.location(&profile.name);
+    match store.lock_held(&profile.name) {
+        Ok(false) => check("lock", Verdict::Ok, format!("the lock of {place} is free")),
         Ok(true) => check(
             "lock",
             Verdict::Warn,
-            format!("{} is held by another process right now; if that lasts, look for a stuck central-auth (`fuser {}`)", path.display(), path.display()),
+            format!("the lock of {place} is held by another process right now; if that lasts, look for a stuck central-auth (`central-auth status`)"),
         ),
         Err(e) => check("lock", Verdict::Fail, e.to_string()),
     }
@@ -243,7 +242,7 @@ fn refresh_days_left(broker: &Broker, profile: &Profile) -> Check {
             "none needed (client credentials)",
         );
     }
-    let record = match broker.store().peek(&profile.name) {
+    let record = match broker.store_for(profile).peek(&profile.name) {
         Ok(Some(r)) => r,
         Ok(None) => {
             return check(

@@ -17,6 +17,7 @@ pub mod config;
 pub mod doctor;
 pub mod duration;
 pub mod error;
+pub mod holder;
 pub mod home;
 pub mod http;
 pub mod import;

@@ -9,8 +9,6 @@ use time::OffsetDateTime;
 
 use crate::config::Profile;
 use crate::error::Error;
-use crate::store::file::FileStore;
-use crate::store::lock::FileLock;
 use crate::store::TokenStore;
 use crate::token::{StoredToken, TokenOrigin};
 use crate::usage::Usage;
@@ -86,7 +84,7 @@ pub fn rfc3339(t: OffsetDateTime) -> String {
 /// Builds the status from what the store and usage file hold.
 pub fn build(
     profile: &Profile,
-    store: &FileStore,
+    store: &dyn TokenStore,
     record: Result<Option<StoredToken>, Error>,
     usage: Usage,
     now: OffsetDateTime,
@@ -114,7 +112,7 @@ pub fn build(
         grant: profile.grant.as_str(),
         base_url: profile.base_url.clone(),
         store: store.location(&profile.name),
-        lock_held: FileLock::is_held(&store.lock_path(&profile.name)).unwrap_or(false),
+        lock_held: store.lock_held(&profile.name).unwrap_or(false),
         token,
         store_error,
         used_by,

@@ -62,6 +62,38 @@ pub struct StoredToken {
     /// call refreshes even though the clock says it is still valid.
     #[serde(default)]
     pub access_rejected: bool,
+    /// Write-ahead mark: a rotation of this pair was sent to Central and its
+    /// outcome is not saved yet. Written durably before the refresh request and
+    /// cleared by the write of its result. A later holder that finds it must not
+    /// trust the access token on the clock's word (Central may have rotated the
+    /// pair and deleted it); it settles the question with Central first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotating: Option<RotationMark>,
+    /// Set when the chain is known dead (Central rejected the refresh token, or
+    /// a rotated pair was lost) and no automatic login was possible. Every call
+    /// then fails fast without calling Central until `import` or `login`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost: Option<ChainLost>,
+}
+
+/// A rotation in flight: who sent it and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RotationMark {
+    /// When the rotation request was about to be sent.
+    #[serde(with = "time::serde::timestamp")]
+    pub since: OffsetDateTime,
+    /// The process that sent it.
+    pub holder: crate::holder::Holder,
+}
+
+/// Why and when the chain was recorded dead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainLost {
+    /// When it was recorded.
+    #[serde(with = "time::serde::timestamp")]
+    pub at: OffsetDateTime,
+    /// One line: what happened (no secret).
+    pub reason: String,
 }
 
 impl StoredToken {
@@ -117,6 +149,8 @@ mod tests {
             refresh_issued_at: Some(issued),
             origin: TokenOrigin::Import,
             access_rejected: false,
+            rotating: None,
+            lost: None,
         }
     }
 

@@ -112,6 +112,14 @@ impl TokenStore for FileStore {
     fn location(&self, profile: &ProfileName) -> String {
         self.record_path(profile).display().to_string()
     }
+
+    fn lock_held(&self, profile: &ProfileName) -> Result<bool, Error> {
+        FileLock::is_held(&self.lock_path(profile))
+    }
+
+    fn kind(&self) -> &'static str {
+        "file"
+    }
 }
 
 struct FileGuard {
@@ -362,6 +370,8 @@ mod tests {
             refresh_issued_at: Some(now),
             origin: TokenOrigin::Import,
             access_rejected: false,
+            rotating: None,
+            lost: None,
         }
     }
 

@@ -49,6 +49,13 @@ pub trait TokenStore {
 
     /// Where the profile's record lives, for messages and `status`.
     fn location(&self, profile: &ProfileName) -> String;
+
+    /// Whether another holder has the profile's lock right now (for `status`
+    /// and `doctor`; never blocks).
+    fn lock_held(&self, profile: &ProfileName) -> Result<bool, Error>;
+
+    /// A short name of the store kind (`file`, `vault`), for `status`.
+    fn kind(&self) -> &'static str;
 }
 
 /// A held profile lock; dropping it releases the lock.
