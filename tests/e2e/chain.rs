@@ -125,15 +125,23 @@ fn sigkill_during_refresh_never_loses_the_chain() {
                 lost_clear_error += 1;
             }
         }
-        let stray: Vec<_> = std::fs::read_dir(home.path().join("state/profiles"))
+        let stray: Vec<String> = std::fs::read_dir(home.path().join("state/profiles"))
             .unwrap()
             .flatten()
-            .filter(|e| e.file_name().to_string_lossy().contains(".tmp."))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp."))
             .collect();
-        assert!(
-            stray.len() <= 1,
-            "at most the one temp file of the killed writer"
-        );
+        for target in [
+            ".nopw.json.",
+            ".pw.json.",
+            ".nopw.usage.json.",
+            ".pw.usage.json.",
+        ] {
+            assert!(
+                stray.iter().filter(|n| n.starts_with(target)).count() <= 1,
+                "at most one temp file per record, of the killed writer: {stray:?}"
+            );
+        }
     }
     figures(&format!(
         "crash safety: {kills} SIGKILLs during refresh: old pair still valid {old_valid}, new pair saved {new_saved}, rotated but response lost {lost} (recovered by login {lost_relogin}, clear re-import/login error {lost_clear_error})"

@@ -204,24 +204,34 @@ fn client_credentials_profile_mints_and_caches() {
 }
 
 #[test]
-fn revoked_chain_without_password_fails_clearly_and_keeps_the_record() {
+fn revoked_chain_without_password_fails_clearly_and_keeps_the_pair() {
     let home = TestHome::new();
     home.import_download("test", 7250);
     home.sim.revoke_all();
-    let before = tree(home.path());
+    let read = || -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(home.record_path("test")).unwrap()).unwrap()
+    };
+    let before = read();
     let err = fails_with(&home.cli(&["token"]), 3);
     assert!(err.contains("Invalid refresh_token"), "{err}");
     assert!(err.contains("central-auth login --profile test"), "{err}");
     assert!(err.contains("central-auth import --profile test"), "{err}");
-    let after: Vec<_> = tree(home.path())
-        .into_iter()
-        .filter(|(p, _)| !p.ends_with("test.usage.json"))
-        .collect();
-    let before: Vec<_> = before
-        .into_iter()
-        .filter(|(p, _)| !p.ends_with("test.usage.json"))
-        .collect();
-    assert_eq!(after, before, "the record is not touched");
+    // The pair is never replaced by anything but a newer one from Central; the
+    // record only gains the lost-chain state (docs/recovery.md).
+    let after = read();
+    for field in [
+        "access_token",
+        "refresh_token",
+        "expires_at",
+        "refresh_issued_at",
+    ] {
+        assert_eq!(after[field], before[field], "{field}");
+    }
+    assert!(after["lost"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("Invalid refresh_token"));
+    assert!(after.get("rotating").is_none());
     assert_eq!(home.sim.counters().refresh_rejected, 1);
 }
 

@@ -9,6 +9,7 @@ mod ansible;
 mod chain;
 mod cli;
 mod clients;
+mod edges;
 mod git;
 mod kube;
 mod leaks;

@@ -16,6 +16,7 @@ use crate::util::{is_ci, root, say, target_dir, Res};
 pub const TARGETS: &[&str] = &[
     "git_input",
     "token_json",
+    "token_response",
     "config",
     "kube_exec_info",
     "terraform_query",

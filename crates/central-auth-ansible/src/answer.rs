@@ -22,6 +22,8 @@ mod tests {
             expires_at: datetime!(2026-11-28 07:00:00 UTC),
             base_url: "https://apigw-prod2.central.arubanetworks.com".to_owned(),
             fresh: false,
+            min_valid: std::time::Duration::ZERO,
+            effective_min_valid: std::time::Duration::ZERO,
         }
     }
 

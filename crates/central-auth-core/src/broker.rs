@@ -6,17 +6,33 @@
 //! processes that waited then read the fresh token. A stored refresh token is only
 //! ever replaced by a newer one from Central, or by an explicit `import`/`login`.
 //!
-//! When Central answers `Invalid refresh_token`, the broker re-reads the store
-//! (another holder, e.g. on another machine with a shared store, may have rotated
-//! it), then logs in again if the profile has a username and password source, and
-//! otherwise fails with [`Error::NeedsLogin`].
+//! Never hand out a token the broker has reason to believe is dead:
+//!
+//! - **Write-ahead rotation mark.** Before a refresh request is sent, the record
+//!   is rewritten (durably) with a [`RotationMark`]: a rotation is in flight, since
+//!   when, by which process. The write of the refresh's result clears it. A later
+//!   holder that finds a mark whose writer is gone does not trust the stored access
+//!   token on the clock's word (Kong deletes it when it rotates); it settles the
+//!   question with Central by refreshing with the stored refresh token: success
+//!   means the old pair was alive, `Invalid refresh_token` means the pair was
+//!   rotated and the answer lost. A mark whose writer still runs on this host
+//!   (possible only when the lock file was replaced under it) is waited for. The
+//!   cached path only reads the record, as before.
+//! - **A lost chain is state.** When Central rejects the refresh token (or
+//!   answered a refresh with something unusable, or a rotated pair could not be
+//!   saved) and no automatic login is possible, the record is marked lost and
+//!   every later call fails fast with the login/import hint, without calling
+//!   Central, until `import` or `login` replaces it.
+//! - **Bounded.** One operation under the lock (secret commands and every HTTP
+//!   attempt) ends within [`OPERATION_BUDGET`](crate::oauth::retry::OPERATION_BUDGET).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
 use crate::config::{Config, Grant, Profile};
 use crate::error::Error;
+use crate::holder::Holder;
 use crate::home::{Home, PROFILE_ENV};
 use crate::http::{Transport, UreqTransport};
 use crate::import::{self, ImportedToken};
@@ -24,10 +40,11 @@ use crate::oauth::classic::{self, RefreshError};
 use crate::oauth::retry::RetryPolicy;
 use crate::oauth::{client_credentials, Gateway, TokenResponse};
 use crate::secret::{duplicate, same, SecretString};
+use crate::secret_source::SecretSource;
 use crate::status::{self, ProfileStatus};
 use crate::store::file::FileStore;
 use crate::store::{StoreGuard, TokenStore};
-use crate::token::{StoredToken, TokenOrigin, FORMAT_VERSION};
+use crate::token::{ChainLost, RotationMark, StoredToken, TokenOrigin, FORMAT_VERSION};
 use crate::usage;
 
 /// A token handed to a tool.
@@ -41,6 +58,11 @@ pub struct AccessToken {
     pub base_url: String,
     /// True when this call obtained it from Central (refresh, login or mint).
     pub fresh: bool,
+    /// The minimum validity this call asked for.
+    pub min_valid: Duration,
+    /// The minimum validity actually applied: at most half the token's lifetime,
+    /// so asking for more than a token can give does not refresh on every call.
+    pub effective_min_valid: Duration,
 }
 
 /// What `import` did.
@@ -156,52 +178,73 @@ impl Broker {
         profile: &Profile,
         min_valid: Option<Duration>,
     ) -> Result<AccessToken, Error> {
-        let min_valid = min_valid.unwrap_or(profile.min_valid);
-        let mut guard = self.lock(profile)?;
-        let current = guard.read()?;
-        self.note_use(profile);
-        let now = OffsetDateTime::now_utc();
-        if let Some(t) = &current {
-            if t.usable_for(min_valid, now) {
-                return Ok(self.handed_out(profile, t, false));
+        let wanted = min_valid.unwrap_or(profile.min_valid);
+        let started = Instant::now();
+        loop {
+            let mut guard = self.lock(profile)?;
+            let current = guard.read()?;
+            self.note_use(profile);
+            if let Some(t) = &current {
+                if t.lost.is_none()
+                    && t.rotating.is_none()
+                    && t.usable_for(wanted, OffsetDateTime::now_utc())
+                {
+                    return Ok(self.handed_out(profile, t, false, wanted));
+                }
+                if let Some(mark) = in_flight(t) {
+                    drop(guard);
+                    self.wait_for_holder(profile, t.generation, &mark, started)?;
+                    continue;
+                }
             }
+            let next = self.renew(profile, guard.as_mut(), current)?;
+            return Ok(self.handed_out(profile, &next, true, wanted));
         }
-        let next = self.renew(profile, guard.as_mut(), current)?;
-        Ok(self.handed_out(profile, &next, true))
     }
 
     /// Refreshes (or mints) now, whatever the stored token's validity.
     pub fn force_refresh(&self, profile: &Profile) -> Result<AccessToken, Error> {
-        let mut guard = self.lock(profile)?;
-        let current = guard.read()?;
-        let next = self.renew(profile, guard.as_mut(), current)?;
-        Ok(self.handed_out(profile, &next, true))
+        let started = Instant::now();
+        loop {
+            let mut guard = self.lock(profile)?;
+            let current = guard.read()?;
+            if let Some(mark) = current.as_ref().and_then(in_flight) {
+                let generation = current.as_ref().map_or(0, |t| t.generation);
+                drop(guard);
+                self.wait_for_holder(profile, generation, &mark, started)?;
+                continue;
+            }
+            let next = self.renew(profile, guard.as_mut(), current)?;
+            return Ok(self.handed_out(profile, &next, true, profile.min_valid));
+        }
     }
 
     /// Runs the classic login (or mints, for client credentials) and stores the
-    /// result. `password` overrides the profile's password source.
+    /// result, replacing whatever is stored (a lost chain, or a record that cannot
+    /// be read). `password` overrides the profile's password source.
     pub fn login(
         &self,
         profile: &Profile,
         password: Option<SecretString>,
     ) -> Result<AccessToken, Error> {
         let mut guard = self.lock(profile)?;
-        let current = guard.read()?;
+        let current = self.read_or_discard(profile, guard.as_mut(), true)?;
         guard.check_writable()?;
         let expected = current.as_ref().map(|t| t.generation);
-        let next = match profile.grant {
-            Grant::ClientCredentials => self.mint(profile, expected)?,
-            Grant::RefreshToken => self.relogin(profile, expected, password)?,
-        };
+        let next = self.network(profile, |gw| match profile.grant {
+            Grant::ClientCredentials => self.mint(profile, expected, gw),
+            Grant::RefreshToken => self.relogin(profile, expected, password, gw),
+        })?;
         guard.write(&next, expected)?;
-        Ok(self.handed_out(profile, &next, true))
+        Ok(self.handed_out(profile, &next, true, profile.min_valid))
     }
 
     /// Stores an imported token JSON (Web UI download or token response).
     ///
     /// Refuses, unless `force`, a Web UI download older than the stored chain: its
     /// pair has most likely been rotated already, and storing it would replace the
-    /// live refresh token with a dead one.
+    /// live refresh token with a dead one. A chain recorded lost is replaced
+    /// without `force`; a record that cannot be read needs `force`.
     pub fn import(
         &self,
         profile: &Profile,
@@ -217,15 +260,19 @@ impl Broker {
         let now = OffsetDateTime::now_utc();
         let imported = import::parse(text, now)?;
         let mut guard = self.lock(profile)?;
-        let current = guard.read()?;
+        let current = self.read_or_discard(profile, guard.as_mut(), force)?;
         if let Some(cur) = &current {
             if let Some(stored_rt) = &cur.refresh_token {
-                if same(stored_rt, &imported.refresh_token) {
+                if same(stored_rt, &imported.refresh_token) && cur.lost.is_none() {
                     return Ok(ImportOutcome::AlreadyStored);
                 }
             }
             let stored_since = cur.refresh_issued_at.unwrap_or(cur.issued_at);
-            if imported.from_download && imported.issued_at < stored_since && !force {
+            if imported.from_download
+                && imported.issued_at < stored_since
+                && cur.lost.is_none()
+                && !force
+            {
                 return Err(Error::bad_input(format!(
                     "the stored token of profile {:?} is newer ({}) than this file ({}); its pair was probably rotated already. Download a new token, or pass --force to replace the stored one anyway",
                     profile.name.as_str(),
@@ -242,15 +289,20 @@ impl Broker {
         })
     }
 
-    /// Deletes the stored token. Returns false if there was none.
+    /// Deletes the stored token, readable or not. Returns false if there was none.
     pub fn logout(&self, profile: &Profile) -> Result<bool, Error> {
         let mut guard = self.lock(profile)?;
-        match guard.read()? {
-            Some(t) => {
+        match guard.read() {
+            Ok(Some(t)) => {
                 guard.delete(t.generation)?;
                 Ok(true)
             }
-            None => Ok(false),
+            Ok(None) => Ok(false),
+            Err(e) => {
+                (self.log)(&format!("logout: removing an unreadable record: {e}"));
+                guard.discard()?;
+                Ok(true)
+            }
         }
     }
 
@@ -282,23 +334,42 @@ impl Broker {
         if profile.grant == Grant::ClientCredentials {
             return Ok(KeepaliveOutcome::NotApplicable);
         }
-        let mut guard = self.lock(profile)?;
-        let current = guard.read()?;
-        let now = OffsetDateTime::now_utc();
-        let age = match current.as_ref().and_then(|t| t.refresh_age(now)) {
-            Some(age) => age,
-            None => {
-                return Err(Error::NeedsLogin {
-                    profile: profile.name.to_string(),
-                    reason: "no refresh token is stored".to_owned(),
-                })
+        let started = Instant::now();
+        loop {
+            let mut guard = self.lock(profile)?;
+            let current = guard.read()?;
+            let now = OffsetDateTime::now_utc();
+            if let Some(t) = &current {
+                if let Some(mark) = in_flight(t) {
+                    let generation = t.generation;
+                    drop(guard);
+                    self.wait_for_holder(profile, generation, &mark, started)?;
+                    continue;
+                }
+                if let Some(lost) = &t.lost {
+                    if !profile.can_relogin() {
+                        return Err(lost_error(profile, lost));
+                    }
+                }
             }
-        };
-        if age < older_than {
-            return Ok(KeepaliveOutcome::Fresh { age });
+            let age = match current.as_ref().and_then(|t| t.refresh_age(now)) {
+                Some(age) => age,
+                None => {
+                    return Err(Error::NeedsLogin {
+                        profile: profile.name.to_string(),
+                        reason: "no refresh token is stored".to_owned(),
+                    })
+                }
+            };
+            let pending = current
+                .as_ref()
+                .is_some_and(|t| t.rotating.is_some() || t.lost.is_some());
+            if age < older_than && !pending {
+                return Ok(KeepaliveOutcome::Fresh { age });
+            }
+            self.renew(profile, guard.as_mut(), current)?;
+            return Ok(KeepaliveOutcome::Refreshed { age });
         }
-        self.renew(profile, guard.as_mut(), current)?;
-        Ok(KeepaliveOutcome::Refreshed { age })
     }
 
     /// Sends one request through this broker's HTTP transport and retry policy
@@ -308,7 +379,17 @@ impl Broker {
         profile: &Profile,
         request: &crate::http::Request,
     ) -> Result<crate::http::Response, Error> {
-        self.with_gateway(profile, |gw| crate::oauth::send(gw, request))
+        self.network(profile, |gw| crate::oauth::send(gw, request))
+    }
+
+    /// Resolves a secret source with the profile's command timeout (for `doctor`).
+    pub fn resolve_secret(
+        &self,
+        profile: &Profile,
+        source: &SecretSource,
+        what: &str,
+    ) -> Result<SecretString, Error> {
+        source.resolve(what, profile.secret_cmd_timeout, &*self.log)
     }
 
     /// What `status` shows for a profile; never a secret.
@@ -339,6 +420,67 @@ impl Broker {
         Ok(guard)
     }
 
+    /// Reads the record; one that cannot be read is removed when `replace` (an
+    /// explicit `login`, or `import --force`), else reported with that fix.
+    fn read_or_discard(
+        &self,
+        profile: &Profile,
+        guard: &mut dyn StoreGuard,
+        replace: bool,
+    ) -> Result<Option<StoredToken>, Error> {
+        match guard.read() {
+            Ok(current) => Ok(current),
+            Err(e) if replace => {
+                (self.log)(&format!(
+                    "profile {}: replacing an unreadable record: {e}",
+                    profile.name
+                ));
+                guard.discard()?;
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Waits, without the lock, until the process that left `mark` on record
+    /// `generation` has written its result or stopped running, at most the
+    /// profile's lock timeout from `started`.
+    fn wait_for_holder(
+        &self,
+        profile: &Profile,
+        generation: u64,
+        mark: &RotationMark,
+        started: Instant,
+    ) -> Result<(), Error> {
+        (self.log)(&format!(
+            "refresh: process {} is rotating the pair of profile {} (since {}); waiting for its result",
+            mark.holder.pid,
+            profile.name,
+            status::rfc3339(mark.since)
+        ));
+        let store = self.store_for(profile);
+        let mut pause = Duration::from_millis(2);
+        loop {
+            let moved_on = match store.peek(&profile.name) {
+                Ok(Some(t)) => t.generation != generation || t.rotating.as_ref() != Some(mark),
+                _ => true,
+            };
+            if moved_on || !mark.holder.running_here() {
+                return Ok(());
+            }
+            let waited = started.elapsed();
+            if waited >= profile.lock_timeout {
+                return Err(Error::LockTimeout {
+                    profile: profile.name.to_string(),
+                    path: std::path::PathBuf::from(store.location(&profile.name)),
+                    waited,
+                });
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(25));
+        }
+    }
+
     fn note_use(&self, profile: &Profile) {
         if let Some(client) = &self.client {
             let path = usage::path(&self.home.state_dir, &profile.name);
@@ -349,16 +491,25 @@ impl Broker {
         }
     }
 
-    fn handed_out(&self, profile: &Profile, t: &StoredToken, fresh: bool) -> AccessToken {
+    fn handed_out(
+        &self,
+        profile: &Profile,
+        t: &StoredToken,
+        fresh: bool,
+        wanted: Duration,
+    ) -> AccessToken {
         AccessToken {
             token: duplicate(&t.access_token),
             expires_at: t.expires_at,
             base_url: profile.base_url.clone(),
             fresh,
+            min_valid: wanted,
+            effective_min_valid: t.effective_min_valid(wanted),
         }
     }
 
-    /// Obtains a new token for a profile whose stored one is not good enough, and
+    /// Obtains a new token for a profile whose stored one is not good enough
+    /// (expired, rejected, marked in flight by a gone holder, or lost), and
     /// writes it. Called with the lock held.
     fn renew(
         &self,
@@ -366,48 +517,81 @@ impl Broker {
         guard: &mut dyn StoreGuard,
         current: Option<StoredToken>,
     ) -> Result<StoredToken, Error> {
-        guard.check_writable()?;
         let expected = current.as_ref().map(|t| t.generation);
-        let next = match (profile.grant, current) {
-            (Grant::ClientCredentials, _) => self.mint(profile, expected)?,
-            (Grant::RefreshToken, Some(cur)) if cur.refresh_token.is_some() => {
-                return self.refresh_or_recover(profile, guard, cur);
+        if let Some(lost) = current.as_ref().and_then(|t| t.lost.as_ref()) {
+            if !profile.can_relogin() {
+                return Err(lost_error(profile, lost));
+            }
+        }
+        self.network(profile, |gw| match (profile.grant, current) {
+            (Grant::ClientCredentials, _) => {
+                guard.check_writable()?;
+                let next = self.mint(profile, expected, gw)?;
+                guard.write(&next, expected)?;
+                Ok(next)
+            }
+            (Grant::RefreshToken, Some(cur))
+                if cur.refresh_token.is_some() && cur.lost.is_none() =>
+            {
+                self.rotate(profile, guard, cur, gw)
             }
             (Grant::RefreshToken, _) if profile.can_relogin() => {
-                self.relogin(profile, expected, None)?
+                guard.check_writable()?;
+                let next = self.relogin(profile, expected, None, gw)?;
+                guard.write(&next, expected)?;
+                Ok(next)
             }
-            (Grant::RefreshToken, _) => {
-                return Err(Error::NeedsLogin {
-                    profile: profile.name.to_string(),
-                    reason: "no token is stored".to_owned(),
-                })
-            }
-        };
-        guard.write(&next, expected)?;
-        Ok(next)
+            (Grant::RefreshToken, _) => Err(Error::NeedsLogin {
+                profile: profile.name.to_string(),
+                reason: "no token is stored".to_owned(),
+            }),
+        })
     }
 
-    fn refresh_or_recover(
+    /// Rotates the pair: write-ahead mark, refresh, save. `current` may carry the
+    /// mark of an interrupted rotation; this refresh then settles it.
+    fn rotate(
         &self,
         profile: &Profile,
         guard: &mut dyn StoreGuard,
         current: StoredToken,
+        gw: &Gateway<'_>,
     ) -> Result<StoredToken, Error> {
-        let refresh_token = current
+        let interrupted = current.rotating.clone();
+        if let Some(m) = &interrupted {
+            (self.log)(&format!(
+                "refresh: a refresh of profile {} by process {} at {} did not finish; asking Central whether the stored pair is still alive",
+                profile.name,
+                m.holder.pid,
+                status::rfc3339(m.since)
+            ));
+        }
+        // Secrets first: a command that fails must fail before anything is sent.
+        let secret = self.secret(profile, &profile.client_secret, "client secret", gw)?;
+        let mut marked = copy_record(&current);
+        marked.generation = current.generation + 1;
+        marked.rotating = Some(RotationMark {
+            since: OffsetDateTime::now_utc(),
+            holder: Holder::current(),
+        });
+        guard
+            .write(&marked, Some(current.generation))
+            .map_err(|e| Error::store(format!("{e}; nothing was sent to Central")))?;
+        let refresh_token = marked
             .refresh_token
             .as_ref()
-            .expect("caller checked that a refresh token is stored");
-        let secret = profile.client_secret.resolve("client secret")?;
-        let refreshed = self.with_gateway(profile, |gateway| {
-            Ok(classic::refresh(gateway, profile, &secret, refresh_token))
-        })?;
-        match refreshed {
+            .expect("rotate is only called with a stored refresh token");
+        match classic::refresh(gw, profile, &secret, refresh_token) {
             Ok(response) => {
-                let next = record_from_response(response, &current, TokenOrigin::Refresh);
-                guard.write(&next, Some(current.generation))?;
-                Ok(next)
+                if let Some(sent) = response.clamped_from {
+                    (self.log)(&format!(
+                        "refresh: Central said the token lives {sent} s; trusting at most {} s",
+                        response.expires_in
+                    ));
+                }
+                let next = record_from_response(response, &marked, TokenOrigin::Refresh);
+                self.save_rotated(profile, guard, next, &marked)
             }
-            Err(RefreshError::Other(e)) => Err(e),
             Err(RefreshError::RefreshTokenRejected) => {
                 (self.log)(&format!(
                     "refresh: Central rejected the refresh token of profile {}; re-reading the store",
@@ -415,27 +599,128 @@ impl Broker {
                 ));
                 // Another holder of a shared store may have rotated the chain.
                 if let Some(reread) = guard.read()? {
-                    if reread.generation != current.generation {
-                        if reread.usable_for(Duration::ZERO, OffsetDateTime::now_utc()) {
+                    if reread.generation != marked.generation && reread.lost.is_none() {
+                        if reread.rotating.is_none()
+                            && reread.usable_for(Duration::ZERO, OffsetDateTime::now_utc())
+                        {
                             return Ok(reread);
                         }
-                        return self.refresh_or_recover(profile, guard, reread);
+                        if reread.refresh_token.is_some() {
+                            return self.rotate(profile, guard, reread, gw);
+                        }
                     }
                 }
-                if profile.can_relogin() {
-                    (self.log)(&format!(
-                        "refresh: logging in again for profile {}",
-                        profile.name
-                    ));
-                    let next = self.relogin(profile, Some(current.generation), None)?;
-                    guard.write(&next, Some(current.generation))?;
+                let reason = match (&interrupted, gw.uncertain.get()) {
+                    (Some(m), _) => format!(
+                        "a refresh started at {} by process {} was interrupted after Central had already rotated the pair (or Central revoked it), so the stored refresh token is dead",
+                        status::rfc3339(m.since),
+                        m.holder.pid
+                    ),
+                    (None, true) => "the answer to a refresh was lost after Central had already rotated the pair, so the stored refresh token is dead".to_owned(),
+                    (None, false) => "Central rejected the stored refresh token (Invalid refresh_token): it was used by another tool, revoked, or unused for 15 days".to_owned(),
+                };
+                self.recover_or_lose(profile, guard, &marked, reason, gw)
+            }
+            Err(RefreshError::BadAnswer(why)) => {
+                let reason = format!(
+                    "Central accepted the refresh but answered with an unusable token ({why}); the old refresh token is consumed, so the chain is lost"
+                );
+                self.recover_or_lose(profile, guard, &marked, reason, gw)
+            }
+            Err(RefreshError::Other(e)) if gw.uncertain.get() => Err(Error::unavailable(format!(
+                "{e}; a refresh request may have reached Central, so the next call checks with Central before it uses the stored token"
+            ))),
+            Err(RefreshError::Other(e)) => {
+                // Central answered without rotating, or nothing left this machine:
+                // the stored pair is as alive as before. If clearing the mark fails,
+                // the next call settles it with one more refresh.
+                let mut cleared = copy_record(&marked);
+                cleared.generation = marked.generation + 1;
+                cleared.rotating = interrupted;
+                if let Err(w) = guard.write(&cleared, Some(marked.generation)) {
+                    (self.log)(&format!("refresh: could not clear the rotation mark: {w}"));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Saves a pair fresh from Central. If the write fails, says exactly that: the
+    /// rotation happened and its result is lost (the mark stays, so the next
+    /// caller settles it instead of trusting the dead access token).
+    fn save_rotated(
+        &self,
+        profile: &Profile,
+        guard: &mut dyn StoreGuard,
+        next: StoredToken,
+        marked: &StoredToken,
+    ) -> Result<StoredToken, Error> {
+        let failure = match guard.write(&next, Some(marked.generation)) {
+            Ok(()) => return Ok(next),
+            Err(e) => e,
+        };
+        // Someone wrote in between (a replaced lock file). If they only settled our
+        // mark as lost, or the mark is still ours, our pair is the live one.
+        if let Ok(Some(stored)) = guard.read() {
+            if stored.lost.is_some() || stored.rotating == marked.rotating {
+                let mut again = next;
+                again.generation = stored.generation + 1;
+                if guard.write(&again, Some(stored.generation)).is_ok() {
+                    return Ok(again);
+                }
+                return Err(save_failed(profile, &failure));
+            }
+            if stored.lost.is_none()
+                && stored.rotating.is_none()
+                && stored.usable_for(Duration::ZERO, OffsetDateTime::now_utc())
+            {
+                return Ok(stored);
+            }
+        }
+        Err(save_failed(profile, &failure))
+    }
+
+    /// After the chain died: log in again when the profile allows it, else record
+    /// the chain lost and say what to run.
+    fn recover_or_lose(
+        &self,
+        profile: &Profile,
+        guard: &mut dyn StoreGuard,
+        marked: &StoredToken,
+        reason: String,
+        gw: &Gateway<'_>,
+    ) -> Result<StoredToken, Error> {
+        let login_failure = if profile.can_relogin() {
+            (self.log)(&format!(
+                "refresh: {reason}; logging in again for profile {}",
+                profile.name
+            ));
+            match self.relogin(profile, Some(marked.generation), None, gw) {
+                Ok(next) => {
+                    guard.write(&next, Some(marked.generation))?;
                     return Ok(next);
                 }
-                Err(Error::NeedsLogin {
-                    profile: profile.name.to_string(),
-                    reason: "Central rejected the stored refresh token (Invalid refresh_token): it was used by another tool, revoked, or unused for 15 days".to_owned(),
-                })
+                Err(e) => Some(e),
             }
+        } else {
+            None
+        };
+        let mut lost = copy_record(marked);
+        lost.generation = marked.generation + 1;
+        lost.rotating = None;
+        lost.lost = Some(ChainLost {
+            at: OffsetDateTime::now_utc(),
+            reason: reason.clone(),
+        });
+        if let Err(e) = guard.write(&lost, Some(marked.generation)) {
+            (self.log)(&format!("refresh: could not record the lost chain: {e}"));
+        }
+        match login_failure {
+            Some(e) => Err(e),
+            None => Err(Error::NeedsLogin {
+                profile: profile.name.to_string(),
+                reason,
+            }),
         }
     }
 
@@ -444,11 +729,12 @@ impl Broker {
         profile: &Profile,
         expected: Option<u64>,
         password: Option<SecretString>,
+        gw: &Gateway<'_>,
     ) -> Result<StoredToken, Error> {
         let password = match password {
             Some(p) => p,
             None => match &profile.password {
-                Some(source) => source.resolve("password")?,
+                Some(source) => self.secret(profile, source, "password", gw)?,
                 None => {
                     return Err(Error::NeedsLogin {
                         profile: profile.name.to_string(),
@@ -458,27 +744,42 @@ impl Broker {
                 }
             },
         };
-        let secret = profile.client_secret.resolve("client secret")?;
-        let response = self.with_gateway(profile, |gw| {
-            classic::login(gw, profile, &secret, &password)
-        })?;
+        let secret = self.secret(profile, &profile.client_secret, "client secret", gw)?;
+        let response = classic::login(gw, profile, &secret, &password)?;
         Ok(new_record(response, expected, TokenOrigin::Login))
     }
 
-    fn mint(&self, profile: &Profile, expected: Option<u64>) -> Result<StoredToken, Error> {
-        let secret = profile.client_secret.resolve("client secret")?;
-        let response =
-            self.with_gateway(profile, |gw| client_credentials::mint(gw, profile, &secret))?;
+    fn mint(
+        &self,
+        profile: &Profile,
+        expected: Option<u64>,
+        gw: &Gateway<'_>,
+    ) -> Result<StoredToken, Error> {
+        let secret = self.secret(profile, &profile.client_secret, "client secret", gw)?;
+        let response = client_credentials::mint(gw, profile, &secret)?;
         let mut record = new_record(response, expected, TokenOrigin::ClientCredentials);
         record.refresh_token = None;
         record.refresh_issued_at = None;
         Ok(record)
     }
 
-    /// Runs `f` with a gateway for `profile`. The ureq agent is built here, per
-    /// network operation, so the cached path never pays for TLS setup and each
-    /// profile gets its own `ca_file`.
-    fn with_gateway<T>(
+    /// Resolves a secret within the operation's budget.
+    fn secret(
+        &self,
+        profile: &Profile,
+        source: &SecretSource,
+        what: &str,
+        gw: &Gateway<'_>,
+    ) -> Result<SecretString, Error> {
+        let timeout = profile.secret_cmd_timeout.min(gw.remaining());
+        source.resolve(what, timeout, &*self.log)
+    }
+
+    /// Runs `f` with a gateway for `profile` whose requests all end within the
+    /// retry policy's budget ([`OPERATION_BUDGET`](crate::oauth::retry::OPERATION_BUDGET) by default). The ureq agent is
+    /// built here, per network operation, so the cached path never pays for TLS
+    /// setup and each profile gets its own `ca_file`.
+    fn network<T>(
         &self,
         profile: &Profile,
         f: impl FnOnce(&Gateway<'_>) -> Result<T, Error>,
@@ -491,11 +792,55 @@ impl Broker {
                 &built
             }
         };
-        f(&Gateway {
-            transport,
-            log: &*self.log,
-            retry: self.retry,
-        })
+        let gw = Gateway::new(transport, &*self.log, self.retry, self.retry.budget);
+        f(&gw)
+    }
+}
+
+/// The mark of a rotation that a process still running on this host has in
+/// flight (it holds a replaced lock file): wait for it instead of settling it.
+fn in_flight(t: &StoredToken) -> Option<RotationMark> {
+    t.rotating
+        .as_ref()
+        .filter(|m| m.holder.running_here() && !m.holder.is_me())
+        .cloned()
+}
+
+fn lost_error(profile: &Profile, lost: &ChainLost) -> Error {
+    Error::NeedsLogin {
+        profile: profile.name.to_string(),
+        reason: format!(
+            "the refresh chain was recorded lost at {} ({}); refreshing cannot help",
+            status::rfc3339(lost.at),
+            lost.reason
+        ),
+    }
+}
+
+fn save_failed(profile: &Profile, e: &Error) -> Error {
+    Error::store(format!(
+        "Central rotated the token pair of profile {:?} but the new pair could not be saved ({e}); the old pair is dead, so the chain is lost: fix the store, then run `central-auth login --profile {}` or `central-auth import --profile {} FILE`",
+        profile.name.as_str(),
+        profile.name,
+        profile.name
+    ))
+}
+
+/// A copy of a record (secrets duplicated, never exposed).
+fn copy_record(t: &StoredToken) -> StoredToken {
+    StoredToken {
+        format: t.format,
+        generation: t.generation,
+        access_token: duplicate(&t.access_token),
+        refresh_token: t.refresh_token.as_ref().map(duplicate),
+        token_type: t.token_type.clone(),
+        issued_at: t.issued_at,
+        expires_at: t.expires_at,
+        refresh_issued_at: t.refresh_issued_at,
+        origin: t.origin,
+        access_rejected: t.access_rejected,
+        rotating: t.rotating.clone(),
+        lost: t.lost.clone(),
     }
 }
 
@@ -507,9 +852,9 @@ fn new_record(response: TokenResponse, expected: Option<u64>, origin: TokenOrigi
         access_token: response.access_token,
         refresh_issued_at: response.refresh_token.as_ref().map(|_| now),
         refresh_token: response.refresh_token,
-        token_type: response.token_type.to_ascii_lowercase(),
+        token_type: response.token_type,
         issued_at: now,
-        expires_at: now + time::Duration::seconds(response.expires_in as i64),
+        expires_at: crate::token::expiry_after(now, response.expires_in),
         origin,
         access_rejected: false,
         rotating: None,
@@ -517,21 +862,14 @@ fn new_record(response: TokenResponse, expected: Option<u64>, origin: TokenOrigi
     }
 }
 
-/// The record after a refresh. Central always sends a new refresh token; if one
-/// ever did not, the old one is kept rather than dropped (it is never replaced by
-/// anything but a newer one).
+/// The record after a refresh: the validated classic answer always carries the
+/// new refresh token.
 fn record_from_response(
     response: TokenResponse,
     previous: &StoredToken,
     origin: TokenOrigin,
 ) -> StoredToken {
-    let keep_old = response.refresh_token.is_none();
-    let mut next = new_record(response, Some(previous.generation), origin);
-    if keep_old {
-        next.refresh_token = previous.refresh_token.as_ref().map(duplicate);
-        next.refresh_issued_at = previous.refresh_issued_at;
-    }
-    next
+    new_record(response, Some(previous.generation), origin)
 }
 
 fn record_from_import(imported: ImportedToken, expected: Option<u64>) -> StoredToken {
@@ -542,7 +880,7 @@ fn record_from_import(imported: ImportedToken, expected: Option<u64>) -> StoredT
         refresh_token: Some(imported.refresh_token),
         token_type: imported.token_type,
         issued_at: imported.issued_at,
-        expires_at: imported.issued_at + time::Duration::seconds(imported.expires_in as i64),
+        expires_at: crate::token::expiry_after(imported.issued_at, imported.expires_in),
         refresh_issued_at: Some(imported.issued_at),
         origin: TokenOrigin::Import,
         access_rejected: false,

@@ -112,6 +112,8 @@ pub struct Profile {
     pub min_valid: Duration,
     /// Bound on waiting for the profile lock.
     pub lock_timeout: Duration,
+    /// Bound on each `*_cmd` secret command.
+    pub secret_cmd_timeout: Duration,
     /// Hosts for which the git helper answers with this profile.
     pub git_hosts: Vec<String>,
 }
@@ -166,6 +168,7 @@ struct RawProfile {
     ca_file: Option<PathBuf>,
     min_valid: Option<String>,
     lock_timeout: Option<String>,
+    secret_cmd_timeout: Option<String>,
     #[serde(default)]
     git_hosts: Vec<String>,
 }
@@ -333,6 +336,15 @@ fn resolve_profile(name: ProfileName, rp: RawProfile) -> Result<Profile, String>
         Some(t) => duration::parse(&t).map_err(|e| format!("lock_timeout: {e}"))?,
         None => DEFAULT_LOCK_TIMEOUT,
     };
+    let secret_cmd_timeout = match rp.secret_cmd_timeout {
+        Some(t) => duration::parse(&t)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                format!("secret_cmd_timeout {t:?}: write a positive duration such as 10s")
+            })?,
+        None => crate::secret_source::DEFAULT_CMD_TIMEOUT,
+    };
     Ok(Profile {
         name,
         base_url,
@@ -346,6 +358,7 @@ fn resolve_profile(name: ProfileName, rp: RawProfile) -> Result<Profile, String>
         ca_file: rp.ca_file,
         min_valid,
         lock_timeout,
+        secret_cmd_timeout,
         git_hosts: rp.git_hosts,
     })
 }

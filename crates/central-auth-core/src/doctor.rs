@@ -52,7 +52,7 @@ fn check(name: &'static str, verdict: Verdict, detail: impl Into<String>) -> Che
 /// Runs every check for `profile`.
 pub fn run(broker: &Broker, profile: &Profile) -> Vec<Check> {
     let mut out = vec![permissions(broker, profile)];
-    out.push(secrets(profile));
+    out.push(secrets(broker, profile));
     let reach = reachability(broker, profile);
     out.extend(reach);
     out.push(token_accepted(broker, profile));
@@ -105,12 +105,12 @@ fn permissions(broker: &Broker, profile: &Profile) -> Check {
     }
 }
 
-fn secrets(profile: &Profile) -> Check {
-    if let Err(e) = profile.client_secret.resolve("client secret") {
+fn secrets(broker: &Broker, profile: &Profile) -> Check {
+    if let Err(e) = broker.resolve_secret(profile, &profile.client_secret, "client secret") {
         return check("secrets", Verdict::Fail, e.to_string());
     }
     match &profile.password {
-        Some(source) => match source.resolve("password") {
+        Some(source) => match broker.resolve_secret(profile, source, "password") {
             Ok(_) => check("secrets", Verdict::Ok, "client secret and password resolve"),
             Err(e) => check("secrets", Verdict::Fail, e.to_string()),
         },
@@ -206,12 +206,15 @@ fn token_accepted(broker: &Broker, profile: &Profile) -> Check {
         ),
         Ok(r) => {
             let body = crate::oauth::ErrorBody::parse(&r);
+            // A real rejection: make sure no tool gets this token again.
+            let marked = r.status == 401 && broker.reject(profile, &token.token).unwrap_or(false);
             check(
                 "token",
                 Verdict::Fail,
                 format!(
-                    "rejected by GET /configuration/v2/groups ({}); run `central-auth refresh --profile {}`",
+                    "rejected by GET /configuration/v2/groups ({}){}; run `central-auth refresh --profile {}`, and if that exits 3, log in or import a new token",
                     body.describe(r.status),
+                    if marked { ", marked rejected so the next call refreshes" } else { "" },
                     profile.name
                 ),
             )
@@ -256,6 +259,19 @@ fn refresh_days_left(broker: &Broker, profile: &Profile) -> Check {
         }
         Err(e) => return check("refresh token", Verdict::Fail, e.to_string()),
     };
+    if let Some(lost) = &record.lost {
+        return check(
+            "refresh token",
+            Verdict::Fail,
+            format!(
+                "the chain was recorded lost at {} ({}); `refresh` cannot help: run `central-auth login --profile {}` or download a new token and run `central-auth import --profile {} FILE`",
+                crate::status::rfc3339(lost.at),
+                lost.reason,
+                profile.name,
+                profile.name
+            ),
+        );
+    }
     let now = OffsetDateTime::now_utc();
     match record.refresh_left(now) {
         Some(left) if left == Duration::ZERO => check(

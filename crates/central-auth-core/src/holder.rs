@@ -31,11 +31,12 @@ impl Holder {
         }
     }
 
-    /// Whether this holder is a live process on this host. A holder on another
-    /// host is reported as alive: only a lease's expiry can tell it is gone.
-    pub fn is_alive(&self) -> bool {
+    /// Whether this holder is a process running on this host now. A holder on
+    /// another host cannot be checked from here and is reported as not running
+    /// here: there, only the store's lock or lease can tell whether it is gone.
+    pub fn running_here(&self) -> bool {
         if self.host != host_name() {
-            return true;
+            return false;
         }
         match (start_ticks(self.pid), self.start) {
             (Some(now), Some(then)) => now == then,
@@ -74,7 +75,7 @@ mod tests {
     #[test]
     fn this_process_is_alive_and_a_dead_pid_is_not() {
         let me = Holder::current();
-        assert!(me.is_alive() && me.is_me());
+        assert!(me.running_here() && me.is_me());
         if cfg!(target_os = "linux") {
             assert!(me.start.is_some());
             let mut child = std::process::Command::new("true").spawn().unwrap();
@@ -85,18 +86,18 @@ mod tests {
                 pid,
                 start: Some(1),
             };
-            assert!(!gone.is_alive());
+            assert!(!gone.running_here());
             let reused = Holder {
                 start: me.start.map(|s| s + 1),
                 ..me.clone()
             };
-            assert!(!reused.is_alive(), "same pid, other start time");
+            assert!(!reused.running_here(), "same pid, other start time");
         }
         let elsewhere = Holder {
             host: "another-host.invalid".into(),
             pid: 1,
             start: None,
         };
-        assert!(elsewhere.is_alive());
+        assert!(!elsewhere.running_here());
     }
 }

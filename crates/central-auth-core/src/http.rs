@@ -180,19 +180,24 @@ pub struct TransportError {
     pub message: String,
     /// Whether sending the same request again may work.
     pub retryable: bool,
+    /// Whether the request may have reached the server before it failed (a
+    /// timeout or reset after sending), so its effect is unknown. False when it
+    /// certainly never left (DNS, connection refused, TLS handshake).
+    pub maybe_sent: bool,
 }
 
 /// Sends requests. The real one is [`UreqTransport`]; tests may use closures.
 pub trait Transport {
-    /// Sends one request and returns whatever status came back.
-    fn send(&self, request: &Request) -> Result<Response, TransportError>;
+    /// Sends one request, giving up after `timeout`, and returns whatever status
+    /// came back.
+    fn send(&self, request: &Request, timeout: Duration) -> Result<Response, TransportError>;
 }
 
 impl<F> Transport for F
 where
     F: Fn(&Request) -> Result<Response, TransportError>,
 {
-    fn send(&self, request: &Request) -> Result<Response, TransportError> {
+    fn send(&self, request: &Request, _timeout: Duration) -> Result<Response, TransportError> {
         self(request)
     }
 }
@@ -251,18 +256,29 @@ fn load_roots(path: &Path) -> Result<ureq::tls::RootCerts, Error> {
 }
 
 impl Transport for UreqTransport {
-    fn send(&self, request: &Request) -> Result<Response, TransportError> {
+    fn send(&self, request: &Request, timeout: Duration) -> Result<Response, TransportError> {
         let url = request.url_with(Value::expose);
+        let timeout = Some(timeout.min(REQUEST_TIMEOUT));
         let result = match request.method {
             Method::Get => {
-                let mut b = self.agent.get(&url);
+                let mut b = self
+                    .agent
+                    .get(&url)
+                    .config()
+                    .timeout_global(timeout)
+                    .build();
                 for (k, v) in &request.headers {
                     b = b.header(k.as_str(), v.expose());
                 }
                 b.call()
             }
             Method::Post => {
-                let mut b = self.agent.post(&url);
+                let mut b = self
+                    .agent
+                    .post(&url)
+                    .config()
+                    .timeout_global(timeout)
+                    .build();
                 for (k, v) in &request.headers {
                     b = b.header(k.as_str(), v.expose());
                 }
@@ -303,21 +319,31 @@ impl Transport for UreqTransport {
 /// Maps a ureq error to a message that cannot contain the URL or a secret.
 fn transport_error(e: &ureq::Error) -> TransportError {
     use ureq::Error as E;
-    let (message, retryable) = match e {
-        E::Timeout(t) => (format!("timed out ({t})"), true),
-        E::HostNotFound => ("host not found (DNS)".to_owned(), true),
-        E::ConnectionFailed => ("connection failed".to_owned(), true),
-        E::Io(io) => (format!("I/O error: {}", io.kind()), true),
-        E::Tls(msg) => (format!("TLS error: {msg}"), false),
-        E::Rustls(err) => (format!("TLS error: {err}"), false),
-        E::BodyExceedsLimit(n) => (format!("response body larger than {n} bytes"), false),
-        E::Protocol(p) => (format!("HTTP protocol error: {p}"), true),
-        E::BadUri(_) => ("invalid URL".to_owned(), false),
-        E::InvalidProxyUrl => ("invalid proxy URL in the environment".to_owned(), false),
-        E::ConnectProxyFailed(m) => (format!("proxy CONNECT failed: {m}"), true),
-        other => (format!("request failed: {}", kind_name(other)), false),
+    use ureq::Timeout as T;
+    let (message, retryable, maybe_sent) = match e {
+        E::Timeout(t @ (T::Resolve | T::Connect)) => (format!("timed out ({t})"), true, false),
+        E::Timeout(t) => (format!("timed out ({t})"), true, true),
+        E::HostNotFound => ("host not found (DNS)".to_owned(), true, false),
+        E::ConnectionFailed => ("connection failed".to_owned(), true, false),
+        E::Io(io) => (format!("I/O error: {}", io.kind()), true, true),
+        E::Tls(msg) => (format!("TLS error: {msg}"), false, false),
+        E::Rustls(err) => (format!("TLS error: {err}"), false, false),
+        E::BodyExceedsLimit(n) => (format!("response body larger than {n} bytes"), false, true),
+        E::Protocol(p) => (format!("HTTP protocol error: {p}"), true, true),
+        E::BadUri(_) => ("invalid URL".to_owned(), false, false),
+        E::InvalidProxyUrl => (
+            "invalid proxy URL in the environment".to_owned(),
+            false,
+            false,
+        ),
+        E::ConnectProxyFailed(m) => (format!("proxy CONNECT failed: {m}"), true, false),
+        other => (format!("request failed: {}", kind_name(other)), false, true),
     };
-    TransportError { message, retryable }
+    TransportError {
+        message,
+        retryable,
+        maybe_sent,
+    }
 }
 
 fn kind_name(e: &ureq::Error) -> String {

@@ -112,7 +112,9 @@ pub fn parse(text: &str, now: OffsetDateTime) -> Result<ImportedToken, Error> {
         refresh_token,
         token_type: token_type.to_ascii_lowercase(),
         issued_at,
-        expires_in,
+        // As for answers from Central: never trusted longer than Central's
+        // longest documented lifetime.
+        expires_in: expires_in.min(crate::oauth::MAX_TRUSTED_LIFETIME),
         from_download,
     })
 }
@@ -122,16 +124,11 @@ fn nonempty(v: Option<SecretString>, field: &str) -> Result<Option<SecretString>
         Some(s) if s.expose_secret().trim().is_empty() => Err(Error::bad_input(format!(
             "token JSON field {field:?} is empty"
         ))),
-        Some(s)
-            if s.expose_secret()
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control()) =>
-        {
-            Err(Error::bad_input(format!(
-                "token JSON field {field:?} contains whitespace or control characters"
-            )))
-        }
-        other => Ok(other),
+        Some(s) => match crate::oauth::check_token(field, s.expose_secret()) {
+            Ok(()) => Ok(Some(s)),
+            Err(e) => Err(Error::bad_input(format!("token JSON field {e}"))),
+        },
+        None => Ok(None),
     }
 }
 

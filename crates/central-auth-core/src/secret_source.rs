@@ -1,13 +1,28 @@
 //! Where a profile's client secret or password comes from, and resolving it.
 //!
-//! A secret is resolved only when a network call needs it, never on the cached-token
-//! path. A `*_cmd` runs through `sh -c` with stdin and stderr inherited, so password
-//! managers can prompt; its stdout, trimmed, is the secret and is never shown.
+//! A secret is resolved only when a network call needs it, never on the
+//! cached-token path. A `*_cmd` runs through `sh -c` in a process group of its own,
+//! with stdin from `/dev/null`; its stdout, trimmed, is the secret and is never
+//! shown. It is bounded: after its timeout (the profile's `secret_cmd_timeout`,
+//! default 10 s, or less when the operation's budget has less left) the whole
+//! group is killed, and the group is also killed when the process that ran it
+//! dies (a watchdog in the group waits on a pipe only the parent holds). Its
+//! stderr is captured, not passed through: a failure is one line with the exit
+//! status, and under `-v` only its first line is logged, with the secret
+//! redacted and control characters removed.
 
-use std::process::{Command, Stdio};
+use std::io::Read;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::secret::{duplicate, SecretString};
+use crate::secret::{duplicate, ExposeSecret, SecretString};
+
+/// Default bound on a `*_cmd`.
+pub const DEFAULT_CMD_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Most output read from a `*_cmd` (stdout and stderr each).
+const MAX_CMD_OUTPUT: u64 = 64 * 1024;
 
 /// One configured source of a secret.
 #[derive(Debug)]
@@ -50,8 +65,14 @@ impl SecretSource {
         }
     }
 
-    /// Resolves the secret; `what` names it in errors (e.g. `client secret`).
-    pub fn resolve(&self, what: &str) -> Result<SecretString, Error> {
+    /// Resolves the secret; `what` names it in errors (e.g. `client secret`). A
+    /// command gets at most `timeout`; `log` receives the `-v` line about it.
+    pub fn resolve(
+        &self,
+        what: &str,
+        timeout: Duration,
+        log: &dyn Fn(&str),
+    ) -> Result<SecretString, Error> {
         match self {
             SecretSource::Literal(v) => Ok(duplicate(v)),
             SecretSource::Env(var) => match std::env::var(var) {
@@ -60,38 +81,136 @@ impl SecretSource {
                     "{what}: environment variable {var} is not set or empty; export it or change the profile's source"
                 ))),
             },
-            SecretSource::Command(cmd) => run_command(cmd, what),
+            SecretSource::Command(cmd) => run_command(cmd, what, timeout, log),
         }
     }
 }
 
-fn run_command(cmd: &str, what: &str) -> Result<SecretString, Error> {
-    let output = Command::new("sh")
+/// The wrapper run by `sh -c`: a watchdog that kills the whole process group
+/// once its stdin (a pipe only the parent holds) reaches end of file, then the
+/// command itself with stdin from `/dev/null`. `$1` is the command.
+const WRAPPER: &str = r#"exec 3<&0 </dev/null
+{ read -r _ <&3; kill -s KILL 0; } >/dev/null 2>&1 &
+exec 3<&-
+eval "$1""#;
+
+fn run_command(
+    cmd: &str,
+    what: &str,
+    timeout: Duration,
+    log: &dyn Fn(&str),
+) -> Result<SecretString, Error> {
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
+        .arg(WRAPPER)
+        .arg("central-auth-secret-cmd")
         .arg(cmd)
-        .stdin(Stdio::inherit())
-        .stderr(Stdio::inherit())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .output()
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    let mut child = command
+        .spawn()
         .map_err(|e| Error::config(format!("{what}: cannot run `{cmd}`: {e}")))?;
-    if !output.status.success() {
-        let code = output
-            .status
+    // Holding the write end keeps the watchdog waiting; dropping it (here, or by
+    // dying) makes the watchdog kill the group.
+    let watchdog = child.stdin.take();
+    let stdout = read_in_background(child.stdout.take());
+    let stderr = read_in_background(child.stderr.take());
+    let status = wait_bounded(&mut child, timeout);
+    drop(watchdog);
+    let status = match status {
+        Some(s) => s,
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Error::config(format!(
+                "{what}: command `{cmd}` did not finish within {} s and was killed (with everything it started); make it faster or raise secret_cmd_timeout",
+                timeout.as_secs_f64().ceil() as u64
+            )));
+        }
+    };
+    let out = stdout.join().unwrap_or_default();
+    let err = stderr.join().unwrap_or_default();
+    let secret = String::from_utf8(out)
+        .map(|t| SecretString::from(t.trim().to_owned()))
+        .ok();
+    if let Some(line) = first_line(&err, secret.as_ref()) {
+        log(&format!("{what}: command `{cmd}` said on stderr: {line}"));
+    }
+    if !status.success() {
+        let code = status
             .code()
             .map_or_else(|| "a signal".to_owned(), |c| format!("exit code {c}"));
         return Err(Error::config(format!(
             "{what}: command `{cmd}` failed with {code}; run it by hand to see why"
         )));
     }
-    let text = String::from_utf8(output.stdout)
-        .map_err(|_| Error::config(format!("{what}: command `{cmd}` printed non-UTF-8 output")))?;
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
+    let secret = secret.ok_or_else(|| {
+        Error::config(format!("{what}: command `{cmd}` printed non-UTF-8 output"))
+    })?;
+    if secret.expose_secret().is_empty() {
         return Err(Error::config(format!(
             "{what}: command `{cmd}` printed nothing; it must print the secret on stdout"
         )));
     }
-    Ok(SecretString::from(trimmed.to_owned()))
+    Ok(secret)
+}
+
+fn read_in_background(
+    pipe: Option<impl Read + Send + 'static>,
+) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(p) = pipe {
+            let _ = p.take(MAX_CMD_OUTPUT).read_to_end(&mut buf);
+        }
+        buf
+    })
+}
+
+/// Waits for `child` at most `timeout`; `None` when it is still running.
+fn wait_bounded(child: &mut Child, timeout: Duration) -> Option<std::process::ExitStatus> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) => {}
+            Err(_) => return None,
+        }
+        let spent = start.elapsed();
+        if spent >= timeout {
+            return None;
+        }
+        std::thread::sleep(pause.min(timeout - spent));
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// The first non-empty stderr line, printable, at most 200 characters, with
+/// any occurrence of the secret replaced.
+fn first_line(stderr: &[u8], secret: Option<&SecretString>) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let mut line = line.to_owned();
+    if let Some(s) = secret {
+        let s = s.expose_secret();
+        if !s.is_empty() {
+            line = line.replace(s, crate::redact::REDACTED);
+        }
+    }
+    let shown: String = line
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .take(200)
+        .collect();
+    Some(shown)
 }
 
 #[cfg(test)]
@@ -99,21 +218,63 @@ mod tests {
     use super::*;
     use crate::secret::ExposeSecret;
 
+    const T: Duration = Duration::from_secs(10);
+
+    fn resolve(cmd: &str, timeout: Duration) -> (Result<SecretString, Error>, Vec<String>) {
+        let lines = std::cell::RefCell::new(Vec::new());
+        let r = SecretSource::Command(cmd.into()).resolve("password", timeout, &|l: &str| {
+            lines.borrow_mut().push(l.to_owned())
+        });
+        (r, lines.into_inner())
+    }
+
     #[test]
     fn command_output_is_trimmed() {
-        let s = SecretSource::Command("printf '  hunter2 \\n'".into())
-            .resolve("password")
-            .unwrap();
-        assert_eq!(s.expose_secret(), "hunter2");
+        let (s, _) = resolve("printf '  hunter2 \\n'", T);
+        assert_eq!(s.unwrap().expose_secret(), "hunter2");
     }
 
     #[test]
     fn failing_command_is_a_config_error_without_output() {
-        let e = SecretSource::Command("echo $((6 * 7)); exit 3".into())
-            .resolve("password")
-            .unwrap_err()
-            .to_string();
+        let (r, _) = resolve("echo $((6 * 7)); exit 3", T);
+        let e = r.unwrap_err().to_string();
         assert!(e.contains("exit code 3") && !e.contains("42"), "{e}");
+    }
+
+    #[test]
+    fn stderr_is_captured_and_the_secret_redacted_in_the_log() {
+        let (s, lines) = resolve("v=s3c; v=${v}r3t-value; echo \"got $v\" >&2; echo $v", T);
+        assert_eq!(s.unwrap().expose_secret(), "s3cr3t-value");
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].contains("got REDACTED") && !lines[0].contains("s3cr3t-value"),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn a_hanging_command_is_killed_with_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let cmd = format!("sleep 300 & echo $! > {}; wait", pidfile.display());
+        let start = Instant::now();
+        let (r, _) = resolve(&cmd, Duration::from_millis(500));
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("did not finish within 1 s"), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(5));
+        let pid = std::fs::read_to_string(&pidfile).unwrap();
+        let proc_dir = std::path::PathBuf::from(format!("/proc/{}", pid.trim()));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while proc_dir.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // A killed child may linger as a zombie of init for a moment; it must not
+        // be running.
+        let state = std::fs::read_to_string(proc_dir.join("stat")).unwrap_or_default();
+        assert!(
+            state.is_empty() || state.contains(") Z"),
+            "the grandchild still runs: {state}"
+        );
     }
 
     #[test]

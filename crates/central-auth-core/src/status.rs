@@ -35,8 +35,22 @@ pub struct ProfileStatus {
     pub store_error: Option<String>,
     /// Tools that used the profile, most recent first.
     pub used_by: Vec<ClientUse>,
-    /// Warnings for the user (expiring refresh token, rejected token).
+    /// The profile's default minimum validity (`min_valid`), in seconds.
+    pub min_valid_seconds: u64,
+    /// The minimum validity actually applied to the stored token (at most half
+    /// its lifetime), in seconds.
+    pub effective_min_valid_seconds: Option<u64>,
+    /// Warnings for the user (lost chain, interrupted refresh, expiring refresh
+    /// token, rejected token).
     pub warnings: Vec<String>,
+}
+
+impl ProfileStatus {
+    /// True when the stored chain is recorded lost: no call can succeed until
+    /// `login` or `import` (`status` exits non-zero then).
+    pub fn chain_lost(&self) -> bool {
+        self.token.as_ref().is_some_and(|t| t.lost.is_some())
+    }
 }
 
 /// The stored token without its secrets.
@@ -62,6 +76,20 @@ pub struct TokenStatus {
     pub refresh_left_seconds: Option<u64>,
     /// Record version.
     pub generation: u64,
+    /// Set when the chain is recorded lost: when and why.
+    pub lost: Option<LostStatus>,
+    /// Set when a refresh was sent and its result is not saved (a rotation in
+    /// flight, or one interrupted that the next call settles with Central).
+    pub rotation_pending_since: Option<String>,
+}
+
+/// A lost chain, as `status` shows it.
+#[derive(Debug, Serialize)]
+pub struct LostStatus {
+    /// When it was recorded (RFC 3339).
+    pub at: String,
+    /// What happened.
+    pub reason: String,
 }
 
 /// One tool's last use.
@@ -75,9 +103,12 @@ pub struct ClientUse {
     pub seconds_ago: i64,
 }
 
-/// Formats a time as RFC 3339.
+/// Formats a time as RFC 3339 in UTC, whole seconds (`2026-11-28T18:00:00Z`).
 pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339)
+    let t = t.to_offset(time::UtcOffset::UTC);
+    t.replace_nanosecond(0)
+        .unwrap_or(t)
+        .format(&Rfc3339)
         .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
@@ -90,6 +121,11 @@ pub fn build(
     now: OffsetDateTime,
 ) -> Result<ProfileStatus, Error> {
     let mut warnings = Vec::new();
+    let effective_min_valid_seconds = record
+        .as_ref()
+        .ok()
+        .and_then(|r| r.as_ref())
+        .map(|t| t.effective_min_valid(profile.min_valid).as_secs());
     let (token, store_error) = match record {
         Ok(Some(t)) => (Some(token_status(&t, now, &mut warnings)), None),
         Ok(None) => (None, None),
@@ -116,13 +152,28 @@ pub fn build(
         token,
         store_error,
         used_by,
+        min_valid_seconds: profile.min_valid.as_secs(),
+        effective_min_valid_seconds,
         warnings,
     })
 }
 
 fn token_status(t: &StoredToken, now: OffsetDateTime, warnings: &mut Vec<String>) -> TokenStatus {
     let refresh_left = t.refresh_left(now);
-    if let Some(left) = refresh_left {
+    if let Some(lost) = &t.lost {
+        warnings.push(format!(
+            "the refresh chain was recorded lost at {}: {}; no tool gets a token until you run `central-auth login` or download a new token and run `central-auth import`",
+            rfc3339(lost.at),
+            lost.reason
+        ));
+    } else if let Some(mark) = &t.rotating {
+        warnings.push(format!(
+            "a refresh by process {} started at {} has not saved its result; the next call checks with Central before it uses the stored token",
+            mark.holder.pid,
+            rfc3339(mark.since)
+        ));
+    }
+    if let (Some(left), None) = (refresh_left, &t.lost) {
         if left == Duration::ZERO {
             warnings.push("the refresh token is older than 15 days: Central has probably removed it; log in or import a new token".to_owned());
         } else if left < Duration::from_secs(WARN_DAYS_LEFT * 86_400) {
@@ -148,5 +199,10 @@ fn token_status(t: &StoredToken, now: OffsetDateTime, warnings: &mut Vec<String>
         refresh_age_seconds: t.refresh_age(now).map(|d| d.as_secs()),
         refresh_left_seconds: refresh_left.map(|d| d.as_secs()),
         generation: t.generation,
+        lost: t.lost.as_ref().map(|l| LostStatus {
+            at: rfc3339(l.at),
+            reason: l.reason.clone(),
+        }),
+        rotation_pending_since: t.rotating.as_ref().map(|m| rfc3339(m.since)),
     }
 }

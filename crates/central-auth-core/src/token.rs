@@ -96,6 +96,15 @@ pub struct ChainLost {
     pub reason: String,
 }
 
+/// When a token issued at `issued` with a lifetime of `expires_in` seconds
+/// expires: `expires_in` is clamped to Central's longest documented lifetime
+/// ([`crate::oauth::MAX_TRUSTED_LIFETIME`]) and the sum saturates, so no answer
+/// or import can overflow the arithmetic or push expiry past that lifetime.
+pub fn expiry_after(issued: OffsetDateTime, expires_in: u64) -> OffsetDateTime {
+    let secs = expires_in.min(crate::oauth::MAX_TRUSTED_LIFETIME) as i64;
+    issued.saturating_add(time::Duration::seconds(secs))
+}
+
 impl StoredToken {
     /// How long the access token was issued for.
     pub fn lifetime(&self) -> Duration {
@@ -114,8 +123,13 @@ impl StoredToken {
     /// `min_valid` is capped at half the token's lifetime, so asking for more than a
     /// token can ever give (e.g. 3h of a 2h token) does not refresh on every call.
     pub fn usable_for(&self, min_valid: Duration, now: OffsetDateTime) -> bool {
-        let wanted = min_valid.min(self.lifetime() / 2);
+        let wanted = self.effective_min_valid(min_valid);
         !self.access_rejected && now < self.expires_at && self.remaining(now) >= wanted
+    }
+
+    /// The minimum validity applied for a wanted one: at most half the lifetime.
+    pub fn effective_min_valid(&self, wanted: Duration) -> Duration {
+        wanted.min(self.lifetime() / 2)
     }
 
     /// Age of the refresh token, if there is one.
@@ -179,6 +193,14 @@ mod tests {
         let mut t = token(t0, 7200);
         t.access_rejected = true;
         assert!(!t.usable_for(Duration::ZERO, t0));
+    }
+
+    #[test]
+    fn expiry_never_overflows_or_exceeds_the_trusted_lifetime() {
+        let t0 = datetime!(2026-01-01 00:00 UTC);
+        assert_eq!(expiry_after(t0, 7200), t0 + time::Duration::hours(2));
+        assert_eq!(expiry_after(t0, u64::MAX), t0 + time::Duration::hours(2));
+        assert_eq!(expiry_after(t0, 60), t0 + time::Duration::minutes(1));
     }
 
     #[test]

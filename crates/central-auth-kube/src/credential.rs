@@ -66,6 +66,8 @@ mod tests {
             expires_at: datetime!(2026-11-28 13:00:00.75 +01:00),
             base_url: "https://apigw.example".into(),
             fresh: false,
+            min_valid: std::time::Duration::ZERO,
+            effective_min_valid: std::time::Duration::ZERO,
         }
     }
 

@@ -84,7 +84,14 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             password_stdin,
         } => {
             let profile = broker.profile(profile.profile.as_deref())?;
-            let password = password::obtain(profile, password_stdin)?;
+            let password = match password::obtain(profile, password_stdin)? {
+                password::Password::Given(p) => Some(p),
+                password::Password::FromProfile => None,
+                password::Password::Cancelled => {
+                    say("central-auth: login cancelled at the password prompt; nothing changed")?;
+                    return Ok(ExitCode::from(130));
+                }
+            };
             let t = broker.login(profile, password)?;
             say(&format!(
                 "central-auth: profile {}: logged in; token valid until {}",
@@ -95,10 +102,11 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Token { profile, min_valid } => {
             let profile = broker.profile(profile.profile.as_deref())?;
             let t = broker.token(profile, min_valid)?;
+            note_min_valid(min_valid.is_some(), &t)?;
             print_stdout(&format!("{}\n", t.token.expose_secret()))?;
         }
         Command::Status { profile, all, json } => {
-            let statuses = if all {
+            let statuses: Vec<central_auth_core::status::ProfileStatus> = if all {
                 broker
                     .config()
                     .profiles
@@ -114,6 +122,12 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 view::status_text(&statuses)
             };
             print_stdout(&text)?;
+            if statuses.iter().any(|s| s.chain_lost()) {
+                // Scripts and timers notice a dead chain without parsing.
+                return Ok(ExitCode::from(
+                    central_auth_core::ExitCode::NeedsLogin as u8,
+                ));
+            }
         }
         Command::Refresh { profile } => {
             let profile = broker.profile(profile.profile.as_deref())?;
@@ -159,6 +173,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         } => {
             let profile = broker.profile(profile.profile.as_deref())?;
             let t = broker.token(profile, min_valid)?;
+            note_min_valid(min_valid.is_some(), &t)?;
             return exec::run(&command, &t);
         }
     }
@@ -215,6 +230,20 @@ fn keepalive(
     }
     print_stdout(&lines)?;
     Ok(first_error.map_or(ExitCode::SUCCESS, ExitCode::from))
+}
+
+/// Says in one stderr line when an explicit `--min-valid` cannot be met.
+fn note_min_valid(explicit: bool, t: &central_auth_core::AccessToken) -> Result<(), Error> {
+    if explicit && t.effective_min_valid < t.min_valid {
+        use central_auth_core::duration::format;
+        say(&format!(
+            "central-auth: --min-valid {} cannot be met: this token lives {}; using {} (half its lifetime)",
+            format(t.min_valid),
+            format(t.effective_min_valid * 2),
+            format(t.effective_min_valid)
+        ))?;
+    }
+    Ok(())
 }
 
 /// Reads a file, or stdin for `-`.

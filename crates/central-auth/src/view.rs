@@ -44,7 +44,22 @@ pub fn status_text(statuses: &[ProfileStatus]) -> String {
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default();
                 let _ = writeln!(out, "  access token   {expiry}, from {origin}");
-                if let (Some(age), Some(left)) = (t.refresh_age_seconds, t.refresh_left_seconds) {
+                if let Some(lost) = &t.lost {
+                    let _ = writeln!(out, "  chain          LOST at {}: {}", lost.at, lost.reason);
+                } else if let Some(since) = &t.rotation_pending_since {
+                    let _ = writeln!(
+                        out,
+                        "  rotation       unsettled since {since} (checked with Central on the next call)"
+                    );
+                }
+                if t.lost.is_some() {
+                    let _ = writeln!(
+                        out,
+                        "  refresh token  dead (run `central-auth login` or `central-auth import`)"
+                    );
+                } else if let (Some(age), Some(left)) =
+                    (t.refresh_age_seconds, t.refresh_left_seconds)
+                {
                     let _ = writeln!(
                         out,
                         "  refresh token  age {}, {} left of the 15-day rule",
@@ -60,6 +75,15 @@ pub fn status_text(statuses: &[ProfileStatus]) -> String {
             }
         }
         let _ = writeln!(out, "  store          {}", s.store);
+        let min_valid = match s.effective_min_valid_seconds {
+            Some(e) if e < s.min_valid_seconds => format!(
+                "{} configured, {} applied (half the token's lifetime)",
+                dur(Duration::from_secs(s.min_valid_seconds)),
+                dur(Duration::from_secs(e))
+            ),
+            _ => dur(Duration::from_secs(s.min_valid_seconds)),
+        };
+        let _ = writeln!(out, "  min valid      {min_valid}");
         let _ = writeln!(
             out,
             "  lock           {}",

@@ -53,6 +53,20 @@ pub enum Fault {
         /// How many rotations to affect.
         count: u32,
     },
+    /// On `POST /oauth2/token` with `grant_type=refresh_token`: perform the
+    /// rotation (old pair dies, new pair stored, counts as a refresh), then answer
+    /// `status` with `body` instead of the token JSON: a hostile or broken gateway
+    /// answer that arrives after Central consumed the refresh token. In `body`,
+    /// `{access_token}` and `{refresh_token}` are replaced by the new pair's
+    /// tokens. Only successful rotations consume it.
+    RotateThenAnswer {
+        /// How many rotations to affect.
+        count: u32,
+        /// Status to answer (e.g. 200).
+        status: u16,
+        /// The body to send.
+        body: String,
+    },
     /// Close the connection without processing the request.
     DropConnection {
         /// Requests whose path starts with this are affected.
@@ -69,6 +83,7 @@ impl Fault {
             | Fault::QuotaExhausted { count, .. }
             | Fault::Delay { count, .. }
             | Fault::RotateThenDrop { count }
+            | Fault::RotateThenAnswer { count, .. }
             | Fault::DropConnection { count, .. } => count,
         }
     }
@@ -79,7 +94,7 @@ impl Fault {
             | Fault::QuotaExhausted { path_prefix, .. }
             | Fault::Delay { path_prefix, .. }
             | Fault::DropConnection { path_prefix, .. } => Some(path_prefix),
-            Fault::RotateThenDrop { .. } => None,
+            Fault::RotateThenDrop { .. } | Fault::RotateThenAnswer { .. } => None,
         }
     }
 }
@@ -128,6 +143,15 @@ impl FaultQueue {
     pub fn take_rotate_then_drop(&mut self) -> bool {
         self.take_where(|f| matches!(f, Fault::RotateThenDrop { .. }))
             .is_some()
+    }
+
+    /// Consumes one use of a pending [`Fault::RotateThenAnswer`], if any, and
+    /// returns its status and body.
+    pub fn take_rotate_then_answer(&mut self) -> Option<(u16, String)> {
+        match self.take_where(|f| matches!(f, Fault::RotateThenAnswer { .. }))? {
+            Fault::RotateThenAnswer { status, body, .. } => Some((status, body)),
+            _ => None,
+        }
     }
 }
 

@@ -196,6 +196,19 @@ pub fn token(st: &mut State, req: &Request, params: &Params) -> Outcome {
         st.counters.faults_served += 1;
         return Outcome::Drop;
     }
+    if let (true, Some(p)) = (grant_type == "refresh_token", &pair) {
+        if let Some((status, body)) = st.faults.take_rotate_then_answer() {
+            st.counters.faults_served += 1;
+            let body = body
+                .replace("{access_token}", &p.access_token)
+                .replace("{refresh_token}", &p.refresh_token);
+            return Outcome::Respond(
+                Response::json(status, body)
+                    .with_header("Cache-Control", "no-store")
+                    .with_header("Pragma", "no-cache"),
+            );
+        }
+    }
     Outcome::Respond(
         resp.with_header("Cache-Control", "no-store")
             .with_header("Pragma", "no-cache"),

@@ -83,7 +83,7 @@ pub fn handle(shared: &Shared, req: &Request) -> Outcome {
             });
             faulted = Some(status_response(429, None));
         }
-        Some(Fault::RotateThenDrop { .. }) | None => {}
+        Some(Fault::RotateThenDrop { .. } | Fault::RotateThenAnswer { .. }) | None => {}
     }
 
     let mut st = shared.lock();

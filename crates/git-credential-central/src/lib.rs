@@ -263,6 +263,8 @@ client_secret_env = "X"
                         .expect("valid timestamp"),
                     base_url: profile.base_url.clone(),
                     fresh: false,
+                    min_valid: std::time::Duration::ZERO,
+                    effective_min_valid: std::time::Duration::ZERO,
                 }),
                 Err(e) => Err(e()),
             }

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::config::Profile;
 use crate::error::Error;
 use crate::http::{Method, Request, Response};
-use crate::oauth::{send, ErrorBody, Gateway, TokenResponse};
+use crate::oauth::{send, ErrorBody, Gateway, Shape, TokenResponse};
 use crate::secret::{ExposeSecret, SecretString};
 
 /// Outcome of a refresh that did not succeed in the ordinary way.
@@ -24,6 +24,9 @@ use crate::secret::{ExposeSecret, SecretString};
 pub enum RefreshError {
     /// Central said `Invalid refresh_token`: unknown, used, expired or revoked.
     RefreshTokenRejected,
+    /// Central answered 200, so it consumed the refresh token, but the answer
+    /// cannot be used; the message says why, without values.
+    BadAnswer(String),
     /// Anything else, already a user-facing error.
     Other(Error),
 }
@@ -48,7 +51,8 @@ pub fn refresh(
         .secret_query("refresh_token", refresh_token);
     let response = send(gateway, &request)?;
     if response.status == 200 {
-        return Ok(TokenResponse::parse(&response, "refresh")?);
+        return TokenResponse::parse(&response, Shape::Classic)
+            .map_err(|e| RefreshError::BadAnswer(e.to_string()));
     }
     let body = ErrorBody::parse(&response);
     if body.error_description.as_deref() == Some("Invalid refresh_token")
@@ -184,7 +188,11 @@ fn exchange_code(
         .secret_query("code", code);
     let response = send(gateway, &request)?;
     if response.status == 200 {
-        return TokenResponse::parse(&response, "code exchange");
+        return TokenResponse::parse(&response, Shape::Classic).map_err(|e| {
+            Error::unavailable(format!(
+                "code exchange: Central answered 200 but {e}; nothing was stored, try again later"
+            ))
+        });
     }
     let body = ErrorBody::parse(&response);
     Err(token_endpoint_error(

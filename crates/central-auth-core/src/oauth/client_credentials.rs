@@ -8,7 +8,7 @@
 use crate::config::Profile;
 use crate::error::Error;
 use crate::http::{Method, Request};
-use crate::oauth::{send, ErrorBody, Gateway, TokenResponse};
+use crate::oauth::{send, ErrorBody, Gateway, Shape, TokenResponse};
 use crate::secret::{ExposeSecret, SecretString};
 
 /// Mints a new access token.
@@ -30,7 +30,11 @@ pub fn mint(
         ));
     let response = send(gateway, &request)?;
     if response.status == 200 {
-        return TokenResponse::parse(&response, "client credentials");
+        return TokenResponse::parse(&response, Shape::ClientCredentials).map_err(|e| {
+            Error::unavailable(format!(
+                "client credentials: the token endpoint answered 200 but {e}; nothing was stored, try again later"
+            ))
+        });
     }
     let body = ErrorBody::parse(&response);
     if body.is_invalid_client() || response.status == 401 {

@@ -2,15 +2,25 @@
 //!
 //! A 429 whose `X-RateLimit-Remaining-day` is `0` is the day's quota: it is reported
 //! at once, never retried. Otherwise `Retry-After` is honoured (capped), and a 429
-//! with `X-RateLimit-Remaining-second: 0` waits for the next second. The whole call
-//! stays under a deadline well below the default lock bound, so waiters behind a
-//! retrying holder are not starved.
+//! with `X-RateLimit-Remaining-second: 0` waits for the next second. Every attempt
+//! and every wait ends by the gateway's deadline (one per operation under the
+//! profile lock), so a lock holder's network time is bounded whatever Central
+//! does; see [`OPERATION_BUDGET`].
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::error::Error;
 use crate::http::{timed, Request, Response};
 use crate::oauth::Gateway;
+
+/// The most time one operation under a profile lock (a refresh, a login, a
+/// refresh followed by a re-login, a mint) may spend, secret commands and every
+/// HTTP attempt and wait included. It bounds how long a holder keeps the lock;
+/// the default `lock_timeout` (30 s) is longer, so waiters outlast a slow holder.
+pub const OPERATION_BUDGET: Duration = Duration::from_secs(25);
+
+/// An attempt is not started with less time than this left.
+const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
 /// How hard to retry.
 #[derive(Debug, Clone, Copy)]
@@ -21,8 +31,8 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Longest single wait, including `Retry-After`.
     pub max_delay: Duration,
-    /// No new attempt starts after this much time.
-    pub deadline: Duration,
+    /// The operation's budget: its gateway's deadline is this far from its start.
+    pub budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -31,7 +41,7 @@ impl Default for RetryPolicy {
             attempts: 4,
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(5),
-            deadline: Duration::from_secs(25),
+            budget: OPERATION_BUDGET,
         }
     }
 }
@@ -39,11 +49,24 @@ impl Default for RetryPolicy {
 /// Sends `request`, retrying what is worth retrying.
 pub fn send(gateway: &Gateway<'_>, request: &Request) -> Result<Response, Error> {
     let policy = gateway.retry;
-    let start = Instant::now();
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let (result, took) = timed(|| gateway.transport.send(request));
+        let left = gateway.remaining();
+        if left < MIN_ATTEMPT {
+            return Err(Error::unavailable(format!(
+                "{} {}: no time left of the {} s budget for this operation; try again later",
+                request.method.as_str(),
+                request.redacted_url(),
+                policy.budget.as_secs()
+            )));
+        }
+        let (result, took) = timed(|| gateway.transport.send(request, left));
+        if let Err(e) = &result {
+            if e.maybe_sent {
+                gateway.uncertain.set(true);
+            }
+        }
         let outcome = match &result {
             Ok(r) => format!("HTTP {}", r.status),
             Err(e) => e.message.clone(),
@@ -82,7 +105,7 @@ pub fn send(gateway: &Gateway<'_>, request: &Request) -> Result<Response, Error>
             }
         };
         let wait = wait.min(policy.max_delay);
-        if attempt >= policy.attempts || start.elapsed() + wait > policy.deadline {
+        if attempt >= policy.attempts || wait + MIN_ATTEMPT > gateway.remaining() {
             return Err(Error::unavailable(format!(
                 "{} {} failed after {attempt} attempts (last: {outcome}); try again later",
                 request.method.as_str(),
@@ -129,7 +152,7 @@ mod tests {
             attempts: 4,
             base_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(5),
-            deadline: Duration::from_secs(5),
+            budget: Duration::from_secs(5),
         }
     }
 
@@ -144,11 +167,7 @@ mod tests {
                 .expect("test ran out of answers")
         };
         let log = |_: &str| {};
-        let gw = Gateway {
-            transport: &transport,
-            log: &log,
-            retry: fast(),
-        };
+        let gw = Gateway::new(&transport, &log, fast(), fast().budget);
         let r = send(&gw, &Request::new(Method::Post, "http://127.0.0.1/x"));
         let n = *calls.borrow();
         (r, n)
@@ -161,6 +180,7 @@ mod tests {
             Err(TransportError {
                 message: "connection failed".into(),
                 retryable: true,
+                maybe_sent: false,
             }),
             Ok(response(
                 429,
@@ -194,6 +214,49 @@ mod tests {
             "{e}"
         );
         assert_eq!(n, 4);
+    }
+
+    #[test]
+    fn every_attempt_ends_by_the_operation_deadline() {
+        // A transport that uses up whatever time each attempt is given.
+        let given = RefCell::new(Vec::new());
+        struct Slow<'a>(&'a RefCell<Vec<Duration>>);
+        impl crate::http::Transport for Slow<'_> {
+            fn send(&self, _: &Request, timeout: Duration) -> Result<Response, TransportError> {
+                self.0.borrow_mut().push(timeout);
+                std::thread::sleep(timeout.min(Duration::from_millis(150)));
+                Err(TransportError {
+                    message: "timed out".into(),
+                    retryable: true,
+                    maybe_sent: true,
+                })
+            }
+        }
+        let slow = Slow(&given);
+        let log = |_: &str| {};
+        let policy = RetryPolicy {
+            attempts: 100,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            budget: Duration::from_millis(400),
+        };
+        let gw = Gateway::new(&slow, &log, policy, policy.budget);
+        let start = std::time::Instant::now();
+        let r = send(&gw, &Request::new(Method::Post, "http://127.0.0.1/x"));
+        assert!(r.is_err());
+        assert!(
+            start.elapsed() < Duration::from_millis(600),
+            "{:?}",
+            start.elapsed()
+        );
+        assert!(given
+            .borrow()
+            .iter()
+            .all(|t| *t <= Duration::from_millis(400)));
+        assert!(
+            gw.uncertain.get(),
+            "a timeout after sending leaves the outcome unknown"
+        );
     }
 
     #[test]

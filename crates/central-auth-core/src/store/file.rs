@@ -178,6 +178,18 @@ impl StoreGuard for FileGuard {
         sync_dir(&self.record)
     }
 
+    fn discard(&mut self) -> Result<(), Error> {
+        self.relock_if_replaced()?;
+        match std::fs::remove_file(&self.record) {
+            Ok(()) => sync_dir(&self.record),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::store(format!(
+                "cannot remove {}: {e}",
+                self.record.display()
+            ))),
+        }
+    }
+
     fn waited(&self) -> Duration {
         self.lock.waited()
     }
@@ -252,7 +264,7 @@ pub fn read_record(path: &Path) -> Result<Option<StoredToken>, Error> {
     }
     if meta.len() > MAX_RECORD_BYTES {
         return Err(Error::store(format!(
-            "token file {} is {} bytes, too large to be a token record; move it away and run `central-auth import` again",
+            "token file {} is {} bytes, too large to be a token record (`central-auth import --force` replaces it, `central-auth logout` removes it)",
             path.display(),
             meta.len()
         )));
@@ -262,14 +274,14 @@ pub fn read_record(path: &Path) -> Result<Option<StoredToken>, Error> {
         .map_err(|e| Error::store(format!("cannot read {}: {e}", path.display())))?;
     let record: StoredToken = serde_json::from_str(&text).map_err(|e| {
         Error::store(format!(
-            "token file {} is damaged ({}); move it away and run `central-auth import` or `central-auth login`",
+            "token file {} is damaged ({}; `central-auth import --force` replaces it, `central-auth logout` removes it)",
             path.display(),
             e.classify_name()
         ))
     })?;
     if record.format != FORMAT_VERSION {
         return Err(Error::store(format!(
-            "token file {} has format {} but this central-auth reads format {FORMAT_VERSION}; use a matching central-auth version",
+            "token file {} has format {} but this central-auth reads format {FORMAT_VERSION}; use a matching central-auth version, or replace it with `central-auth import --force`",
             path.display(),
             record.format
         )));
@@ -308,7 +320,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let fail = |what: &str, e: std::io::Error| {
         let _ = std::fs::remove_file(&tmp);
         Error::store(format!(
-            "cannot {what} {}: {e}; the previous token file is unchanged",
+            "cannot {what} {}: {e}; nothing was replaced on disk",
             tmp.display()
         ))
     };
@@ -427,6 +439,9 @@ mod tests {
         store.ensure_dir().unwrap();
         write_atomically(&store.record_path(&p), b"{\"format\":1,").unwrap();
         let e = store.peek(&p).unwrap_err().to_string();
-        assert!(e.contains("damaged (truncated)"), "{e}");
+        assert!(
+            e.contains("damaged (truncated;") && e.contains("import --force"),
+            "{e}"
+        );
     }
 }

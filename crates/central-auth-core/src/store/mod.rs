@@ -17,6 +17,13 @@
 //!    stored version still equals `expected` (`None`: only if absent) and fails with
 //!    a [`Error::Store`] otherwise. The write is atomic: a reader sees the old record
 //!    or the new one, never a mix, even if the writer is killed half-way.
+//! 5. **Durable before it returns.** A successful write survives a crash of the
+//!    writer right after it: the broker writes its write-ahead rotation mark
+//!    ([`crate::token::RotationMark`]) and only then sends the refresh, so a
+//!    holder that dies mid-refresh always leaves the mark behind.
+//! 6. **Explicit replacement.** [`StoreGuard::discard`] removes a record that
+//!    cannot be read (damaged, too large, wrong format), for an explicit `login`,
+//!    `import --force` or `logout`; nothing else ever removes an unreadable record.
 //!
 //! The file store gets (1) from `flock` on a dedicated lock file and (4) from the
 //! lock plus temp-file/fsync/rename. A remote store (OpenBao/Vault KV v2) would map
@@ -74,6 +81,10 @@ pub trait StoreGuard {
 
     /// Deletes the record if its version is still `expected`.
     fn delete(&mut self, expected: Version) -> Result<(), Error>;
+
+    /// Removes the record whatever it holds, readable or not (explicit user
+    /// action only). Absent is fine.
+    fn discard(&mut self) -> Result<(), Error>;
 
     /// How long this caller waited for the lock.
     fn waited(&self) -> Duration;
