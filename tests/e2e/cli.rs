@@ -63,7 +63,7 @@ fn expired_token_is_refreshed_once_and_the_chain_rotates() {
     let token = home.token("test");
     assert_ne!(token, download["access_token"].as_str().unwrap());
     assert!(home.sim.access_token_valid(&token));
-    assert_eq!(home.sim.counters().refresh, 1);
+    assert_one_refresh(&home.sim.counters(), "`token` on an expired access token");
     assert!(
         !home.sim.refresh_token_valid(old_refresh),
         "old refresh token is dead"
@@ -77,7 +77,7 @@ fn expired_token_is_refreshed_once_and_the_chain_rotates() {
     assert_eq!(record["origin"], "refresh");
     // Cached again.
     assert_eq!(home.token("test"), token);
-    assert_eq!(home.sim.counters().refresh, 1);
+    assert_one_refresh(&home.sim.counters(), "`token` again");
 }
 
 #[test]
@@ -289,7 +289,7 @@ fn stampede_of_32_processes_refreshes_once() {
         .into_iter()
         .map(|c| ok(&c.wait_with_output().unwrap()).trim().to_owned())
         .collect();
-    assert_eq!(home.sim.counters().refresh, 1, "exactly one refresh");
+    assert_one_refresh(&home.sim.counters(), "32 `central-auth token` at once");
     assert!(
         tokens.iter().all(|t| t == &tokens[0]),
         "all print the same token"

@@ -374,7 +374,7 @@ fn git_clone_then_stale_token_is_erased_and_the_next_fetch_refreshes() {
             "{g:?} second fetch: {}",
             text(&out.stderr)
         );
-        assert_eq!(home.sim.counters().refresh, 1, "{g:?}: exactly one refresh");
+        assert_one_refresh(&home.sim.counters(), &format!("{g:?}: fetch after erase"));
         let second = home.token("test");
         assert_ne!(second, first);
         let last = server.requests().pop().unwrap();
@@ -384,7 +384,7 @@ fn git_clone_then_stale_token_is_erased_and_the_next_fetch_refreshes() {
             "{g:?}"
         );
         assert!(!access_rejected(&home));
-        assert_eq!(home.sim.counters().refresh, 1);
+        assert_one_refresh(&home.sim.counters(), &format!("{g:?}: token after the fetch"));
     }
 }
 
@@ -489,7 +489,7 @@ fn helper_edge_cases() {
     let fresh = attr(&fresh, "password").unwrap();
     assert_ne!(fresh, stored);
     assert!(home.sim.access_token_valid(fresh));
-    assert_eq!(home.sim.counters().refresh, 1);
+    assert_one_refresh(&home.sim.counters(), "get after erase");
 
     // A bad command line: one line on stderr, exit 2.
     let out = helper(&home, &["--min-valid", "5x", "get"], b"");

@@ -38,6 +38,7 @@ fn fault_soak_mixing_all_clients() {
     let tokens = Mutex::new(std::collections::HashSet::new());
     let done = std::sync::atomic::AtomicBool::new(false);
     let injected = AtomicUsize::new(0);
+    let rotate_then_drops = AtomicUsize::new(0);
     let start = Instant::now();
     std::thread::scope(|s| {
         // The fault injector: a fault on the token endpoint every 1.5 s.
@@ -79,7 +80,10 @@ fn fault_soak_mixing_all_clients() {
                         status: 502,
                         retry_after: None,
                     },
-                    _ => Fault::RotateThenDrop { count: 1 },
+                    _ => {
+                        rotate_then_drops.fetch_add(1, Ordering::Relaxed);
+                        Fault::RotateThenDrop { count: 1 }
+                    }
                 };
                 home.sim.inject(fault);
                 injected.fetch_add(1, Ordering::Relaxed);
@@ -133,16 +137,19 @@ fn fault_soak_mixing_all_clients() {
     let distinct = tokens.into_inner().unwrap().len();
     // A token is renewed when less than min(1s, ttl/2) is left: every 2 s.
     let cycles = (wall.as_secs_f64() / (ACCESS_TTL as f64 - 1.0)).ceil() as u64 + 1;
+    let rtd = rotate_then_drops.load(Ordering::Relaxed) as u64;
     let _ = writeln!(
         std::io::stderr(),
-        "figures: fault soak: {CALLS} calls by {WORKERS} workers over {:.1}s, {} faults injected: p50 {} ms, p99 {} ms, max {} ms; refreshes {}, logins (recoveries) {}, expiry cycles <= {cycles}, distinct tokens handed out {distinct}, failed calls {}",
+        "figures: fault soak: {CALLS} calls by {WORKERS} workers over {:.1}s, {} faults injected: p50 {} ms, p99 {} ms, max {} ms; refreshes {}, rejected refreshes {}, logins (recoveries) {} after {rtd} rotate-then-drops injected, token requests {}, expiry cycles <= {cycles}, distinct tokens handed out {distinct}, failed calls {}",
         wall.as_secs_f64(),
         injected.load(Ordering::Relaxed),
         percentile(&lat, 0.5).as_millis(),
         percentile(&lat, 0.99).as_millis(),
         lat.last().unwrap().as_millis(),
         c.refresh,
+        c.refresh_rejected,
         c.login,
+        c.token_requests,
         failures.lock().unwrap().len(),
     );
     let failures = failures.into_inner().unwrap();
@@ -166,4 +173,24 @@ fn fault_soak_mixing_all_clients() {
         c.login
     );
     assert!(distinct as u64 <= c.refresh + c.login + 1);
+    // The stampede counters, per cycle: a refresh token is only ever sent by the
+    // one holder that read the record under the lock, so Central rejects it only
+    // after a rotate-then-drop lost the answer, and each such loss costs exactly
+    // one rejected refresh and one login. A caller deciding on a stale read would
+    // send an already-rotated refresh token: rejected, with no login.
+    assert!(c.refresh >= 1, "the soak crossed expiry cycles: {c:?}");
+    assert_eq!(
+        c.refresh_rejected, c.login,
+        "every rejected refresh is a lost answer recovered by one login: {c:?}"
+    );
+    assert!(
+        c.login <= rtd,
+        "logins only recover rotate-then-drops ({rtd} injected): {c:?}"
+    );
+    // Every token request is accounted for: a refresh, a rejected refresh, a code
+    // exchange, or a fault that answered in Central's place.
+    assert!(
+        c.token_requests <= c.refresh + c.refresh_rejected + c.code_exchange + c.faults_served,
+        "token requests nobody accounts for: {c:?}"
+    );
 }

@@ -115,7 +115,7 @@ fn terraform_apply_under_exec_gets_the_token_in_a_sensitive_variable() {
         .output()
         .unwrap();
     let apply_stdout = ok(&apply, "central-auth exec -- terraform apply");
-    assert_eq!(home.sim.counters().refresh, 1, "exactly one refresh");
+    assert_one_refresh(&home.sim.counters(), "central-auth exec -- terraform apply");
 
     let outputs: serde_json::Value = serde_json::from_str(&ok(
         &tfdir.terraform(&home, &tf, &["output", "-json", "-no-color"]),
@@ -149,7 +149,7 @@ fn terraform_apply_under_exec_gets_the_token_in_a_sensitive_variable() {
         .output()
         .unwrap();
     ok(&plan, "central-auth exec -- terraform plan");
-    assert_eq!(home.sim.counters().refresh, 1);
+    assert_one_refresh(&home.sim.counters(), "a second run reuses the token");
 }
 
 #[test]
@@ -392,12 +392,15 @@ fn external_program_refreshes_an_expired_token_once() {
     )
     .unwrap();
     assert!(expires > time::OffsetDateTime::now_utc() + time::Duration::minutes(10));
-    assert_eq!(home.sim.counters().refresh, 1);
+    assert_one_refresh(
+        &home.sim.counters(),
+        "the external program on an expired token",
+    );
 
     // Every plan runs the program again; the stored token is reused.
     let again = result_map(&external(&home, &["--profile", "test"], ""));
     assert_eq!(again["access_token"], token);
-    assert_eq!(home.sim.counters().refresh, 1);
+    assert_one_refresh(&home.sim.counters(), "the external program again");
 }
 
 #[test]

@@ -85,6 +85,21 @@ pub fn venv_bin(venv: &str, program: &str) -> Option<PathBuf> {
     require_tool(&format!("{program} in venv {venv}"), &[path])
 }
 
+/// Asserts the simulator's counters after a stampede-style run against a profile
+/// whose chain is alive: exactly one POST to the token endpoint, and it was the
+/// one successful refresh; no rejected refresh (a caller that decided on a stale
+/// read sends the already-rotated refresh token) and no login (nothing to recover).
+/// `what` names the run in the failure message. `c` must count from zero for the
+/// run (a simulator that served nothing else on the token endpoint).
+pub fn assert_one_refresh(c: &Counters, what: &str) {
+    assert_eq!(
+        (c.token_requests, c.refresh_rejected, c.login, c.refresh),
+        (1, 0, 0, 1),
+        "{what}: (token requests, rejected refreshes, logins, successful refreshes) \
+         must be (1, 0, 0, 1): one refresh for everyone, decided under the lock; {c:?}"
+    );
+}
+
 /// A simulator tuned for tests: generous rate limits, given TTLs.
 pub fn sim_with(access_ttl_secs: u64) -> Sim {
     let cfg = SimConfig {

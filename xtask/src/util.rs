@@ -163,13 +163,6 @@ impl SimProcess {
         serde_json::from_str(&body).map_err(|e| format!("counters are not JSON: {e}"))
     }
 
-    /// One counter, e.g. `refresh`.
-    pub fn counter(&self, name: &str) -> Res<u64> {
-        self.counters()?[name]
-            .as_u64()
-            .ok_or_else(|| format!("counter {name} missing from /_sim/counters"))
-    }
-
     /// A Download-Token JSON for a fresh pair (`POST /_sim/download-token`).
     pub fn download_token(&self) -> Res<serde_json::Value> {
         let (status, body) = http(&self.addr, "POST", "/_sim/download-token")?;
@@ -177,6 +170,32 @@ impl SimProcess {
             return Err(format!("POST /_sim/download-token answered {status}"));
         }
         serde_json::from_str(&body).map_err(|e| format!("download token is not JSON: {e}"))
+    }
+}
+
+/// Checks the simulator's counters across a stampede on a live chain (`before` and
+/// `after` from [`SimProcess::counters`]): exactly one token request, and it was
+/// the one successful refresh; no rejected refresh (a caller that decided on a
+/// stale read sends the rotated refresh token) and no login. `Err` names the
+/// four deltas.
+pub fn one_refresh(before: &serde_json::Value, after: &serde_json::Value) -> Res<()> {
+    let delta = |key: &str| {
+        let get = |v: &serde_json::Value| v[key].as_u64().unwrap_or(0);
+        get(after).saturating_sub(get(before))
+    };
+    let seen = [
+        delta("token_requests"),
+        delta("refresh_rejected"),
+        delta("login"),
+        delta("refresh"),
+    ];
+    if seen == [1, 0, 0, 1] {
+        Ok(())
+    } else {
+        Err(format!(
+            "token requests {}, rejected refreshes {}, logins {}, successful refreshes {} (want 1, 0, 0, 1)",
+            seen[0], seen[1], seen[2], seen[3]
+        ))
     }
 }
 
@@ -383,6 +402,19 @@ pub fn short(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_refresh_wants_all_four_counters() {
+        let before = serde_json::json!({"token_requests": 3, "refresh": 2, "login": 1, "refresh_rejected": 0});
+        let good = serde_json::json!({"token_requests": 4, "refresh": 3, "login": 1, "refresh_rejected": 0});
+        assert!(one_refresh(&before, &good).is_ok());
+        // A stale-read stampede: still one successful refresh, but rejected calls.
+        let stale = serde_json::json!({"token_requests": 9, "refresh": 3, "login": 1, "refresh_rejected": 7});
+        let e = one_refresh(&before, &stale).unwrap_err();
+        assert!(e.contains("rejected refreshes 7"), "{e}");
+        let relogin = serde_json::json!({"token_requests": 4, "refresh": 2, "login": 2, "refresh_rejected": 0});
+        assert!(one_refresh(&before, &relogin).is_err());
+    }
 
     #[test]
     fn listen_line_gives_url() {
