@@ -148,6 +148,12 @@ impl Sim {
         self.shared.issued_login_secrets()
     }
 
+    /// Every access and refresh token issued so far, including pairs that were
+    /// rotated away or whose answer was dropped (for secret-leak audits).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.shared.issued_tokens()
+    }
+
     /// Changes the rate limits at run time (usage so far is kept).
     pub fn set_rate_limits(&self, per_second: u32, per_day: u32) {
         self.shared.set_rate_limits(per_second, per_day);

@@ -106,6 +106,11 @@ impl Shared {
         self.lock().issued_login_secrets.clone()
     }
 
+    /// Every access and refresh token issued so far.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.lock().issued_tokens.clone()
+    }
+
     /// Changes the rate limits (usage is kept).
     pub fn set_rate_limits(&self, per_second: u32, per_day: u32) {
         let mut st = self.lock();

@@ -134,6 +134,9 @@ pub struct State {
     /// Every authorization code, session cookie and CSRF token ever issued, so
     /// secret-leak audits know what to look for.
     pub issued_login_secrets: Vec<String>,
+    /// Every access and refresh token ever issued (pairs and client-credentials
+    /// tokens), so secret-leak audits can rescan against all of them.
+    pub issued_tokens: Vec<String>,
 }
 
 impl State {
@@ -155,6 +158,7 @@ impl State {
             token_log: Vec::new(),
             credential_id,
             issued_login_secrets: Vec::new(),
+            issued_tokens: Vec::new(),
         }
     }
 
@@ -203,6 +207,8 @@ impl State {
     pub fn issue_pair(&mut self, scope: &str) -> Pair {
         let access_token = self.token();
         let refresh_token = self.token();
+        self.issued_tokens
+            .extend([access_token.clone(), refresh_token.clone()]);
         let now = self.now();
         self.access.insert(
             access_token.clone(),
@@ -240,6 +246,7 @@ impl State {
     /// Stores a client-credentials access token.
     pub fn store_cc_token(&mut self, token: &str) {
         let expires_at = self.now() + self.cfg.gl_ttl;
+        self.issued_tokens.push(token.to_string());
         self.access
             .insert(token.to_string(), AccessToken { expires_at });
     }
