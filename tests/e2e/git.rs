@@ -384,7 +384,10 @@ fn git_clone_then_stale_token_is_erased_and_the_next_fetch_refreshes() {
             "{g:?}"
         );
         assert!(!access_rejected(&home));
-        assert_one_refresh(&home.sim.counters(), &format!("{g:?}: token after the fetch"));
+        assert_one_refresh(
+            &home.sim.counters(),
+            &format!("{g:?}: token after the fetch"),
+        );
     }
 }
 
@@ -505,4 +508,102 @@ fn helper_edge_cases() {
     // --help documents the exit codes.
     let out = home.cmd(HELPER).arg("--help").output().unwrap();
     assert!(text(&out.stdout).contains("Exit codes:"));
+}
+
+/// Replaces the stored access token of profile `test` in its record (a token the
+/// broker reads back as is: a hand-edited or damaged store, or a gateway answer
+/// stored before validation existed).
+fn store_access_token(home: &TestHome, token: &str) {
+    let path = home.record_path("test");
+    let mut record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    record["access_token"] = serde_json::json!(token);
+    // Rewriting the existing file keeps its mode 0600.
+    std::fs::write(&path, record.to_string()).unwrap();
+}
+
+/// Output-side injection through the real git: a stored token or a configured
+/// username carrying a line break would add or override attributes in the
+/// helper's `key=value` answer (`password=`, `url=`, ...). The helper must refuse
+/// to answer, so git, which cannot prompt, gets no credential at all; a token
+/// holding `=` (base64 padding) is just a value and reaches git intact.
+#[test]
+fn git_never_receives_an_injected_attribute_from_the_helper() {
+    const EVIL: &str = "evil-injected";
+    for g in gits() {
+        let bearer = git_version(&g) >= (2, 46);
+        let home = TestHome::new();
+        home.import_download("test", 60);
+        let helper = helper_cmd("--profile test");
+        let inputs = [
+            "protocol=https\nhost=git.example.test\n\n",
+            "capability[]=authtype\nprotocol=https\nhost=git.example.test\n\n",
+        ];
+        let injected_tokens = [
+            format!("tok\npassword={EVIL}"),
+            format!("tok\rpassword={EVIL}"),
+            format!("tok\ncredential={EVIL}\nauthtype=Bearer"),
+            format!("tok\nurl=https://{EVIL}.example/repo.git"),
+        ];
+        for token in &injected_tokens {
+            store_access_token(&home, token);
+            for input in inputs {
+                let out = fill(&home, &g, &helper, input);
+                let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+                assert!(
+                    !out.status.success(),
+                    "{g:?} {token:?} {input:?}: git got a credential: {stdout}"
+                );
+                assert!(
+                    !stdout.contains(EVIL) && !stderr.contains(EVIL),
+                    "{g:?} {token:?} {input:?}: the injected attribute reached git: {stdout}{stderr}"
+                );
+                assert!(
+                    stderr.contains("git-credential-central: "),
+                    "{g:?}: the helper says why: {stderr}"
+                );
+            }
+        }
+
+        // `=` inside a value is data: git splits at the first `=` only.
+        let padded = "tok=with=equals==";
+        store_access_token(&home, padded);
+        for input in inputs {
+            let out = fill(&home, &g, &helper, input);
+            let stdout = text(&out.stdout);
+            assert!(out.status.success(), "{g:?}: {}", text(&out.stderr));
+            let key = if bearer && input.starts_with("capability") {
+                "credential"
+            } else {
+                "password"
+            };
+            assert_eq!(
+                attr(&stdout, key),
+                Some(padded),
+                "{g:?} {input:?}: {stdout}"
+            );
+        }
+
+        // A configured username carrying a line break.
+        let config = std::fs::read_to_string(home.config_path()).unwrap();
+        let username_line = format!("username = \"{}\"", SimConfig::default().username);
+        assert!(config.contains(&username_line));
+        std::fs::write(
+            home.config_path(),
+            config.replace(
+                &username_line,
+                &format!("username = \"alice\\npassword={EVIL}\""),
+            ),
+        )
+        .unwrap();
+        for input in inputs {
+            let out = fill(&home, &g, &helper, input);
+            let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+            assert!(!out.status.success(), "{g:?} {input:?}: {stdout}");
+            assert!(
+                !stdout.contains(EVIL) && !stderr.contains(EVIL),
+                "{g:?} {input:?}: the injected username reached git: {stdout}{stderr}"
+            );
+        }
+    }
 }

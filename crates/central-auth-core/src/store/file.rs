@@ -308,6 +308,16 @@ impl ClassifyName for serde_json::Error {
 /// Writes `bytes` to `path` atomically: temp file (0600) in the same directory,
 /// fsync, rename, fsync the directory.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    write_atomically_with(path, bytes, |file, bytes| file.write_all(bytes))
+}
+
+/// [`write_atomically`] with the step that writes the bytes into the temp file
+/// given by the caller (tests inject a failure half-way through it).
+fn write_atomically_with(
+    path: &Path,
+    bytes: &[u8],
+    write: impl FnOnce(&mut File, &[u8]) -> std::io::Result<()>,
+) -> Result<(), Error> {
     let dir = path
         .parent()
         .ok_or_else(|| Error::store(format!("{} has no parent directory", path.display())))?;
@@ -332,7 +342,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         options.mode(0o600);
     }
     let mut file = options.open(&tmp).map_err(|e| fail("create", e))?;
-    file.write_all(bytes).map_err(|e| fail("write", e))?;
+    write(&mut file, bytes).map_err(|e| fail("write", e))?;
     file.sync_all().map_err(|e| fail("sync", e))?;
     drop(file);
     std::fs::rename(&tmp, path).map_err(|e| fail("rename", e))?;
@@ -429,6 +439,67 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
         let e = store.peek(&p).unwrap_err().to_string();
         assert!(e.contains("chmod 600"), "{e}");
+    }
+
+    /// The write replaces the record by rename: a reader that opened the record
+    /// before the write still reads the old record, whole (an in-place rewrite
+    /// would show it a truncated or new one), and a fresh open sees the new one.
+    #[test]
+    fn a_write_replaces_the_record_and_never_rewrites_it_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path());
+        let p = ProfileName::new("p").unwrap();
+        let mut g = store.lock(&p, Duration::from_secs(1)).unwrap();
+        g.write(&record(1), None).unwrap();
+        let old_bytes = std::fs::read(store.record_path(&p)).unwrap();
+        let mut reader = File::open(store.record_path(&p)).unwrap();
+        g.write(&record(2), Some(1)).unwrap();
+        let mut seen = Vec::new();
+        reader.read_to_end(&mut seen).unwrap();
+        assert_eq!(
+            seen, old_bytes,
+            "the open reader sees the old record, whole"
+        );
+        let old: StoredToken = serde_json::from_slice(&seen).unwrap();
+        assert_eq!(old.generation, 1);
+        assert_eq!(g.read().unwrap().unwrap().generation, 2);
+    }
+
+    /// A write that fails half-way (here: half the bytes written, then an I/O
+    /// error) leaves the previous record intact and no temp file behind.
+    #[test]
+    fn a_write_failing_half_way_leaves_the_previous_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(dir.path());
+        let p = ProfileName::new("p").unwrap();
+        store
+            .lock(&p, Duration::from_secs(1))
+            .unwrap()
+            .write(&record(1), None)
+            .unwrap();
+        let path = store.record_path(&p);
+        let before = std::fs::read(&path).unwrap();
+        let next = serde_json::to_vec_pretty(&record(2)).unwrap();
+        let e = write_atomically_with(&path, &next, |file, bytes| {
+            file.write_all(&bytes[..bytes.len() / 2])?;
+            Err(std::io::Error::other("disk full (injected)"))
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("disk full (injected)"), "{e}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            before,
+            "previous record intact"
+        );
+        assert_eq!(store.peek(&p).unwrap().unwrap().generation, 1);
+        let names: Vec<String> = std::fs::read_dir(store.dir())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp."))
+            .collect();
+        assert!(names.is_empty(), "no temp file left: {names:?}");
     }
 
     #[test]
