@@ -4,7 +4,10 @@
 //! the Python venvs made by `cargo xtask test`).
 //!
 //! Under `CI=true` a missing real tool fails the test; elsewhere the test is skipped
-//! with a loud line on stderr saying what was skipped.
+//! with a loud line on stderr saying what was skipped, and, when `cargo xtask test`
+//! names a skips file in `CENTRAL_AUTH_SKIPS_FILE`, a line there (test name, tab,
+//! reason), which xtask lists after the run: the test harness captures the stderr
+//! line of a passing test, and a skipped test reports `ok`.
 
 #![allow(clippy::print_stderr, clippy::unwrap_used, missing_docs)]
 
@@ -62,7 +65,38 @@ pub fn require_tool(what: &str, candidates: &[PathBuf]) -> Option<PathBuf> {
         panic!("{msg}; under CI=true a missing tool is a failure");
     }
     eprintln!("\n!!!!!! SKIPPED: {msg} !!!!!!\n");
+    record_skip(&msg);
     None
+}
+
+/// Names the file `require_tool` appends skipped tests to (`cargo xtask test`
+/// sets it and lists the skips at the end).
+pub const SKIPS_FILE_ENV: &str = "CENTRAL_AUTH_SKIPS_FILE";
+
+/// Appends `<test name>\t<reason>` to the skips file, if one is named. The test
+/// name is the harness's name for the current thread (`module::test`).
+fn record_skip(reason: &str) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os(SKIPS_FILE_ENV) else {
+        return;
+    };
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("(unnamed test thread)")
+        .to_owned();
+    let line = format!("{test}\t{}\n", reason.replace(['\n', '\t'], " "));
+    // One append-mode write per line, so parallel tests do not interleave.
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(line.as_bytes()));
+    if let Err(e) = written {
+        panic!(
+            "cannot record the skip in {}: {e}",
+            std::path::Path::new(&path).display()
+        );
+    }
 }
 
 /// Finds a program on PATH.

@@ -56,11 +56,14 @@ pub fn run_tests(args: &TestArgs) -> Res<()> {
     }
     check_tools(!args.no_setup)?;
 
+    let skips_file = util::target_dir().join("test-skips.txt");
+    let _ = std::fs::remove_file(&skips_file);
     let mut c = cargo();
     c.args(["test", "--workspace", "--no-fail-fast"])
         .args(&args.cargo_args)
         .env("CENTRAL_AUTH_VENVS", venv::venvs_dir())
-        .env("CENTRAL_AUTH_BIN_DIR", &bin_dir);
+        .env("CENTRAL_AUTH_BIN_DIR", &bin_dir)
+        .env(SKIPS_FILE_ENV, &skips_file);
     if !args.test_args.is_empty() {
         c.arg("--").args(&args.test_args);
     }
@@ -71,6 +74,8 @@ pub fn run_tests(args: &TestArgs) -> Res<()> {
         bin_dir.display()
     ));
     let mut result = util::run(&mut c, "cargo test --workspace");
+    let skipped = skips(&std::fs::read_to_string(&skips_file).unwrap_or_default());
+    report_skips(&skipped);
     if result.is_ok() && !args.no_setup {
         // The fuzz suite: every target for a short, bounded time.
         result = crate::fuzz::fuzz_all(10);
@@ -78,13 +83,49 @@ pub fn run_tests(args: &TestArgs) -> Res<()> {
     say(format!(
         "total wall time {:.1} s: {}",
         started.elapsed().as_secs_f64(),
-        if result.is_ok() {
-            "all tests passed"
-        } else {
-            "TESTS FAILED"
+        match (&result, skipped.len()) {
+            (Err(_), _) => "TESTS FAILED".to_owned(),
+            (Ok(()), 0) => "all tests passed".to_owned(),
+            (Ok(()), n) => format!("all tests passed, {n} SKIPPED (listed above)"),
         }
     ));
     result
+}
+
+/// The environment variable naming the skips file; the same name as
+/// `central_auth_e2e::SKIPS_FILE_ENV` in `tests/support`.
+const SKIPS_FILE_ENV: &str = "CENTRAL_AUTH_SKIPS_FILE";
+
+/// The skipped tests from the skips file (`test<TAB>reason` lines), in order,
+/// each once, as `test: reason`.
+fn skips(file: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    for line in file.lines().filter(|l| !l.trim().is_empty()) {
+        let entry = match line.split_once('\t') {
+            Some((test, reason)) => format!("{test}: {reason}"),
+            None => line.to_owned(),
+        };
+        if !seen.contains(&entry) {
+            seen.push(entry);
+        }
+    }
+    seen
+}
+
+/// Prints the skipped tests after the harness output, where they cannot be
+/// missed (a skipped test reports `ok`, and its stderr line is captured).
+fn report_skips(skipped: &[String]) {
+    if skipped.is_empty() {
+        say("no test was skipped");
+        return;
+    }
+    say(format!(
+        "!!!!!! {} SKIPPED (they reported ok but did not run; `cargo xtask test` without --no-setup sets the tools up, and under CI=true a skip fails):",
+        skipped.len()
+    ));
+    for s in skipped {
+        say(format!("  SKIPPED {s}"));
+    }
 }
 
 /// Entry point from `main`.
@@ -220,6 +261,16 @@ mod tests {
             }
         );
         assert_eq!(shown(&a), "-p xtask -- git:: --nocapture");
+    }
+
+    #[test]
+    fn skips_are_listed_once_in_order() {
+        let file = "git::a\treal tool git not found\nkube::b\tno kubectl\ngit::a\treal tool git not found\n\n";
+        assert_eq!(
+            skips(file),
+            strings(&["git::a: real tool git not found", "kube::b: no kubectl"])
+        );
+        assert!(skips("").is_empty());
     }
 
     #[test]
