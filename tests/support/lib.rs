@@ -33,8 +33,30 @@ pub fn bin_dir() -> PathBuf {
     target.join("debug")
 }
 
+/// When set (by `cargo xtask mutants`), the first [`bin`] call of a test process
+/// runs `cargo build --workspace --bins`, so end-to-end tests run binaries built
+/// from the source as it is now (with the mutant applied), not stale ones.
+pub const BUILD_BINS_ENV: &str = "CENTRAL_AUTH_E2E_BUILD_BINS";
+
+fn build_bins_once() {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--workspace", "--bins", "--quiet"])
+            .current_dir(workspace())
+            .stdin(Stdio::null())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cargo build --workspace --bins failed");
+    });
+}
+
 /// Path of a workspace binary; panics with the fix if it was not built.
 pub fn bin(name: &str) -> PathBuf {
+    if std::env::var_os(BUILD_BINS_ENV).is_some() {
+        build_bins_once();
+    }
     let path = bin_dir().join(name);
     assert!(
         path.exists(),

@@ -8,12 +8,15 @@
 //!   status, token, expiry and refresh, then a 16-process stampede with one refresh.
 //! * `cargo xtask fuzz [--seconds N]`: every cargo-fuzz target for N seconds.
 //! * `cargo xtask bench [--runs N]`: a Markdown table of per-call costs (release build).
+//! * `cargo xtask mutants [--minutes N]`: cargo-mutants over the broker, the store
+//!   and the helpers' protocol code, time-bounded; by hand, not in CI.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
 mod demo;
 mod fuzz;
+mod mutants;
 mod test;
 mod util;
 mod venv;
@@ -35,6 +38,10 @@ tasks:
   bench [--runs N]
         release build; medians of each helper against `cat` of the token file, and
         stampede wall time for 1, 16 and 64 callers
+  mutants [--minutes N] [--timeout SECONDS] [--group core|git|kube|terraform] [--list]
+        cargo-mutants (installed under target/tools) over broker.rs, store/ and the
+        helpers' protocol modules, each mutant against the unit tests and a small
+        e2e subset, at most N minutes (default 30); run by hand, not in CI
 ";
 
 fn main() -> ExitCode {
@@ -48,6 +55,7 @@ fn main() -> ExitCode {
         "demo" => demo::run(rest),
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
+        "mutants" => mutants::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
