@@ -80,8 +80,22 @@ fn sigkill_during_refresh_never_loses_the_chain() {
     let (mut lost_relogin, mut lost_clear_error) = (0, 0);
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let kills = 200;
+    // Kill times spread over 2 ms .. 1.5 x the wall time of a whole refresh on
+    // this machine now (re-measured every 50 kills, as the load changes), so
+    // kills land before the rotation, between rotation and save, and after.
+    let (mut window, mut calibration_refreshes) = (Duration::ZERO, 0);
     for i in 0..kills {
         let profile = if i % 2 == 0 { "nopw" } else { "pw" };
+        if i % 50 == 0 {
+            let before = home.sim.counters();
+            window = (0..2)
+                .map(|_| whole_refresh(&home, "nopw"))
+                .max()
+                .unwrap()
+                .mul_f64(1.5);
+            let after = home.sim.counters();
+            calibration_refreshes += after.refresh - before.refresh;
+        }
         let old_refresh = import_expired(&home, profile);
         home.sim.inject(Fault::Delay {
             path_prefix: "/oauth2/token".into(),
@@ -89,7 +103,7 @@ fn sigkill_during_refresh_never_loses_the_chain() {
             millis: 25,
         });
         seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        let kill_after = Duration::from_micros(2_000 + (seed >> 33) % 88_000);
+        let kill_after = Duration::from_micros(2_000 + (seed >> 33) % window.as_micros() as u64);
         let mut child = spawn_token(&home, profile);
         std::thread::sleep(kill_after);
         let _ = child.kill();
@@ -151,10 +165,14 @@ fn sigkill_during_refresh_never_loses_the_chain() {
             );
         }
     }
-    let c = home.sim.counters();
+    let mut c = home.sim.counters();
+    c.refresh -= calibration_refreshes;
     figures(&format!(
-        "crash safety: {kills} SIGKILLs during refresh: old pair still valid {old_valid}, new pair saved {new_saved}, rotated but response lost {lost} (recovered by login {lost_relogin}, clear re-import/login error {lost_clear_error}); simulator: refreshes {}, rejected refreshes {}, logins {}",
-        c.refresh, c.refresh_rejected, c.login
+        "crash safety: {kills} SIGKILLs during refresh, at 2 ms .. {} ms (last calibration): old pair still valid {old_valid}, new pair saved {new_saved}, rotated but response lost {lost} (recovered by login {lost_relogin}, clear re-import/login error {lost_clear_error}); simulator: refreshes {}, rejected refreshes {}, logins {}",
+        window.as_millis(),
+        c.refresh,
+        c.refresh_rejected,
+        c.login
     ));
     // The kills landed at every stage: before the rotation, after the save, and
     // in between (rotated at Central, not saved). A suite whose kills all land
@@ -171,6 +189,22 @@ fn sigkill_during_refresh_never_loses_the_chain() {
         (new_saved + lost, lost, lost_relogin),
         "simulator counters (refreshes, rejected refreshes, logins) vs the outcomes: {c:?}"
     );
+}
+
+/// The wall time of one `token` call that refreshes (expired access token, the
+/// same 25 ms gateway delay as the kills get), from spawn to exit.
+fn whole_refresh(home: &TestHome, profile: &str) -> Duration {
+    import_expired(home, profile);
+    home.sim.inject(Fault::Delay {
+        path_prefix: "/oauth2/token".into(),
+        count: 1,
+        millis: 25,
+    });
+    let start = Instant::now();
+    let out = spawn_token(home, profile).wait_with_output().unwrap();
+    let took = start.elapsed();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    took
 }
 
 /// Waits until the simulator has answered every token request it received (a
