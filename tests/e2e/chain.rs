@@ -47,7 +47,7 @@ fn import_expired(home: &TestHome, profile: &str) -> String {
 }
 
 fn wait_until_locked(home: &TestHome, profile: &str) {
-    let path = home.path().join(format!("state/profiles/{profile}.lock"));
+    let path = home.lock_path(profile);
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) {
         if let Ok(f) = File::open(&path) {
@@ -192,7 +192,7 @@ fn a_deleted_lock_file_mid_refresh_still_gives_one_chain() {
     while home.sim.counters().token_requests == 0 && start.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(2));
     }
-    std::fs::remove_file(home.path().join("state/profiles/test.lock")).unwrap();
+    std::fs::remove_file(home.lock_path("test")).unwrap();
     let fast = home.token("test");
     let slow = slow.wait_with_output().unwrap();
     assert!(slow.status.success(), "{}", text(&slow.stderr));
@@ -291,7 +291,7 @@ fn profiles_do_not_wait_on_each_other() {
     );
     home.import_download("test", 0);
     import_expired(&home, "other");
-    let lock = File::open(home.path().join("state/profiles/test.lock")).unwrap();
+    let lock = File::open(home.lock_path("test")).unwrap();
     lock.lock().unwrap();
     // With profile `test` locked, `other` refreshes and answers.
     let token = home.token("other");

@@ -344,7 +344,7 @@ fn a_held_lock_gives_a_bounded_wait_and_a_clear_error() {
     )
     .unwrap();
     home.import_download("test", 0);
-    let lock_path = home.path().join("state/profiles/test.lock");
+    let lock_path = home.lock_path("test");
     let lock = std::fs::File::open(&lock_path).unwrap();
     lock.lock().unwrap();
     let start = std::time::Instant::now();
