@@ -47,9 +47,13 @@ impl From<Error> for Failure {
 }
 
 /// Opens the broker from the environment for the adapter `client`; with
-/// `verbose`, the broker's redacted lines go to `log`.
+/// `verbose`, the broker's redacted lines go to `log`. The StrictModes warning
+/// (a literal secret in a config others can read) always goes to `log`.
 pub fn open_broker(client: &str, verbose: bool, log: fn(&str)) -> Result<Broker, Failure> {
     let broker = Broker::from_env()?.with_client(client);
+    if let Some(warning) = crate::strict::exposure_warning(broker.home(), broker.config()) {
+        log(&warning);
+    }
     Ok(if verbose {
         broker.with_log(log)
     } else {

@@ -27,6 +27,7 @@ pub mod secret;
 pub mod secret_source;
 pub mod status;
 pub mod store;
+pub mod strict;
 pub mod token;
 pub mod usage;
 

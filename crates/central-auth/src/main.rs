@@ -45,6 +45,9 @@ fn verbose_log(line: &str) {
 
 fn open_broker(verbose: bool, client: &str) -> Result<Broker, Error> {
     let broker = Broker::from_env()?.with_client(client);
+    if let Some(w) = central_auth_core::strict::exposure_warning(broker.home(), broker.config()) {
+        verbose_log(&w);
+    }
     Ok(if verbose {
         broker.with_log(verbose_log)
     } else {

@@ -87,6 +87,10 @@ fn main() -> ExitCode {
     let note: &dyn Fn(&str) = if verbose { &log } else { &quiet };
     let open = || {
         let broker = Broker::from_env()?.with_client("git");
+        if let Some(w) = central_auth_core::strict::exposure_warning(broker.home(), broker.config())
+        {
+            log(&w);
+        }
         Ok(if verbose {
             broker.with_log(log)
         } else {
