@@ -151,7 +151,7 @@ impl TestHome {
         }
         for p in profiles {
             text.push_str(&format!(
-                "\n[profiles.{}]\nbase_url = \"{}\"\nclient_id = \"{}\"\nclient_secret_env = \"E2E_CLIENT_SECRET\"\ncustomer_id = \"{}\"\nusername = \"{}\"\nmin_valid = \"{}\"\nlock_timeout = \"60s\"\n",
+                "\n[profiles.\"{}\"]\nbase_url = \"{}\"\nclient_id = \"{}\"\nclient_secret_env = \"E2E_CLIENT_SECRET\"\ncustomer_id = \"{}\"\nusername = \"{}\"\nmin_valid = \"{}\"\nlock_timeout = \"60s\"\n",
                 p.name,
                 self.sim.url(),
                 cfg.client_id,

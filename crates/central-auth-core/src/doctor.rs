@@ -66,8 +66,9 @@ fn permissions(broker: &Broker, profile: &Profile) -> Check {
     // literal secret in a config others can read: every finding, worst first.
     let mut found = crate::strict::findings(broker.home(), broker.config());
     found.sort_by_key(|f| !f.fatal);
-    if let Some(first) = found.first() {
-        let verdict = if first.fatal || first.path == broker.home().config_file {
+    if !found.is_empty() {
+        let config = &broker.home().config_file;
+        let verdict = if found.iter().any(|f| f.fatal || &f.path == config) {
             Verdict::Fail
         } else {
             Verdict::Warn

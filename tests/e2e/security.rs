@@ -1,0 +1,325 @@
+//! Local security (issue 8): each attack a hostile local user, proxy, child or
+//! input made, performed again and shown to fail. Every attack asserts a one-line
+//! error (or a clean answer), no change on disk, and no secret where it should not
+//! be. Other users are played with `setpriv --reuid/--regid` to unprivileged ids
+//! (the suite runs as root; no accounts are needed).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Instant;
+
+use central_auth_e2e::*;
+
+/// The victim and the attacker: two unprivileged ids without accounts.
+const VICTIM: u32 = 60_001;
+const ATTACKER: u32 = 60_002;
+
+fn figures(line: &str) {
+    let _ = writeln!(std::io::stderr(), "figures: {line}");
+}
+
+/// Asserts exit `code`, exactly one stderr line containing `needle`, and that
+/// neither stream holds `secrets`.
+fn one_line_error(out: &Output, code: i32, needle: &str, secrets: &[&str]) -> String {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err:?}");
+    assert!(err.contains(needle), "{needle:?} not in {err:?}");
+    no_secret(out, secrets);
+    err
+}
+
+fn no_secret(out: &Output, secrets: &[&str]) {
+    for s in secrets {
+        assert!(!text(&out.stderr).contains(s), "secret on stderr");
+        assert!(!text(&out.stdout).contains(s), "secret on stdout");
+    }
+}
+
+fn chown(path: &Path, uid: u32) {
+    std::os::unix::fs::chown(path, Some(uid), Some(uid)).unwrap();
+}
+
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn chown_tree(path: &Path, uid: u32) {
+    chown(path, uid);
+    if std::fs::symlink_metadata(path).unwrap().is_dir() {
+        for e in std::fs::read_dir(path).unwrap().flatten() {
+            chown_tree(&e.path(), uid);
+        }
+    }
+}
+
+/// A home owned by [`VICTIM`] inside the test's directory, with an imported token.
+struct VictimHome {
+    home: TestHome,
+    dir: PathBuf,
+    refresh_token: String,
+}
+
+impl VictimHome {
+    fn new() -> VictimHome {
+        let home = TestHome::new();
+        let download = home.import_download("test", 0);
+        let dir = home.path().join("victim");
+        std::fs::create_dir(&dir).unwrap();
+        for name in ["config.toml", "state"] {
+            std::fs::rename(home.path().join(name), dir.join(name)).unwrap();
+        }
+        chmod(home.path(), 0o711);
+        chmod(&dir, 0o700);
+        chown_tree(&dir, VICTIM);
+        VictimHome {
+            home,
+            dir,
+            refresh_token: download["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// `central-auth ARGS` run as `uid` on the victim's home.
+    fn run_as(&self, uid: u32, args: &[&str]) -> Output {
+        let mut c = Command::new("setpriv");
+        c.args([
+            format!("--reuid={uid}"),
+            format!("--regid={uid}"),
+            "--clear-groups".to_owned(),
+        ])
+        .arg(bin("central-auth"))
+        .args(args);
+        self.home.apply_env(&mut c);
+        c.env("CENTRAL_AUTH_HOME", &self.dir).env("HOME", &self.dir);
+        c.output().unwrap()
+    }
+
+    fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        tree(&self.dir)
+    }
+}
+
+#[test]
+fn other_users_cannot_plant_a_config_or_state() {
+    let start = Instant::now();
+    let v = VictimHome::new();
+    let secret = SimConfig::default().client_secret;
+    let secrets = [secret.as_str(), v.refresh_token.as_str()];
+    // Sanity: the victim's own, private home works.
+    let out = v.run_as(VICTIM, &["token"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let pwned = v.dir.join("pwned");
+    let evil_config = format!(
+        "[profiles.test]\nbase_url = \"{}\"\nclient_id = \"x\"\nclient_secret_cmd = \"id > {}\"\ncustomer_id = \"c\"\n",
+        v.home.sim.url(),
+        pwned.display()
+    );
+    let config = v.dir.join("config.toml");
+    let mut attacks = 0;
+
+    // 1. A 0777 home: the attacker replaces config.toml with one whose
+    //    client_secret_cmd runs `id`. The victim's refresh must not run it.
+    chmod(&v.dir, 0o777);
+    std::fs::remove_file(&config).unwrap();
+    std::fs::write(&config, &evil_config).unwrap();
+    chown(&config, ATTACKER);
+    chmod(&config, 0o644);
+    let before = v.snapshot();
+    let out = v.run_as(VICTIM, &["refresh"]);
+    one_line_error(&out, 6, "writable by group or others (mode 777)", &secrets);
+    assert!(!pwned.exists(), "the attacker's command ran");
+    assert_eq!(v.snapshot(), before);
+    attacks += 1;
+
+    // 2. The home is private again but config.toml belongs to the attacker.
+    chmod(&v.dir, 0o700);
+    let out = v.run_as(VICTIM, &["refresh"]);
+    let err = one_line_error(&out, 6, &format!("is owned by uid {ATTACKER}"), &secrets);
+    assert!(err.contains("chown"), "{err}");
+    assert!(!pwned.exists(), "the attacker's command ran");
+    assert_eq!(v.snapshot(), before);
+    attacks += 1;
+
+    // 3. The victim's own config, but writable by others (0666).
+    chown(&config, VICTIM);
+    chmod(&config, 0o666);
+    let out = v.run_as(VICTIM, &["refresh"]);
+    one_line_error(&out, 6, "chmod 600", &secrets);
+    assert!(!pwned.exists(), "the attacker's command ran");
+    attacks += 1;
+
+    // 4. A state directory others can write to (they could plant records).
+    let state = v.dir.join("state");
+    chmod(&config, 0o600);
+    chmod(&state, 0o777);
+    let out = v.run_as(VICTIM, &["token"]);
+    one_line_error(&out, 6, "chmod 700", &secrets);
+    assert_eq!(v.snapshot(), before);
+    attacks += 1;
+    // 5. ... or owned by the attacker.
+    chmod(&state, 0o700);
+    chown(&state, ATTACKER);
+    let out = v.run_as(VICTIM, &["token"]);
+    one_line_error(&out, 6, "state directory", &secrets);
+    chown(&state, VICTIM);
+    assert!(!pwned.exists());
+    attacks += 1;
+
+    // doctor tells the truth about a readable state and a literal secret.
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.test]\nbase_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{secret}\"\ncustomer_id = \"c\"\n",
+            v.home.sim.url(),
+            SimConfig::default().client_id
+        ),
+    )
+    .unwrap();
+    chown(&config, VICTIM);
+    chmod(&config, 0o644);
+    chmod(&state, 0o755);
+    let out = v.run_as(VICTIM, &["doctor"]);
+    let report = text(&out.stdout);
+    assert!(!out.status.success(), "{report}");
+    let line = report
+        .lines()
+        .find(|l| l.contains("permissions"))
+        .unwrap_or_default();
+    assert!(!line.contains("ok"), "{report}");
+    assert!(
+        line.contains("chmod 700") && line.contains("chmod 600"),
+        "{line}"
+    );
+    no_secret(&out, &secrets);
+    // Every command warns, in one line, about the readable literal secret.
+    let out = v.run_as(VICTIM, &["token"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("literal client_secret") && err.contains("chmod 600"),
+        "{err}"
+    );
+    assert!(!err.contains(&secret));
+    chmod(&config, 0o600);
+    let out = v.run_as(VICTIM, &["token"]);
+    assert_eq!(text(&out.stderr), "", "no warning once private");
+    figures(&format!(
+        "security other-user: {attacks} attacks refused (exit 6, one line, nothing run or changed) in {:.1}s",
+        start.elapsed().as_secs_f64()
+    ));
+}
+
+#[test]
+fn planted_symlinks_are_refused_and_nothing_is_created_outside() {
+    let home = TestHome::new();
+    let download = home.import_download("test", 0);
+    let rt = download["refresh_token"].as_str().unwrap().to_owned();
+    let secrets = [rt.as_str()];
+    let outside = home.path().join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    let mut attacks = 0;
+
+    // A lock planted as a link: the broker used to create the file it points to.
+    let lock = home.lock_path("test");
+    std::fs::remove_file(&lock).unwrap();
+    std::os::unix::fs::symlink(outside.join("created"), &lock).unwrap();
+    let before = tree(home.path());
+    let out = home.cli(&["token"]);
+    one_line_error(&out, 6, "is a symbolic link", &secrets);
+    assert!(!outside.join("created").exists(), "followed the lock link");
+    assert_eq!(tree(home.path()), before);
+    std::fs::remove_file(&lock).unwrap();
+    std::fs::write(&lock, b"").unwrap();
+    attacks += 1;
+
+    // A record planted as a link to a record elsewhere.
+    let record = home.record_path("test");
+    let elsewhere = outside.join("token.json");
+    std::fs::rename(&record, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &record).unwrap();
+    let before = tree(home.path());
+    let out = home.cli(&["token"]);
+    one_line_error(&out, 6, "is a symbolic link", &secrets);
+    assert_eq!(tree(home.path()), before);
+    std::fs::remove_file(&record).unwrap();
+    std::fs::rename(&elsewhere, &record).unwrap();
+    attacks += 1;
+
+    // The profile directory itself as a link.
+    let pdir = home.profile_dir("test");
+    let moved = outside.join("test");
+    std::fs::rename(&pdir, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &pdir).unwrap();
+    let before = tree(home.path());
+    let out = home.cli(&["token"]);
+    one_line_error(&out, 6, "is a symbolic link", &secrets);
+    assert_eq!(tree(home.path()), before);
+    std::fs::remove_file(&pdir).unwrap();
+    std::fs::rename(&moved, &pdir).unwrap();
+    attacks += 1;
+
+    assert_eq!(
+        home.token("test"),
+        download["access_token"].as_str().unwrap()
+    );
+    figures(&format!(
+        "security symlinks: {attacks} planted links refused"
+    ));
+}
+
+#[test]
+fn profile_names_never_collide_and_old_stores_migrate_without_a_refresh() {
+    let profiles = [
+        ProfileOpts::default(),
+        ProfileOpts {
+            name: "p".into(),
+            ..ProfileOpts::default()
+        },
+        ProfileOpts {
+            name: "p.usage".into(),
+            ..ProfileOpts::default()
+        },
+    ];
+    let home = TestHome::with(sim_with(7200), &profiles);
+    let p = home.import_download("p", 0);
+    let pu = home.import_download("p.usage", 0);
+    let rt_pu = pu["refresh_token"].as_str().unwrap();
+    // The attack: `token --profile p` records p's usage; it used to overwrite the
+    // record of `p.usage`.
+    let record_pu = std::fs::read(home.record_path("p.usage")).unwrap();
+    assert_eq!(home.token("p"), p["access_token"].as_str().unwrap());
+    assert!(home.usage_path("p").exists());
+    assert_eq!(
+        std::fs::read(home.record_path("p.usage")).unwrap(),
+        record_pu
+    );
+    assert!(home.sim.refresh_token_valid(rt_pu));
+
+    // An old flat store: p.json, p.lock, and p.usage.json which is p.usage's
+    // record (not p's usage). Each profile migrates on first use, by renames.
+    let profiles_dir = home.path().join("state").join("profiles");
+    for name in ["p", "p.usage"] {
+        std::fs::rename(
+            home.record_path(name),
+            profiles_dir.join(format!("{name}.json")),
+        )
+        .unwrap();
+        std::fs::remove_dir_all(home.profile_dir(name)).unwrap();
+    }
+    std::fs::write(profiles_dir.join("p.lock"), b"").unwrap();
+    let calls = home.sim.counters().token_requests;
+    assert_eq!(home.token("p"), p["access_token"].as_str().unwrap());
+    assert!(
+        profiles_dir.join("p.usage.json").exists(),
+        "not taken as usage"
+    );
+    assert!(!profiles_dir.join("p.lock").exists());
+    assert_eq!(home.token("p.usage"), pu["access_token"].as_str().unwrap());
+    assert!(!profiles_dir.join("p.usage.json").exists());
+    assert_eq!(home.sim.counters().token_requests, calls, "no refresh");
+    assert!(home.sim.refresh_token_valid(rt_pu));
+    figures("security names: profiles p and p.usage kept apart; old store migrated with 0 token requests");
+}
