@@ -323,3 +323,140 @@ fn profile_names_never_collide_and_old_stores_migrate_without_a_refresh() {
     assert!(home.sim.refresh_token_valid(rt_pu));
     figures("security names: profiles p and p.usage kept apart; old store migrated with 0 token requests");
 }
+
+/// A hostile HTTP proxy on 127.0.0.1 that records every byte it receives and
+/// answers `CONNECT` with 200 (then closes) and anything else with 502.
+struct CapturingProxy {
+    port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    connections: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CapturingProxy {
+    fn start() -> CapturingProxy {
+        use std::io::Read;
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (s, c, st) = (seen.clone(), connections.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            while !st.load(Ordering::SeqCst) {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
+                };
+                c.fetch_add(1, Ordering::SeqCst);
+                conn.set_nonblocking(false).unwrap();
+                conn.set_read_timeout(Some(std::time::Duration::from_millis(500)))
+                    .unwrap();
+                let mut buf = vec![0u8; 65536];
+                let n = conn.read(&mut buf).unwrap_or(0);
+                s.lock().unwrap().extend_from_slice(&buf[..n]);
+                let answer: &[u8] = if buf.starts_with(b"CONNECT ") {
+                    b"HTTP/1.1 200 Connection established\r\n\r\n"
+                } else {
+                    b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                };
+                let _ = conn.write_all(answer);
+                // Whatever follows in the tunnel (a TLS ClientHello) is kept too.
+                let n = conn.read(&mut buf).unwrap_or(0);
+                s.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        CapturingProxy {
+            port,
+            seen,
+            connections,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn seen(&self) -> String {
+        text(&self.seen.lock().unwrap())
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn set_env(&self, c: &mut Command) {
+        for var in [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ] {
+            c.env(var, self.url());
+        }
+        c.env_remove("NO_PROXY").env_remove("no_proxy");
+    }
+}
+
+impl Drop for CapturingProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn secrets_stay_out_of_urls_and_away_from_proxies() {
+    let home = TestHome::with(
+        sim_with(7200),
+        &[ProfileOpts {
+            with_password: true,
+            ..ProfileOpts::default()
+        }],
+    );
+    let mut config = std::fs::read_to_string(home.config_path()).unwrap();
+    config.push_str(
+        "\n[profiles.remote]\nbase_url = \"https://central.invalid\"\nclient_id = \"x\"\nclient_secret_env = \"E2E_CLIENT_SECRET\"\n",
+    );
+    std::fs::write(home.config_path(), config).unwrap();
+    let proxy = CapturingProxy::start();
+    let run = |args: &[&str]| {
+        let mut c = home.cmd("central-auth");
+        proxy.set_env(&mut c);
+        c.args(args).output().unwrap()
+    };
+    // Login (code exchange) and a refresh, with every proxy variable set and a
+    // loopback base_url: nothing may reach the proxy, nothing secret in a URL.
+    let out = run(&["login", "--profile", "test"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&["refresh", "--profile", "test"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let c = home.sim.counters();
+    assert_eq!((c.code_exchange, c.refresh), (1, 1), "{c:?}");
+    assert_eq!(
+        c.secrets_in_query, 0,
+        "a secret travelled in a query string"
+    );
+    assert_eq!(proxy.connections(), 0, "the proxy saw: {}", proxy.seen());
+
+    // https to a remote gateway still goes through the proxy, as a CONNECT
+    // tunnel: the proxy sees the host name, never a secret.
+    let out = run(&["doctor", "--profile", "remote"]);
+    assert!(!out.status.success());
+    let seen = proxy.seen();
+    assert!(seen.starts_with("CONNECT central.invalid:443 "), "{seen:?}");
+    assert!(!seen.contains(&SimConfig::default().client_secret));
+    figures(&format!(
+        "security proxy: 0 of {} loopback token requests via the proxy, {} secrets in query strings; https via proxy: CONNECT only",
+        c.token_requests, c.secrets_in_query
+    ));
+}

@@ -4,7 +4,10 @@
 //! until the transport puts them on the wire, so a request can always be shown in
 //! redacted form. The agent has explicit connect and overall timeouts, follows no
 //! redirects, sends a `central-auth/<version>` user agent, reads proxies from the
-//! usual environment variables, and always verifies TLS. Roots are the profile's
+//! usual environment variables, and always verifies TLS. A proxy is never used for
+//! a loopback destination, nor for a plain-http request that carries a secret
+//! ([`may_use_proxy`]): such requests go direct. https through a proxy is a
+//! `CONNECT` tunnel the proxy cannot read. Roots are the profile's
 //! `ca_file` if set, else `SSL_CERT_FILE` if set, else the bundled Mozilla roots.
 
 use std::path::{Path, PathBuf};
@@ -138,6 +141,16 @@ impl Request {
         self.url_with(Value::shown)
     }
 
+    /// True when a query value, a header or the body is secret.
+    pub fn carries_secret(&self) -> bool {
+        self.body.is_some()
+            || self
+                .query
+                .iter()
+                .chain(&self.headers)
+                .any(|(_, v)| matches!(v, Value::Secret(_)))
+    }
+
     fn url_with(&self, show: impl Fn(&Value) -> &str) -> String {
         if self.query.is_empty() {
             return self.url.clone();
@@ -202,9 +215,23 @@ where
     }
 }
 
+/// Whether `request` may go through a proxy from the environment: not to a
+/// loopback host (the proxy would see a local service's traffic), and not over
+/// plain http when it carries a secret (the proxy would read it).
+pub fn may_use_proxy(request: &Request) -> bool {
+    let scheme = request.url.split_once("://").map_or("", |(s, _)| s);
+    if crate::config::is_loopback(crate::config::host_of(&request.url)) {
+        return false;
+    }
+    !(scheme.eq_ignore_ascii_case("http") && request.carries_secret())
+}
+
 /// The ureq-backed transport.
 pub struct UreqTransport {
+    /// Uses the proxy from the environment, if any.
     agent: ureq::Agent,
+    /// Never uses a proxy.
+    direct: ureq::Agent,
 }
 
 impl UreqTransport {
@@ -218,17 +245,21 @@ impl UreqTransport {
             None => ureq::tls::RootCerts::WebPki,
         };
         let tls = ureq::tls::TlsConfig::builder().root_certs(roots).build();
-        let config = ureq::Agent::config_builder()
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .timeout_global(Some(REQUEST_TIMEOUT))
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .user_agent(concat!("central-auth/", env!("CARGO_PKG_VERSION")))
-            .proxy(ureq::Proxy::try_from_env())
-            .tls_config(tls)
-            .build();
+        let agent = |proxy: Option<ureq::Proxy>| -> ureq::Agent {
+            ureq::Agent::config_builder()
+                .timeout_connect(Some(CONNECT_TIMEOUT))
+                .timeout_global(Some(REQUEST_TIMEOUT))
+                .max_redirects(0)
+                .http_status_as_error(false)
+                .user_agent(concat!("central-auth/", env!("CARGO_PKG_VERSION")))
+                .proxy(proxy)
+                .tls_config(tls.clone())
+                .build()
+                .into()
+        };
         Ok(UreqTransport {
-            agent: config.into(),
+            agent: agent(ureq::Proxy::try_from_env()),
+            direct: agent(None),
         })
     }
 }
@@ -259,26 +290,21 @@ impl Transport for UreqTransport {
     fn send(&self, request: &Request, timeout: Duration) -> Result<Response, TransportError> {
         let url = request.url_with(Value::expose);
         let timeout = Some(timeout.min(REQUEST_TIMEOUT));
+        let agent = if may_use_proxy(request) {
+            &self.agent
+        } else {
+            &self.direct
+        };
         let result = match request.method {
             Method::Get => {
-                let mut b = self
-                    .agent
-                    .get(&url)
-                    .config()
-                    .timeout_global(timeout)
-                    .build();
+                let mut b = agent.get(&url).config().timeout_global(timeout).build();
                 for (k, v) in &request.headers {
                     b = b.header(k.as_str(), v.expose());
                 }
                 b.call()
             }
             Method::Post => {
-                let mut b = self
-                    .agent
-                    .post(&url)
-                    .config()
-                    .timeout_global(timeout)
-                    .build();
+                let mut b = agent.post(&url).config().timeout_global(timeout).build();
                 for (k, v) in &request.headers {
                     b = b.header(k.as_str(), v.expose());
                 }
@@ -393,6 +419,26 @@ mod tests {
         );
         assert!(!format!("{r:?}").contains("S3CR3T"));
         assert!(r.url_with(Value::expose).contains("S3CR3T"));
+    }
+
+    #[test]
+    fn proxies_never_see_loopback_or_plain_http_secrets() {
+        let secret = || SecretString::from("s".to_owned());
+        let get = |url: &str| Request::new(Method::Get, url);
+        assert!(may_use_proxy(&get("https://gw.example/x")));
+        assert!(may_use_proxy(
+            &get("https://gw.example/x").secret_header("Authorization", secret())
+        ));
+        assert!(!may_use_proxy(&get("http://127.0.0.1:9/x")));
+        assert!(!may_use_proxy(&get("https://localhost/x")));
+        assert!(!may_use_proxy(&get("http://[::1]:8/x")));
+        assert!(may_use_proxy(&get("http://gw.example/x")));
+        assert!(!may_use_proxy(
+            &get("http://gw.example/x").secret_header("Authorization", secret())
+        ));
+        assert!(!may_use_proxy(
+            &Request::new(Method::Post, "http://gw.example/t").form_body(secret())
+        ));
     }
 
     #[test]
