@@ -574,7 +574,7 @@ fn exec_passes_exit_code_and_env() {
     let download = home.import_download("test", 0);
     let out = home
         .cmd("central-auth")
-        .args(["exec", "--", "sh", "-c", "test \"$CENTRAL_ACCESS_TOKEN\" = \"$ARUBA_CENTRAL_ACCESS_TOKEN\" && printf %s \"$CENTRAL_BASE_URL\"; exit 7"])
+        .args(["exec", "--", "sh", "-c", "test \"$CENTRAL_ACCESS_TOKEN\" = \"$ARUBA_CENTRAL_ACCESS_TOKEN\" && test -z \"${E2E_CLIENT_SECRET+set}\" && printf %s \"$CENTRAL_BASE_URL\"; exit 7"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(7));

@@ -460,3 +460,41 @@ fn secrets_stay_out_of_urls_and_away_from_proxies() {
         c.token_requests, c.secrets_in_query
     ));
 }
+
+#[test]
+fn exec_children_do_not_inherit_the_profile_secrets() {
+    let home = TestHome::with(
+        sim_with(7200),
+        &[ProfileOpts {
+            with_password: true,
+            ..ProfileOpts::default()
+        }],
+    );
+    let download = home.import_download("test", 0);
+    let cfg = SimConfig::default();
+    let out = home
+        .cmd("central-auth")
+        .env("UNRELATED_VAR", "kept")
+        .args(["exec", "--", "env"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let env = text(&out.stdout);
+    assert!(env.contains("UNRELATED_VAR=kept"), "{env}");
+    assert!(env.contains(&format!(
+        "CENTRAL_ACCESS_TOKEN={}",
+        download["access_token"].as_str().unwrap()
+    )));
+    for (var, secret) in [
+        ("E2E_CLIENT_SECRET", &cfg.client_secret),
+        ("E2E_PASSWORD", &cfg.password),
+    ] {
+        assert!(!env.contains(&format!("{var}=")), "{var} reached the child");
+        assert!(
+            !env.contains(secret.as_str()),
+            "{var}'s value reached the child"
+        );
+    }
+    assert!(!env.contains(download["refresh_token"].as_str().unwrap()));
+    figures("security exec: child env has the access token, not client_secret_env/password_env nor the refresh token");
+}

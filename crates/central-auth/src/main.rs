@@ -177,7 +177,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let profile = broker.profile(profile.profile.as_deref())?;
             let t = broker.token(profile, min_valid)?;
             note_min_valid(min_valid.is_some(), &t)?;
-            return exec::run(&command, &t);
+            return exec::run(&command, profile, &t);
         }
     }
     Ok(ExitCode::SUCCESS)
