@@ -64,8 +64,13 @@ struct VictimHome {
 
 impl VictimHome {
     fn new() -> VictimHome {
+        VictimHome::aged(0)
+    }
+
+    /// With a token imported `age` seconds old (7250: access token expired).
+    fn aged(age: u64) -> VictimHome {
         let home = TestHome::new();
-        let download = home.import_download("test", 0);
+        let download = home.import_download("test", age);
         let dir = home.path().join("victim");
         std::fs::create_dir(&dir).unwrap();
         for name in ["config.toml", "state"] {
@@ -83,17 +88,25 @@ impl VictimHome {
 
     /// `central-auth ARGS` run as `uid` on the victim's home.
     fn run_as(&self, uid: u32, args: &[&str]) -> Output {
+        self.cmd_as(uid, &bin("central-auth"), args)
+            .output()
+            .unwrap()
+    }
+
+    /// `program ARGS` as `uid` (setpriv execs it: same pid) with the victim's
+    /// environment.
+    fn cmd_as(&self, uid: u32, program: &Path, args: &[&str]) -> Command {
         let mut c = Command::new("setpriv");
         c.args([
             format!("--reuid={uid}"),
             format!("--regid={uid}"),
             "--clear-groups".to_owned(),
         ])
-        .arg(bin("central-auth"))
+        .arg(program)
         .args(args);
         self.home.apply_env(&mut c);
         c.env("CENTRAL_AUTH_HOME", &self.dir).env("HOME", &self.dir);
-        c.output().unwrap()
+        c
     }
 
     fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
@@ -497,4 +510,96 @@ fn exec_children_do_not_inherit_the_profile_secrets() {
     }
     assert!(!env.contains(download["refresh_token"].as_str().unwrap()));
     figures("security exec: child env has the access token, not client_secret_env/password_env nor the refresh token");
+}
+
+/// The owner of `/proc/PID/status`: root for a non-dumpable process, else its
+/// uid.
+fn proc_owner(pid: u32) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(format!("/proc/{pid}/status"))
+        .ok()
+        .map(|m| m.uid())
+}
+
+/// Polls until `/proc/PID/status` belongs to `uid` (10 s bound).
+fn wait_for_owner(pid: u32, uid: u32) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(10) {
+        if proc_owner(pid) == Some(uid) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    false
+}
+
+#[test]
+fn no_core_dump_or_same_user_memory_read_while_holding_secrets() {
+    use std::process::Stdio;
+    let v = VictimHome::aged(7250);
+    // Control: an ordinary process of the victim owns its /proc entry.
+    let mut sleep = v
+        .cmd_as(VICTIM, Path::new("/bin/sleep"), &["5"])
+        .spawn()
+        .unwrap();
+    assert!(wait_for_owner(sleep.id(), VICTIM), "control: /proc owner");
+    let _ = sleep.kill();
+    let _ = sleep.wait();
+
+    // A refresh held up at Central: the process holds the refresh token and the
+    // client secret while the lock is held.
+    v.home.sim.inject(Fault::Delay {
+        path_prefix: "/oauth2/token".into(),
+        count: 1,
+        millis: 3000,
+    });
+    let mut child = v
+        .cmd_as(VICTIM, &bin("central-auth"), &["token"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let start = Instant::now();
+    while v.home.sim.counters().token_requests == 0 {
+        assert!(start.elapsed().as_secs() < 20, "no refresh started");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(proc_owner(pid), Some(0), "mid-refresh process is dumpable");
+    // The same user cannot read its memory or environment either.
+    let peek = v
+        .cmd_as(
+            VICTIM,
+            Path::new("/bin/cat"),
+            &[&format!("/proc/{pid}/environ")],
+        )
+        .output()
+        .unwrap();
+    assert!(!peek.status.success(), "victim-uid process read environ");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Every helper is non-dumpable from its first line (here: waiting on stdin).
+    let mut helpers = 0;
+    for (name, args) in [
+        ("git-credential-central", &["get"][..]),
+        ("central-auth-terraform", &[][..]),
+        ("central-auth", &["import", "-"][..]),
+    ] {
+        let mut child = v
+            .cmd_as(VICTIM, &bin(name), args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let ok = wait_for_owner(child.id(), 0);
+        drop(child.stdin.take());
+        let _ = child.wait();
+        assert!(ok, "{name} stayed dumpable");
+        helpers += 1;
+    }
+    figures(&format!(
+        "security core dumps: mid-refresh central-auth and {helpers} helpers non-dumpable (/proc/PID/status owned by root, environ unreadable to the same uid)"
+    ));
 }

@@ -22,6 +22,7 @@ pub mod home;
 pub mod http;
 pub mod import;
 pub mod oauth;
+pub mod process;
 pub mod redact;
 pub mod secret;
 pub mod secret_source;

@@ -22,6 +22,7 @@ use central_auth_core::{Broker, Error};
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    central_auth_core::process::harden();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

@@ -74,6 +74,7 @@ fn parse_cli() -> Result<Cli, ExitCode> {
 }
 
 fn main() -> ExitCode {
+    central_auth_core::process::harden();
     let cli = match parse_cli() {
         Ok(cli) => cli,
         Err(code) => return code,
