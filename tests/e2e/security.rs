@@ -603,3 +603,171 @@ fn no_core_dump_or_same_user_memory_read_while_holding_secrets() {
         "security core dumps: mid-refresh central-auth and {helpers} helpers non-dumpable (/proc/PID/status owned by root, environ unreadable to the same uid)"
     ));
 }
+
+/// Runs `cmd` under `/usr/bin/time -f %M`, feeding `input_len` bytes made by
+/// repeating `chunk` on stdin (stopping quietly when the helper closes it).
+/// Returns the output and the peak RSS in KiB.
+fn with_peak_memory(
+    home: &TestHome,
+    binary: &str,
+    args: &[&str],
+    chunk: &[u8],
+    input_len: usize,
+) -> (Output, u64) {
+    use std::process::Stdio;
+    let time = require_tool("/usr/bin/time", &[PathBuf::from("/usr/bin/time")])
+        .expect("/usr/bin/time (apt package `time`)");
+    let report = home.path().join("peak-rss");
+    let mut c = Command::new(time);
+    home.apply_env(&mut c);
+    c.arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&report)
+        .arg(bin(binary))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let block: Vec<u8> = chunk.iter().copied().cycle().take(1 << 20).collect();
+    let writer = std::thread::spawn(move || {
+        let mut sent = 0;
+        while sent < input_len {
+            let n = block.len().min(input_len - sent);
+            if stdin.write_all(&block[..n]).is_err() {
+                break;
+            }
+            sent += n;
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let kib = std::fs::read_to_string(&report)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .parse()
+        .unwrap();
+    std::fs::remove_file(&report).unwrap();
+    (out, kib)
+}
+
+#[test]
+fn oversized_and_escape_laden_inputs_are_bounded_and_escaped() {
+    let start = Instant::now();
+    let home = TestHome::new();
+    let download = home.import_download("test", 0);
+    let secrets = [download["refresh_token"].as_str().unwrap()];
+    let before = tree(home.path());
+    let mut peaks = Vec::new();
+    // 1 GiB query to the Terraform helper.
+    let (out, kib) = with_peak_memory(
+        &home,
+        "central-auth-terraform",
+        &[],
+        b"{\"profile\":\"",
+        1 << 30,
+    );
+    one_line_error(&out, 2, "larger than 65536 bytes", &secrets);
+    peaks.push(("terraform 1GiB stdin", kib));
+    // 3 million capability[] lines to the git helper (45 MB).
+    let (out, kib) = with_peak_memory(
+        &home,
+        "git-credential-central",
+        &["get"],
+        b"capability[]=authtype\n",
+        3_000_000 * 22,
+    );
+    one_line_error(&out, 2, "more than 64 \"capability[]\" lines", &secrets);
+    peaks.push(("git 3M capability lines", kib));
+    // 64 MiB of distinct-looking single-valued lines: the total cap.
+    let (out, kib) = with_peak_memory(
+        &home,
+        "git-credential-central",
+        &["get"],
+        b"x-unknown=aaaaaaaaaaaaaaaaaa\n",
+        64 << 20,
+    );
+    one_line_error(&out, 2, "bytes of input", &secrets);
+    peaks.push(("git 64MiB input", kib));
+    for (what, kib) in &peaks {
+        assert!(*kib < 64 * 1024, "{what}: peak RSS {kib} KiB");
+    }
+    // Duplicate keys in a Terraform query: an error, not "the last one wins".
+    let mut c = home.cmd("central-auth-terraform");
+    let out = c
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut ch| {
+            ch.stdin
+                .take()
+                .unwrap()
+                .write_all(br#"{"profile":"test","profile":"other"}"#)?;
+            ch.wait_with_output()
+        })
+        .unwrap();
+    one_line_error(&out, 2, "given twice", &secrets);
+    // An oversized KUBERNETES_EXEC_INFO.
+    let out = home
+        .cmd("central-auth-kube")
+        .env("KUBERNETES_EXEC_INFO", "x".repeat(100 * 1024))
+        .output()
+        .unwrap();
+    one_line_error(&out, 2, "more than 65536", &secrets);
+    // Terminal escapes in git's host, echoed by -v: escaped, never raw.
+    let mut c = home.cmd("git-credential-central");
+    let out = c
+        .args(["-v", "get"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut ch| {
+            ch.stdin
+                .take()
+                .unwrap()
+                .write_all(b"protocol=https\nhost=evil\x1b]0;pwned\x07\x1b[2J.example\n\n")?;
+            ch.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("\\u{1b}]0;pwned\\u{7}"), "{err:?}");
+    assert!(
+        !err.bytes().any(|b| b < 0x20 && b != b'\n'),
+        "raw control bytes on stderr: {err:?}"
+    );
+    assert_eq!(text(&out.stdout), "", "not our host: no answer");
+    assert_eq!(tree(home.path()), before, "bad input changed the store");
+    // A base_url that a resolver reads differently from a person.
+    for bad in [
+        "http://[::1]evil.com",
+        "https://central.example\\\\@evil.example",
+        "http://127.1",
+        "https://c%65ntral.example",
+    ] {
+        let config = std::fs::read_to_string(home.config_path()).unwrap();
+        let url = home.sim.url();
+        std::fs::write(home.config_path(), config.replace(&url, bad)).unwrap();
+        let before = tree(home.path());
+        let out = home.cli(&["token"]);
+        one_line_error(&out, 2, "base_url", &secrets);
+        assert_eq!(tree(home.path()), before);
+        std::fs::write(home.config_path(), config).unwrap();
+    }
+    let shown: Vec<String> = peaks
+        .iter()
+        .map(|(w, k)| format!("{w} {:.1} MiB", *k as f64 / 1024.0))
+        .collect();
+    figures(&format!(
+        "security input: peak RSS {}; dup keys, 100KiB exec info, ESC in host, 4 deceptive base_urls refused; {:.1}s",
+        shown.join(", "),
+        start.elapsed().as_secs_f64()
+    ));
+}

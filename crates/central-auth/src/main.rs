@@ -36,12 +36,18 @@ fn main() -> ExitCode {
 /// Prints an error as `central-auth: message` on stderr.
 #[allow(clippy::print_stderr)]
 pub(crate) fn report(e: &Error) {
-    eprintln!("central-auth: {e}");
+    eprintln!(
+        "{}",
+        central_auth_core::adapter::error_line("central-auth", e)
+    );
 }
 
 #[allow(clippy::print_stderr)]
 fn verbose_log(line: &str) {
-    eprintln!("central-auth: {line}");
+    eprintln!(
+        "{}",
+        central_auth_core::adapter::error_line("central-auth", &line)
+    );
 }
 
 fn open_broker(verbose: bool, client: &str) -> Result<Broker, Error> {

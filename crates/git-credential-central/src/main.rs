@@ -46,9 +46,11 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     central_auth_core::duration::parse(s)
 }
 
+/// One stderr line; control characters from git's input (e.g. in `host`) are
+/// escaped so they cannot drive the terminal.
 #[allow(clippy::print_stderr)]
 fn log(line: &str) {
-    eprintln!("{NAME}: {line}");
+    eprintln!("{}", central_auth_core::adapter::error_line(NAME, &line));
 }
 
 fn quiet(_: &str) {}
