@@ -477,7 +477,7 @@ fn secrets_never_reach_stderr_even_verbose() {
     let token = ok(&out);
     let err = text(&out.stderr);
     assert!(
-        err.contains("http: POST") && err.contains("client_secret=REDACTED"),
+        err.contains("http: POST") && err.contains("/oauth2/token -> HTTP 200"),
         "{err}"
     );
     let cfg = SimConfig::default();

@@ -150,9 +150,15 @@ impl TestHome {
             text.push_str(&format!("default_profile = \"{}\"\n", first.name));
         }
         for p in profiles {
+            // A name with a dot is quoted (`[profiles."p.usage"]`), others bare.
+            let key = if p.name.contains('.') {
+                format!("\"{}\"", p.name)
+            } else {
+                p.name.clone()
+            };
             text.push_str(&format!(
-                "\n[profiles.\"{}\"]\nbase_url = \"{}\"\nclient_id = \"{}\"\nclient_secret_env = \"E2E_CLIENT_SECRET\"\ncustomer_id = \"{}\"\nusername = \"{}\"\nmin_valid = \"{}\"\nlock_timeout = \"60s\"\n",
-                p.name,
+                "\n[profiles.{}]\nbase_url = \"{}\"\nclient_id = \"{}\"\nclient_secret_env = \"E2E_CLIENT_SECRET\"\ncustomer_id = \"{}\"\nusername = \"{}\"\nmin_valid = \"{}\"\nlock_timeout = \"60s\"\n",
+                key,
                 self.sim.url(),
                 cfg.client_id,
                 cfg.customer_id,
