@@ -771,3 +771,153 @@ fn oversized_and_escape_laden_inputs_are_bounded_and_escaped() {
         start.elapsed().as_secs_f64()
     ));
 }
+
+/// A CA and three leaves made with the openssl CLI in `dir`: `good` (SAN
+/// 127.0.0.1), `other` (SAN other.e2e.test only) and `expired` (127.0.0.1, its
+/// validity ended before it began). `None` when openssl is missing.
+fn tls_certs(dir: &Path) -> Option<()> {
+    let openssl = require_tool("openssl", &on_path("openssl"))?;
+    let ssl = |args: &[&str]| {
+        let out = Command::new(&openssl)
+            .current_dir(dir)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            text(&out.stderr)
+        );
+    };
+    ssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=e2e-ca",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    ssl(&[
+        "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=leaf", "-keyout", "leaf.key", "-out",
+        "leaf.csr",
+    ]);
+    for (name, san, days) in [
+        ("good", "IP:127.0.0.1", "2"),
+        ("other", "DNS:other.e2e.test", "2"),
+        ("expired", "IP:127.0.0.1", "-1"),
+    ] {
+        std::fs::write(
+            dir.join(format!("{name}.ext")),
+            format!("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName={san}\n"),
+        )
+        .unwrap();
+        ssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            days,
+            "-extfile",
+            &format!("{name}.ext"),
+            "-out",
+            &format!("{name}.pem"),
+        ]);
+    }
+    Some(())
+}
+
+#[test]
+fn tls_failures_name_the_problem_and_the_fix_and_are_not_retried() {
+    let home = TestHome::new();
+    let dir = home.path().join("tls");
+    std::fs::create_dir(&dir).unwrap();
+    if tls_certs(&dir).is_none() {
+        return;
+    }
+    let base = std::fs::read_to_string(home.config_path()).unwrap();
+    let mut cases = 0;
+    for (leaf, ca_file, want) in [
+        ("good", false, "unknown CA"),
+        ("other", true, "name mismatch"),
+        ("expired", true, "has expired"),
+    ] {
+        let log = dir.join(format!("{leaf}.log"));
+        let Some(server) = FixtureServer::start(
+            "fake_apiserver.py",
+            &[
+                "--cert".as_ref(),
+                dir.join(format!("{leaf}.pem")).as_os_str(),
+                "--key".as_ref(),
+                dir.join("leaf.key").as_os_str(),
+                "--sim-url".as_ref(),
+                home.sim.url().as_ref(),
+                "--log".as_ref(),
+                log.as_os_str(),
+            ],
+        ) else {
+            return;
+        };
+        let mut config = base.clone();
+        config.push_str(&format!(
+            "\n[profiles.tls]\nbase_url = \"https://127.0.0.1:{}\"\nclient_id = \"x\"\nclient_secret_env = \"E2E_CLIENT_SECRET\"\n{}",
+            server.port,
+            if ca_file {
+                format!("ca_file = \"{}\"\n", dir.join("ca.pem").display())
+            } else {
+                String::new()
+            }
+        ));
+        std::fs::write(home.config_path(), config).unwrap();
+        home.import_download("tls", 7250);
+        let before = tree(&home.path().join("state"));
+        let out = home
+            .cmd("central-auth")
+            .env_remove("SSL_CERT_FILE")
+            .args(["-v", "refresh", "--profile", "tls"])
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(5), "{err}");
+        let attempts = err.lines().filter(|l| l.contains(": http: POST")).count();
+        assert_eq!(attempts, 1, "retried: {err}");
+        let last = err.lines().last().unwrap_or_default();
+        assert!(last.contains(want), "{want:?} not in {last}");
+        assert!(!last.contains("try again later"), "{last}");
+        if want == "unknown CA" {
+            assert!(
+                last.contains("ca_file") && last.contains("SSL_CERT_FILE"),
+                "{last}"
+            );
+        }
+        assert!(!err.contains(&SimConfig::default().client_secret));
+        assert_eq!(tree(&home.path().join("state")), before);
+        assert_eq!(
+            std::fs::read_to_string(&log).unwrap_or_default(),
+            "",
+            "no request got through"
+        );
+        drop(server);
+        cases += 1;
+    }
+    figures(&format!(
+        "security tls: {cases} certificate failures (unknown CA, name mismatch, expired) named with their fix, 1 attempt each"
+    ));
+}

@@ -316,7 +316,8 @@ impl Transport for UreqTransport {
                 }
             }
         };
-        let mut response = result.map_err(|e| transport_error(&e))?;
+        let host = crate::config::host_of(&request.url);
+        let mut response = result.map_err(|e| transport_error(&e, host))?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -333,7 +334,7 @@ impl Transport for UreqTransport {
             .with_config()
             .limit(MAX_BODY_BYTES)
             .read_to_string()
-            .map_err(|e| transport_error(&e))?;
+            .map_err(|e| transport_error(&e, host))?;
         Ok(Response {
             status,
             headers,
@@ -342,9 +343,19 @@ impl Transport for UreqTransport {
     }
 }
 
-/// Maps a ureq error to a message that cannot contain the URL or a secret.
-fn transport_error(e: &ureq::Error) -> TransportError {
+/// Maps a ureq error to a message that cannot contain the URL or a secret. TLS
+/// failures name the problem and the fix and are never retryable: the same
+/// certificate fails the same way a second later.
+fn transport_error(e: &ureq::Error, host: &str) -> TransportError {
     use ureq::Error as E;
+    if let Some(message) = tls_failure(e, host) {
+        // The handshake comes before the request: nothing was sent.
+        return TransportError {
+            message,
+            retryable: false,
+            maybe_sent: false,
+        };
+    }
     use ureq::Timeout as T;
     let (message, retryable, maybe_sent) = match e {
         E::Timeout(t @ (T::Resolve | T::Connect)) => (format!("timed out ({t})"), true, false),
@@ -369,6 +380,43 @@ fn transport_error(e: &ureq::Error) -> TransportError {
         message,
         retryable,
         maybe_sent,
+    }
+}
+
+/// The message for a failed TLS handshake, or `None` if `e` is not one. rustls
+/// reports certificate problems inside an `InvalidData` I/O error.
+fn tls_failure(e: &ureq::Error, host: &str) -> Option<String> {
+    use ureq::Error as E;
+    let text = match e {
+        E::Tls(m) => (*m).to_owned(),
+        E::Rustls(err) => err.to_string(),
+        E::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            let inner = io.get_ref()?.to_string();
+            let l = inner.to_ascii_lowercase();
+            if !(l.contains("certificate") || l.contains("alert") || l.contains("handshake")) {
+                return None;
+            }
+            inner
+        }
+        _ => return None,
+    };
+    Some(tls_message(&text, host))
+}
+
+/// Names a TLS problem from rustls's description, and its fix.
+pub fn tls_message(text: &str, host: &str) -> String {
+    let t = text.to_ascii_lowercase().replace(['_', ' '], "");
+    let roots = "set ca_file = \"/path/to/ca.pem\" in the profile (or SSL_CERT_FILE) to the CA that signs it";
+    if t.contains("unknownissuer") || t.contains("unknownca") {
+        format!("TLS: the certificate of {host} is signed by an unknown CA (certificate unknown); if a private CA or a TLS-inspecting proxy signs it, {roots}; not retried")
+    } else if t.contains("notvalidforname") || t.contains("badidentity") {
+        format!("TLS: the certificate of {host} is not valid for that name (name mismatch); check the host in base_url (or token_url) against the gateway's certificate; not retried")
+    } else if t.contains("expired") {
+        format!("TLS: the certificate of {host} has expired (or this machine's clock is wrong: check NTP); the server's certificate must be renewed; not retried")
+    } else if t.contains("notvalidyet") {
+        format!("TLS: the certificate of {host} is not valid yet; check this machine's clock (NTP); not retried")
+    } else {
+        format!("TLS: handshake with {host} failed ({text}); check ca_file / SSL_CERT_FILE and any TLS-inspecting proxy; not retried")
     }
 }
 
@@ -439,6 +487,22 @@ mod tests {
         assert!(!may_use_proxy(
             &Request::new(Method::Post, "http://gw.example/t").form_body(secret())
         ));
+    }
+
+    #[test]
+    fn tls_problems_are_named_with_their_fix() {
+        let m = tls_message("invalid peer certificate: UnknownIssuer", "gw:443");
+        assert!(
+            m.contains("unknown CA") && m.contains("ca_file") && m.contains("SSL_CERT_FILE"),
+            "{m}"
+        );
+        let m = tls_message(
+            "invalid peer certificate: certificate not valid for name \"x\"",
+            "gw",
+        );
+        assert!(m.contains("name mismatch"), "{m}");
+        let m = tls_message("invalid peer certificate: Expired", "gw");
+        assert!(m.contains("expired"), "{m}");
     }
 
     #[test]
