@@ -553,7 +553,7 @@ fn no_core_dump_or_same_user_memory_read_while_holding_secrets() {
         count: 1,
         millis: 3000,
     });
-    let mut child = v
+    let child = v
         .cmd_as(VICTIM, &bin("central-auth"), &["token"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

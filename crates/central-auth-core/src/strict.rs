@@ -149,6 +149,7 @@ fn findings_of(_home: &Home) -> Vec<Finding> {
 }
 
 #[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;

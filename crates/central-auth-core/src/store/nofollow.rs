@@ -77,6 +77,7 @@ pub fn check_dir(dir: &Path, what: &str) -> Result<bool, Error> {
 }
 
 #[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
