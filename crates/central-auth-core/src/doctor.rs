@@ -110,6 +110,7 @@ fn reachability(broker: &Broker, profile: &Profile) -> Vec<Check> {
         .query("offset", "0");
     let proxy = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
         .iter()
+        .filter(|_| crate::http::may_use_proxy(&request))
         .find(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
         .map(|v| format!(", proxy from {v}"))
         .unwrap_or_default();
