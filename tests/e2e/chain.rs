@@ -224,7 +224,18 @@ fn a_deleted_state_directory_mid_refresh_keeps_the_fresh_pair() {
     });
     let slow = spawn_token(&home, "test");
     wait_until_locked(&home, "test");
-    std::fs::remove_dir_all(home.path().join("state")).unwrap();
+    // The holder may be creating its write probe right now: retry until gone.
+    let state = home.path().join("state");
+    for attempt in 0.. {
+        match std::fs::remove_dir_all(&state) {
+            Ok(()) => break,
+            Err(e) if attempt < 100 => {
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => panic!("cannot remove {}: {e}", state.display()),
+        }
+    }
     let out = slow.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let token = text(&out.stdout).trim().to_owned();

@@ -79,12 +79,15 @@ impl FileStore {
     fn ensure_profile_dir(&self, profile: &ProfileName, bound: Duration) -> Result<(), Error> {
         self.ensure_dir()?;
         let dir = self.profile_dir(profile);
-        if let Ok(meta) = std::fs::symlink_metadata(&dir) {
-            if meta.is_file() {
+        // One lstat on the common path (the directory exists).
+        match std::fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.is_file() => {
                 migrate::clear_way(self, profile, bound)?;
+                ensure_private_dir(&dir)
             }
+            Ok(meta) => check_private_dir(&dir, &meta),
+            Err(_) => ensure_private_dir(&dir),
         }
-        ensure_private_dir(&dir)
     }
 
     /// Takes the lock of a profile whose directory may have to be created first.
@@ -108,20 +111,42 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    if !nofollow::check_dir(dir, "state directory")? {
-        builder.create(dir).map_err(|e| {
-            Error::store(format!(
-                "cannot create state directory {}: {e}; create it or set CENTRAL_AUTH_HOME to a writable place",
+    let meta = match std::fs::symlink_metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            builder.create(dir).map_err(|e| {
+                Error::store(format!(
+                    "cannot create state directory {}: {e}; create it or set CENTRAL_AUTH_HOME to a writable place",
+                    dir.display()
+                ))
+            })?;
+            std::fs::symlink_metadata(dir)
+                .map_err(|e| Error::store(format!("cannot inspect {}: {e}", dir.display())))?
+        }
+        Err(e) => {
+            return Err(Error::store(format!(
+                "cannot inspect {}: {e}",
                 dir.display()
-            ))
-        })?;
-        nofollow::check_dir(dir, "state directory")?;
+            )))
+        }
+    };
+    check_private_dir(dir, &meta)
+}
+
+/// Refuses a link, a non-directory, or a directory others can write to.
+fn check_private_dir(dir: &Path, meta: &std::fs::Metadata) -> Result<(), Error> {
+    if meta.file_type().is_symlink() {
+        return Err(nofollow::symlink_refused(dir, "state directory"));
+    }
+    if !meta.is_dir() {
+        return Err(Error::store(format!(
+            "state directory {} is not a directory; move it away and retry",
+            dir.display()
+        )));
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::symlink_metadata(dir)
-            .map_err(|e| Error::store(format!("cannot inspect {}: {e}", dir.display())))?;
         if meta.permissions().mode() & 0o022 != 0 {
             return Err(Error::store(format!(
                 "state directory {} is writable by group or others; run `chmod 700 {}`",
