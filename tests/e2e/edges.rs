@@ -867,7 +867,10 @@ fn a_rotated_pair_that_cannot_be_saved_is_reported_honestly() {
     let out = home.cli(&["token"]);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(err.contains("was interrupted after Central had already rotated the pair"), "{err}");
+    assert!(
+        err.contains("was interrupted after Central had already rotated the pair"),
+        "{err}"
+    );
     assert!(!err.contains("another tool"), "{err}");
     assert!(record(&home, "test").get("lost").is_some());
 }
