@@ -125,17 +125,27 @@ fn sigkill_during_refresh_never_loses_the_chain() {
                 lost_clear_error += 1;
             }
         }
-        let stray: Vec<String> = std::fs::read_dir(home.path().join("state/profiles"))
-            .unwrap()
+        // Temp files live next to their record, in the profile's directory.
+        let stray: Vec<String> = ["nopw", "pw"]
+            .iter()
+            .flat_map(|p| std::fs::read_dir(home.profile_dir(p)).into_iter().flatten())
             .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .map(|e| {
+                let dir = e
+                    .path()
+                    .parent()
+                    .and_then(|d| d.file_name())
+                    .map(|d| d.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                format!("{dir}/{}", e.file_name().to_string_lossy())
+            })
             .filter(|n| n.contains(".tmp."))
             .collect();
         for target in [
-            ".nopw.json.",
-            ".pw.json.",
-            ".nopw.usage.json.",
-            ".pw.usage.json.",
+            "nopw/.token.json.",
+            "pw/.token.json.",
+            "nopw/.usage.json.",
+            "pw/.usage.json.",
         ] {
             assert!(
                 stray.iter().filter(|n| n.starts_with(target)).count() <= 1,

@@ -366,12 +366,21 @@ impl CapturingProxy {
                 };
                 c.fetch_add(1, Ordering::SeqCst);
                 conn.set_nonblocking(false).unwrap();
+                // Generous: the client may be slow to write on a loaded machine.
+                conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                    .unwrap();
+                let mut head = Vec::new();
+                let mut buf = vec![0u8; 65536];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                s.lock().unwrap().extend_from_slice(&head);
                 conn.set_read_timeout(Some(std::time::Duration::from_millis(500)))
                     .unwrap();
-                let mut buf = vec![0u8; 65536];
-                let n = conn.read(&mut buf).unwrap_or(0);
-                s.lock().unwrap().extend_from_slice(&buf[..n]);
-                let answer: &[u8] = if buf.starts_with(b"CONNECT ") {
+                let answer: &[u8] = if head.starts_with(b"CONNECT ") {
                     b"HTTP/1.1 200 Connection established\r\n\r\n"
                 } else {
                     b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
