@@ -47,7 +47,7 @@ fn import_expired(home: &TestHome, profile: &str) -> String {
 }
 
 fn wait_until_locked(home: &TestHome, profile: &str) {
-    let path = home.path().join(format!("state/profiles/{profile}.lock"));
+    let path = home.lock_path(profile);
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) {
         if let Ok(f) = File::open(&path) {
@@ -147,17 +147,27 @@ fn sigkill_during_refresh_never_loses_the_chain() {
                 lost_clear_error += 1;
             }
         }
-        let stray: Vec<String> = std::fs::read_dir(home.path().join("state/profiles"))
-            .unwrap()
+        // Temp files live next to their record, in the profile's directory.
+        let stray: Vec<String> = ["nopw", "pw"]
+            .iter()
+            .flat_map(|p| std::fs::read_dir(home.profile_dir(p)).into_iter().flatten())
             .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .map(|e| {
+                let dir = e
+                    .path()
+                    .parent()
+                    .and_then(|d| d.file_name())
+                    .map(|d| d.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                format!("{dir}/{}", e.file_name().to_string_lossy())
+            })
             .filter(|n| n.contains(".tmp."))
             .collect();
         for target in [
-            ".nopw.json.",
-            ".pw.json.",
-            ".nopw.usage.json.",
-            ".pw.usage.json.",
+            "nopw/.token.json.",
+            "pw/.token.json.",
+            "nopw/.usage.json.",
+            "pw/.usage.json.",
         ] {
             assert!(
                 stray.iter().filter(|n| n.starts_with(target)).count() <= 1,
@@ -267,7 +277,7 @@ fn a_deleted_lock_file_mid_refresh_still_gives_one_chain() {
     while home.sim.counters().token_requests == 0 && start.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(2));
     }
-    std::fs::remove_file(home.path().join("state/profiles/test.lock")).unwrap();
+    std::fs::remove_file(home.lock_path("test")).unwrap();
     let fast = home.token("test");
     let slow = slow.wait_with_output().unwrap();
     assert!(slow.status.success(), "{}", text(&slow.stderr));
@@ -299,7 +309,18 @@ fn a_deleted_state_directory_mid_refresh_keeps_the_fresh_pair() {
     });
     let slow = spawn_token(&home, "test");
     wait_until_locked(&home, "test");
-    std::fs::remove_dir_all(home.path().join("state")).unwrap();
+    // The holder may be creating its write probe right now: retry until gone.
+    let state = home.path().join("state");
+    for attempt in 0.. {
+        match std::fs::remove_dir_all(&state) {
+            Ok(()) => break,
+            Err(e) if attempt < 100 => {
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => panic!("cannot remove {}: {e}", state.display()),
+        }
+    }
     let out = slow.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let token = text(&out.stdout).trim().to_owned();
@@ -366,7 +387,7 @@ fn profiles_do_not_wait_on_each_other() {
     );
     home.import_download("test", 0);
     import_expired(&home, "other");
-    let lock = File::open(home.path().join("state/profiles/test.lock")).unwrap();
+    let lock = File::open(home.lock_path("test")).unwrap();
     lock.lock().unwrap();
     // With profile `test` locked, `other` refreshes and answers.
     let token = home.token("other");

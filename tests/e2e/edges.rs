@@ -756,7 +756,7 @@ fn a_replaced_lock_file_whose_holder_wins_gives_everyone_its_pair() {
         std::thread::sleep(Duration::from_millis(2));
     }
     // The slow holder's request is inside Central: take its lock file away.
-    let lock = home.record_path("test").with_extension("lock");
+    let lock = home.lock_path("test");
     std::fs::remove_file(&lock).unwrap();
     let fast = home.token("test");
     let slow = slow.wait_with_output().unwrap();

@@ -59,9 +59,8 @@ impl Audit {
     fn snapshot_files(&mut self, home: &TestHome) {
         let store = home.path().join("state").join("profiles");
         for (path, bytes) in tree(home.path()) {
-            let in_store = path.parent() == Some(store.as_path())
-                && path.extension().is_some_and(|e| e == "json")
-                && !path.to_string_lossy().ends_with(".usage.json");
+            let in_store = path.parent().and_then(|d| d.parent()) == Some(store.as_path())
+                && path.file_name().is_some_and(|n| n == "token.json");
             if !in_store {
                 self.files.insert((path, bytes));
             }

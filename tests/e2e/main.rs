@@ -15,5 +15,6 @@ mod kube;
 mod leaks;
 mod ops;
 mod pycentral;
+mod security;
 mod soak;
 mod terraform;

@@ -221,9 +221,15 @@ impl TestHome {
             text.push_str(&format!("default_profile = \"{}\"\n", first.name));
         }
         for p in profiles {
+            // A name with a dot is quoted (`[profiles."p.usage"]`), others bare.
+            let key = if p.name.contains('.') {
+                format!("\"{}\"", p.name)
+            } else {
+                p.name.clone()
+            };
             text.push_str(&format!(
                 "\n[profiles.{}]\nbase_url = \"{}\"\nclient_id = \"{}\"\nclient_secret_env = \"E2E_CLIENT_SECRET\"\ncustomer_id = \"{}\"\nusername = \"{}\"\nmin_valid = \"{}\"\nlock_timeout = \"60s\"\n",
-                p.name,
+                key,
                 self.sim.url(),
                 cfg.client_id,
                 cfg.customer_id,
@@ -254,12 +260,24 @@ impl TestHome {
         self.path().join("config.toml")
     }
 
+    /// The directory of a profile in the store (`state/profiles/<name>/`).
+    pub fn profile_dir(&self, profile: &str) -> PathBuf {
+        self.path().join("state").join("profiles").join(profile)
+    }
+
     /// The token record of a profile.
     pub fn record_path(&self, profile: &str) -> PathBuf {
-        self.path()
-            .join("state")
-            .join("profiles")
-            .join(format!("{profile}.json"))
+        self.profile_dir(profile).join("token.json")
+    }
+
+    /// The lock file of a profile.
+    pub fn lock_path(&self, profile: &str) -> PathBuf {
+        self.profile_dir(profile).join("lock")
+    }
+
+    /// The usage file of a profile.
+    pub fn usage_path(&self, profile: &str) -> PathBuf {
+        self.profile_dir(profile).join("usage.json")
     }
 
     /// A command for a workspace binary with this home's environment: private
@@ -334,7 +352,14 @@ pub fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         };
         for e in entries.flatten() {
             let p = e.path();
-            if p.is_dir() {
+            let Ok(meta) = std::fs::symlink_metadata(&p) else {
+                continue;
+            };
+            if meta.file_type().is_symlink() {
+                // Links are listed, never followed: `-> target`.
+                let target = std::fs::read_link(&p).unwrap_or_default();
+                out.push((p, format!("-> {}", target.display()).into_bytes()));
+            } else if meta.is_dir() {
                 stack.push(p);
             } else if let Ok(bytes) = std::fs::read(&p) {
                 out.push((p, bytes));

@@ -148,7 +148,7 @@ struct Tool {
     apt: Option<&'static str>,
 }
 
-const TOOLS: [Tool; 4] = [
+const TOOLS: [Tool; 6] = [
     Tool {
         name: "git",
         apt: Some("git"),
@@ -164,6 +164,16 @@ const TOOLS: [Tool; 4] = [
     Tool {
         name: "openssl",
         apt: Some("openssl"),
+    },
+    // The security suite: peak memory with `/usr/bin/time -f %M`, other users
+    // with `setpriv --reuid/--regid`.
+    Tool {
+        name: "time",
+        apt: Some("time"),
+    },
+    Tool {
+        name: "setpriv",
+        apt: Some("util-linux"),
     },
 ];
 
@@ -192,8 +202,8 @@ fn versioned_kubectl() -> Option<PathBuf> {
     found.pop().map(|(_, p)| p)
 }
 
-/// Checks git, kubectl, terraform and openssl; installs git/openssl with apt when
-/// allowed. Under CI a missing tool is an error; elsewhere a loud SKIPPED line.
+/// Checks git, kubectl, terraform, openssl, time and setpriv; installs those with
+/// a Debian package with apt when allowed. Under CI a missing tool is an error; elsewhere a loud SKIPPED line.
 fn check_tools(allow_apt: bool) -> Res<()> {
     let mut missing = Vec::new();
     for tool in &TOOLS {

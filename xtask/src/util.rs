@@ -276,7 +276,11 @@ impl DemoHome {
 
     /// The token record of profile `demo`.
     pub fn record(&self) -> PathBuf {
-        self.path().join("state").join("profiles").join("demo.json")
+        self.path()
+            .join("state")
+            .join("profiles")
+            .join("demo")
+            .join("token.json")
     }
 
     /// Path of a workspace binary.

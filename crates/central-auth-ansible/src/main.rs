@@ -6,6 +6,7 @@ use central_auth_ansible::{error_line, run, usage_error_line, Cli, NAME};
 use clap::Parser;
 
 fn main() -> ExitCode {
+    central_auth_core::process::harden();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // --help and --version print to stdout and exit 0.

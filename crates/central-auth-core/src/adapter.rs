@@ -47,9 +47,13 @@ impl From<Error> for Failure {
 }
 
 /// Opens the broker from the environment for the adapter `client`; with
-/// `verbose`, the broker's redacted lines go to `log`.
+/// `verbose`, the broker's redacted lines go to `log`. The StrictModes warning
+/// (a literal secret in a config others can read) always goes to `log`.
 pub fn open_broker(client: &str, verbose: bool, log: fn(&str)) -> Result<Broker, Failure> {
     let broker = Broker::from_env()?.with_client(client);
+    if let Some(warning) = crate::strict::exposure_warning(broker.home(), broker.config()) {
+        log(&warning);
+    }
     Ok(if verbose {
         broker.with_log(log)
     } else {
@@ -92,10 +96,108 @@ pub fn write_token_json(
     out.flush()
 }
 
-/// `name: message` on one line, whatever the message holds.
+/// `name: message` on one line, whatever the message holds: line breaks become
+/// spaces and other control characters are escaped ([`terminal_safe`]).
 pub fn error_line(name: &str, message: &dyn fmt::Display) -> String {
     let message = message.to_string().replace(['\n', '\r'], " ");
-    format!("{name}: {message}")
+    format!("{name}: {}", terminal_safe(&message))
+}
+
+/// `text` with every control character (C0, DEL, C1: ESC, OSC, BEL...) and every
+/// bidirectional-override or zero-width format character written as `\u{XX}`,
+/// so bytes that came from input cannot drive the terminal they are shown on.
+pub fn terminal_safe(text: &str) -> String {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Reads all of `input` up to `max` bytes; more is [`Error::BadInput`] naming
+/// `what` (e.g. `the query on stdin`), so no input can make a helper allocate
+/// without bound.
+pub fn read_bounded(input: impl std::io::Read, max: u64, what: &str) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    input
+        .take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::bad_input(format!("cannot read {what}: {e}")))?;
+    if bytes.len() as u64 > max {
+        return Err(Error::bad_input(format!(
+            "{what} is larger than {max} bytes; refusing it (a real one is far smaller)"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// The members of a JSON object in document order, duplicates kept, so callers
+/// can refuse a key given twice (serde_json's map keeps only the last one).
+/// `Ok(None)` when the text is valid JSON but not an object.
+pub fn json_object_members(
+    text: &str,
+) -> Result<Option<Vec<(String, serde_json::Value)>>, serde_json::Error> {
+    struct Members(Option<Vec<(String, serde_json::Value)>>);
+    impl<'de> serde::Deserialize<'de> for Members {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Members, D::Error> {
+            struct Visit;
+            impl<'de> serde::de::Visitor<'de> for Visit {
+                type Value = Members;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a JSON value")
+                }
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<Members, A::Error> {
+                    let mut out = Vec::new();
+                    while let Some(entry) = map.next_entry::<String, serde_json::Value>()? {
+                        out.push(entry);
+                    }
+                    Ok(Members(Some(out)))
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> Result<Members, A::Error> {
+                    while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                    Ok(Members(None))
+                }
+                fn visit_bool<E>(self, _: bool) -> Result<Members, E> {
+                    Ok(Members(None))
+                }
+                fn visit_i64<E>(self, _: i64) -> Result<Members, E> {
+                    Ok(Members(None))
+                }
+                fn visit_u64<E>(self, _: u64) -> Result<Members, E> {
+                    Ok(Members(None))
+                }
+                fn visit_f64<E>(self, _: f64) -> Result<Members, E> {
+                    Ok(Members(None))
+                }
+                fn visit_str<E>(self, _: &str) -> Result<Members, E> {
+                    Ok(Members(None))
+                }
+                fn visit_unit<E>(self) -> Result<Members, E> {
+                    Ok(Members(None))
+                }
+            }
+            d.deserialize_any(Visit)
+        }
+    }
+    serde_json::from_str::<Members>(text).map(|m| m.0)
 }
 
 /// A command-line error as one line: the first line of clap's rendering (which
@@ -113,6 +215,29 @@ pub fn usage_line(name: &str, rendered: &str, hint: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(terminal_safe("host a.example"), "host a.example");
+        let evil = "h\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}x\u{202e}";
+        let safe = terminal_safe(evil);
+        assert!(!safe.chars().any(|c| c.is_control()), "{safe}");
+        assert_eq!(safe, "h\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\u{9b}x\\u{202e}");
+        assert_eq!(error_line("x", &"a\u{1b}b\nc"), "x: a\\u{1b}b c");
+    }
+
+    #[test]
+    fn bounded_reads_and_duplicate_keys() {
+        assert_eq!(read_bounded(&b"abc"[..], 3, "x").unwrap(), b"abc");
+        let e = read_bounded(&b"abcd"[..], 3, "the query").unwrap_err();
+        assert!(e.to_string().contains("larger than 3 bytes"), "{e}");
+        let m = json_object_members(r#"{"a":"1","a":"2"}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.len(), 2);
+        assert!(json_object_members("[1]").unwrap().is_none());
+        assert!(json_object_members("{").is_err());
+    }
 
     #[test]
     fn lines_are_single() {

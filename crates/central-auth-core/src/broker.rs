@@ -108,6 +108,7 @@ pub struct Broker {
 impl Broker {
     /// Opens the broker: resolves the home and loads the config.
     pub fn open(home: Home) -> Result<Broker, Error> {
+        crate::strict::enforce(&home)?;
         let config = Config::load(&home.config_file)?;
         let store: Box<dyn TokenStore> = Box::new(FileStore::new(&home.state_dir));
         Ok(Broker {

@@ -62,42 +62,19 @@ pub fn run(broker: &Broker, profile: &Profile) -> Vec<Check> {
 }
 
 fn permissions(broker: &Broker, profile: &Profile) -> Check {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
+    // Owner and mode of the home, config.toml and state/ (StrictModes), and a
+    // literal secret in a config others can read: every finding, worst first.
+    let mut found = crate::strict::findings(broker.home(), broker.config());
+    found.sort_by_key(|f| !f.fatal);
+    if !found.is_empty() {
         let config = &broker.home().config_file;
-        if let Ok(meta) = std::fs::metadata(config) {
-            if meta.permissions().mode() & 0o077 != 0
-                && matches!(
-                    profile.client_secret,
-                    crate::secret_source::SecretSource::Literal(_)
-                )
-            {
-                return check(
-                    "permissions",
-                    Verdict::Fail,
-                    format!(
-                        "{} holds a client_secret and is readable by others; run `chmod 600 {}` or use client_secret_cmd",
-                        config.display(),
-                        config.display()
-                    ),
-                );
-            }
-        }
-        let dir = &broker.home().state_dir;
-        if let Ok(meta) = std::fs::metadata(dir) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                return check(
-                    "permissions",
-                    Verdict::Fail,
-                    format!(
-                        "state directory {} is open to others; run `chmod 700 {}`",
-                        dir.display(),
-                        dir.display()
-                    ),
-                );
-            }
-        }
+        let verdict = if found.iter().any(|f| f.fatal || &f.path == config) {
+            Verdict::Fail
+        } else {
+            Verdict::Warn
+        };
+        let detail: Vec<&str> = found.iter().map(|f| f.message.as_str()).collect();
+        return check("permissions", verdict, detail.join("; "));
     }
     match broker.store_for(profile).peek(&profile.name) {
         Ok(_) => check("permissions", Verdict::Ok, "config and state are private"),
@@ -133,6 +110,7 @@ fn reachability(broker: &Broker, profile: &Profile) -> Vec<Check> {
         .query("offset", "0");
     let proxy = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
         .iter()
+        .filter(|_| crate::http::may_use_proxy(&request))
         .find(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
         .map(|v| format!(", proxy from {v}"))
         .unwrap_or_default();

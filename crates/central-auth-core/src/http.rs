@@ -4,7 +4,10 @@
 //! until the transport puts them on the wire, so a request can always be shown in
 //! redacted form. The agent has explicit connect and overall timeouts, follows no
 //! redirects, sends a `central-auth/<version>` user agent, reads proxies from the
-//! usual environment variables, and always verifies TLS. Roots are the profile's
+//! usual environment variables, and always verifies TLS. A proxy is never used for
+//! a loopback destination, nor for a plain-http request that carries a secret
+//! ([`may_use_proxy`]): such requests go direct. https through a proxy is a
+//! `CONNECT` tunnel the proxy cannot read. Roots are the profile's
 //! `ca_file` if set, else `SSL_CERT_FILE` if set, else the bundled Mozilla roots.
 
 use std::path::{Path, PathBuf};
@@ -138,6 +141,16 @@ impl Request {
         self.url_with(Value::shown)
     }
 
+    /// True when a query value, a header or the body is secret.
+    pub fn carries_secret(&self) -> bool {
+        self.body.is_some()
+            || self
+                .query
+                .iter()
+                .chain(&self.headers)
+                .any(|(_, v)| matches!(v, Value::Secret(_)))
+    }
+
     fn url_with(&self, show: impl Fn(&Value) -> &str) -> String {
         if self.query.is_empty() {
             return self.url.clone();
@@ -202,9 +215,23 @@ where
     }
 }
 
+/// Whether `request` may go through a proxy from the environment: not to a
+/// loopback host (the proxy would see a local service's traffic), and not over
+/// plain http when it carries a secret (the proxy would read it).
+pub fn may_use_proxy(request: &Request) -> bool {
+    let scheme = request.url.split_once("://").map_or("", |(s, _)| s);
+    if crate::config::is_loopback(crate::config::host_of(&request.url)) {
+        return false;
+    }
+    !(scheme.eq_ignore_ascii_case("http") && request.carries_secret())
+}
+
 /// The ureq-backed transport.
 pub struct UreqTransport {
+    /// Uses the proxy from the environment, if any.
     agent: ureq::Agent,
+    /// Never uses a proxy.
+    direct: ureq::Agent,
 }
 
 impl UreqTransport {
@@ -218,17 +245,21 @@ impl UreqTransport {
             None => ureq::tls::RootCerts::WebPki,
         };
         let tls = ureq::tls::TlsConfig::builder().root_certs(roots).build();
-        let config = ureq::Agent::config_builder()
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .timeout_global(Some(REQUEST_TIMEOUT))
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .user_agent(concat!("central-auth/", env!("CARGO_PKG_VERSION")))
-            .proxy(ureq::Proxy::try_from_env())
-            .tls_config(tls)
-            .build();
+        let agent = |proxy: Option<ureq::Proxy>| -> ureq::Agent {
+            ureq::Agent::config_builder()
+                .timeout_connect(Some(CONNECT_TIMEOUT))
+                .timeout_global(Some(REQUEST_TIMEOUT))
+                .max_redirects(0)
+                .http_status_as_error(false)
+                .user_agent(concat!("central-auth/", env!("CARGO_PKG_VERSION")))
+                .proxy(proxy)
+                .tls_config(tls.clone())
+                .build()
+                .into()
+        };
         Ok(UreqTransport {
-            agent: config.into(),
+            agent: agent(ureq::Proxy::try_from_env()),
+            direct: agent(None),
         })
     }
 }
@@ -259,26 +290,21 @@ impl Transport for UreqTransport {
     fn send(&self, request: &Request, timeout: Duration) -> Result<Response, TransportError> {
         let url = request.url_with(Value::expose);
         let timeout = Some(timeout.min(REQUEST_TIMEOUT));
+        let agent = if may_use_proxy(request) {
+            &self.agent
+        } else {
+            &self.direct
+        };
         let result = match request.method {
             Method::Get => {
-                let mut b = self
-                    .agent
-                    .get(&url)
-                    .config()
-                    .timeout_global(timeout)
-                    .build();
+                let mut b = agent.get(&url).config().timeout_global(timeout).build();
                 for (k, v) in &request.headers {
                     b = b.header(k.as_str(), v.expose());
                 }
                 b.call()
             }
             Method::Post => {
-                let mut b = self
-                    .agent
-                    .post(&url)
-                    .config()
-                    .timeout_global(timeout)
-                    .build();
+                let mut b = agent.post(&url).config().timeout_global(timeout).build();
                 for (k, v) in &request.headers {
                     b = b.header(k.as_str(), v.expose());
                 }
@@ -290,7 +316,8 @@ impl Transport for UreqTransport {
                 }
             }
         };
-        let mut response = result.map_err(|e| transport_error(&e))?;
+        let host = crate::config::host_of(&request.url);
+        let mut response = result.map_err(|e| transport_error(&e, host))?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -307,7 +334,7 @@ impl Transport for UreqTransport {
             .with_config()
             .limit(MAX_BODY_BYTES)
             .read_to_string()
-            .map_err(|e| transport_error(&e))?;
+            .map_err(|e| transport_error(&e, host))?;
         Ok(Response {
             status,
             headers,
@@ -316,9 +343,19 @@ impl Transport for UreqTransport {
     }
 }
 
-/// Maps a ureq error to a message that cannot contain the URL or a secret.
-fn transport_error(e: &ureq::Error) -> TransportError {
+/// Maps a ureq error to a message that cannot contain the URL or a secret. TLS
+/// failures name the problem and the fix and are never retryable: the same
+/// certificate fails the same way a second later.
+fn transport_error(e: &ureq::Error, host: &str) -> TransportError {
     use ureq::Error as E;
+    if let Some(message) = tls_failure(e, host) {
+        // The handshake comes before the request: nothing was sent.
+        return TransportError {
+            message,
+            retryable: false,
+            maybe_sent: false,
+        };
+    }
     use ureq::Timeout as T;
     let (message, retryable, maybe_sent) = match e {
         E::Timeout(t @ (T::Resolve | T::Connect)) => (format!("timed out ({t})"), true, false),
@@ -343,6 +380,43 @@ fn transport_error(e: &ureq::Error) -> TransportError {
         message,
         retryable,
         maybe_sent,
+    }
+}
+
+/// The message for a failed TLS handshake, or `None` if `e` is not one. rustls
+/// reports certificate problems inside an `InvalidData` I/O error.
+fn tls_failure(e: &ureq::Error, host: &str) -> Option<String> {
+    use ureq::Error as E;
+    let text = match e {
+        E::Tls(m) => (*m).to_owned(),
+        E::Rustls(err) => err.to_string(),
+        E::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            let inner = io.get_ref()?.to_string();
+            let l = inner.to_ascii_lowercase();
+            if !(l.contains("certificate") || l.contains("alert") || l.contains("handshake")) {
+                return None;
+            }
+            inner
+        }
+        _ => return None,
+    };
+    Some(tls_message(&text, host))
+}
+
+/// Names a TLS problem from rustls's description, and its fix.
+pub fn tls_message(text: &str, host: &str) -> String {
+    let t = text.to_ascii_lowercase().replace(['_', ' '], "");
+    let roots = "set ca_file = \"/path/to/ca.pem\" in the profile (or SSL_CERT_FILE) to the CA that signs it";
+    if t.contains("unknownissuer") || t.contains("unknownca") {
+        format!("TLS: the certificate of {host} is signed by an unknown CA (certificate unknown); if a private CA or a TLS-inspecting proxy signs it, {roots}; not retried")
+    } else if t.contains("notvalidforname") || t.contains("badidentity") {
+        format!("TLS: the certificate of {host} is not valid for that name (name mismatch); check the host in base_url (or token_url) against the gateway's certificate; not retried")
+    } else if t.contains("expired") {
+        format!("TLS: the certificate of {host} has expired (or this machine's clock is wrong: check NTP); the server's certificate must be renewed; not retried")
+    } else if t.contains("notvalidyet") {
+        format!("TLS: the certificate of {host} is not valid yet; check this machine's clock (NTP); not retried")
+    } else {
+        format!("TLS: handshake with {host} failed ({text}); check ca_file / SSL_CERT_FILE and any TLS-inspecting proxy; not retried")
     }
 }
 
@@ -393,6 +467,42 @@ mod tests {
         );
         assert!(!format!("{r:?}").contains("S3CR3T"));
         assert!(r.url_with(Value::expose).contains("S3CR3T"));
+    }
+
+    #[test]
+    fn proxies_never_see_loopback_or_plain_http_secrets() {
+        let secret = || SecretString::from("s".to_owned());
+        let get = |url: &str| Request::new(Method::Get, url);
+        assert!(may_use_proxy(&get("https://gw.example/x")));
+        assert!(may_use_proxy(
+            &get("https://gw.example/x").secret_header("Authorization", secret())
+        ));
+        assert!(!may_use_proxy(&get("http://127.0.0.1:9/x")));
+        assert!(!may_use_proxy(&get("https://localhost/x")));
+        assert!(!may_use_proxy(&get("http://[::1]:8/x")));
+        assert!(may_use_proxy(&get("http://gw.example/x")));
+        assert!(!may_use_proxy(
+            &get("http://gw.example/x").secret_header("Authorization", secret())
+        ));
+        assert!(!may_use_proxy(
+            &Request::new(Method::Post, "http://gw.example/t").form_body(secret())
+        ));
+    }
+
+    #[test]
+    fn tls_problems_are_named_with_their_fix() {
+        let m = tls_message("invalid peer certificate: UnknownIssuer", "gw:443");
+        assert!(
+            m.contains("unknown CA") && m.contains("ca_file") && m.contains("SSL_CERT_FILE"),
+            "{m}"
+        );
+        let m = tls_message(
+            "invalid peer certificate: certificate not valid for name \"x\"",
+            "gw",
+        );
+        assert!(m.contains("name mismatch"), "{m}");
+        let m = tls_message("invalid peer certificate: Expired", "gw");
+        assert!(m.contains("expired"), "{m}");
     }
 
     #[test]

@@ -22,11 +22,13 @@ pub mod home;
 pub mod http;
 pub mod import;
 pub mod oauth;
+pub mod process;
 pub mod redact;
 pub mod secret;
 pub mod secret_source;
 pub mod status;
 pub mod store;
+pub mod strict;
 pub mod token;
 pub mod usage;
 

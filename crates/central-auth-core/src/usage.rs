@@ -1,7 +1,7 @@
 //! Which tools used a profile recently, so `status` can show who depends on it.
 //!
 //! A small JSON map `client -> last use (unix seconds)` next to the record,
-//! `profiles/<name>.usage.json`. It is written under the profile lock, and only when
+//! `profiles/<name>/usage.json`, read without following links. It is written under the profile lock, and only when
 //! the client's entry is older than [`RECORD_EVERY`], so a busy cached path does not
 //! write on every call.
 
@@ -23,17 +23,22 @@ pub type Usage = BTreeMap<String, i64>;
 
 /// The usage file of a profile.
 pub fn path(state_dir: &Path, profile: &ProfileName) -> PathBuf {
-    state_dir
-        .join("profiles")
-        .join(format!("{profile}.usage.json"))
+    crate::store::file::FileStore::new(state_dir)
+        .profile_dir(profile)
+        .join(crate::store::file::USAGE_FILE)
 }
 
 /// Reads the usage map; a missing or damaged file is an empty map (it is advisory).
 pub fn read(path: &Path) -> Usage {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
+    use std::io::Read;
+    let Ok(Some(file)) = crate::store::nofollow::open_read(path, "usage file") else {
+        return Usage::default();
+    };
+    let mut text = String::new();
+    if file.take(64 * 1024).read_to_string(&mut text).is_err() {
+        return Usage::default();
+    }
+    serde_json::from_str(&text).unwrap_or_default()
 }
 
 /// Records that `client` used the profile at `now`, if its entry is stale.

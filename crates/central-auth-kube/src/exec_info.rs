@@ -93,11 +93,19 @@ struct RawCluster {
     config: Option<serde_json::Value>,
 }
 
+/// Largest `KUBERNETES_EXEC_INFO` accepted (the kernel caps one variable at
+/// 128 KiB; a real request with a cluster CA is a few KiB).
+pub const MAX_EXEC_INFO_BYTES: usize = 64 * 1024;
+
 /// Reads the request from the environment variable's value: `None` (unset) or an
 /// empty value means the defaults ([`ExecInfo::default`], i.e. v1), so the plugin
-/// can be run by hand.
+/// can be run by hand. More than [`MAX_EXEC_INFO_BYTES`] is refused.
 pub fn from_env_value(value: Option<&str>) -> Result<ExecInfo, Error> {
     match value {
+        Some(text) if text.len() > MAX_EXEC_INFO_BYTES => Err(Error::bad_input(format!(
+            "{ENV} is {} bytes, more than {MAX_EXEC_INFO_BYTES}; it is set by kubectl, unset it to run the plugin by hand",
+            text.len()
+        ))),
         None => Ok(ExecInfo::default()),
         Some(text) if text.trim().is_empty() => Ok(ExecInfo::default()),
         Some(text) => parse(text),

@@ -14,6 +14,9 @@ use central_auth_core::duration;
 use central_auth_core::Error;
 use serde_json::Value;
 
+/// Largest query accepted on stdin; a real one is well under 1 KiB.
+pub const MAX_QUERY_BYTES: u64 = 64 * 1024;
+
 /// The keys the query accepts.
 pub const KEYS: &[&str] = &["profile", "min_valid"];
 
@@ -31,13 +34,12 @@ pub struct Query {
 /// Empty (or all-whitespace) input counts as `{}`. A key with a `null` value or an
 /// empty string counts as absent, so `profile = var.profile` with an empty default
 /// selects the default profile. Unknown keys, non-string values, anything that is
-/// not one JSON object and malformed JSON are [`Error::BadInput`]. No error message
-/// repeats a value from the input.
-pub fn parse(mut input: impl Read) -> Result<Query, Error> {
-    let mut bytes = Vec::new();
-    input
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::bad_input(format!("cannot read the query from stdin: {e}")))?;
+/// not one JSON object, a key given twice, malformed JSON and more than
+/// [`MAX_QUERY_BYTES`] are [`Error::BadInput`]. No error message repeats a value
+/// from the input.
+pub fn parse(input: impl Read) -> Result<Query, Error> {
+    let bytes =
+        central_auth_core::adapter::read_bounded(input, MAX_QUERY_BYTES, "the query on stdin")?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Error::bad_input("the query on stdin is not UTF-8; send a JSON object of strings such as {\"profile\":\"prod\"}"))?;
     if text.trim().is_empty() {
@@ -55,8 +57,21 @@ pub fn parse(mut input: impl Read) -> Result<Query, Error> {
             kind(&value)
         )));
     };
+    drop(map);
+    // serde_json's map keeps the last of two equal keys: look at every member.
+    let members = central_auth_core::adapter::json_object_members(text)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    for (i, (key, _)) in members.iter().enumerate() {
+        if members[..i].iter().any(|(k, _)| k == key) {
+            return Err(Error::bad_input(format!(
+                "query key {key:?} is given twice; keep one (which one was meant is not guessed)"
+            )));
+        }
+    }
     let mut query = Query::default();
-    for (key, value) in &map {
+    for (key, value) in &members {
         let text = match value {
             Value::Null => continue,
             Value::String(s) if s.trim().is_empty() => continue,
@@ -202,6 +217,15 @@ mod tests {
         assert!(!m.contains("secret-looking"), "{m}");
         let m = message("{profile: zzzz}");
         assert!(!m.contains("zzzz"), "{m}");
+    }
+
+    #[test]
+    fn duplicate_keys_and_oversized_input_are_refused() {
+        let m = message(r#"{"profile":"lab","profile":"prod"}"#);
+        assert!(m.contains("\"profile\" is given twice"), "{m}");
+        assert!(!m.contains("lab") && !m.contains("prod"), "{m}");
+        let big = format!(r#"{{"profile":"{}"}}"#, "a".repeat(70_000));
+        assert!(message(&big).contains("larger than 65536 bytes"));
     }
 
     #[test]

@@ -102,7 +102,8 @@ pub enum Command {
     ///
     /// Sets CENTRAL_ACCESS_TOKEN, CENTRAL_BASE_URL, TF_VAR_central_access_token,
     /// TF_VAR_central_base_url, ARUBA_CENTRAL_ACCESS_TOKEN and ARUBA_CENTRAL_BASE_URL.
-    /// The token never appears in a command line. Exits with the command's code
+    /// The variables named by the profile's client_secret_env and password_env
+    /// are removed. The token never appears in a command line. Exits with the command's code
     /// (128 + N when killed by signal N; 127 not found; 126 not runnable).
     Exec {
         #[command(flatten)]

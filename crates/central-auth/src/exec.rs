@@ -1,7 +1,16 @@
 //! `central-auth exec`: run a command with the token in its environment.
 //!
 //! The token goes into environment variables only, never into argv, so it does not
-//! show in process listings. The child's exit code is passed through; a child killed
+//! show in process listings.
+//!
+//! What the child gets, exactly: this process's environment, minus the variables
+//! named by the profile's `client_secret_env` and `password_env` (so a child
+//! cannot read the secrets that mint new tokens), plus [`TOKEN_VARS`] set to the
+//! access token and [`BASE_URL_VARS`] set to the base URL. It inherits stdin,
+//! stdout and stderr, the working directory and no open state file (the profile
+//! lock is released before the child starts; std opens files close-on-exec).
+//! Secrets from `*_cmd` sources or the config file live only in this process's
+//! memory and are not passed on. The child's exit code is passed through; a child killed
 //! by a signal gives 128 + the signal number, as shells report it; a command that
 //! cannot be found gives 127, one that cannot be run 126.
 
@@ -9,7 +18,8 @@ use std::ffi::OsString;
 use std::process::{Command, ExitCode};
 
 use central_auth_core::secret::ExposeSecret;
-use central_auth_core::{AccessToken, Error};
+use central_auth_core::secret_source::SecretSource;
+use central_auth_core::{AccessToken, Error, Profile};
 
 /// Variables set to the access token.
 pub const TOKEN_VARS: &[&str] = &[
@@ -24,13 +34,28 @@ pub const BASE_URL_VARS: &[&str] = &[
     "ARUBA_CENTRAL_BASE_URL",
 ];
 
-/// Runs `argv` with the token and returns its exit code.
-pub fn run(argv: &[OsString], token: &AccessToken) -> Result<ExitCode, Error> {
+/// The environment variables holding the profile's own secrets.
+pub fn secret_vars(profile: &Profile) -> Vec<&str> {
+    std::iter::once(&profile.client_secret)
+        .chain(profile.password.as_ref())
+        .filter_map(|source| match source {
+            SecretSource::Env(var) => Some(var.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Runs `argv` with the token (and without `profile`'s secret variables) and
+/// returns its exit code.
+pub fn run(argv: &[OsString], profile: &Profile, token: &AccessToken) -> Result<ExitCode, Error> {
     let (program, args) = argv.split_first().ok_or_else(|| {
         Error::bad_input("exec: no command given; write `central-auth exec -- COMMAND ARGS...`")
     })?;
     let mut command = Command::new(program);
     command.args(args);
+    for var in secret_vars(profile) {
+        command.env_remove(var);
+    }
     for var in TOKEN_VARS {
         command.env(var, token.token.expose_secret());
     }

@@ -22,6 +22,7 @@ use central_auth_core::{Broker, Error};
 use cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    central_auth_core::process::harden();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -35,16 +36,25 @@ fn main() -> ExitCode {
 /// Prints an error as `central-auth: message` on stderr.
 #[allow(clippy::print_stderr)]
 pub(crate) fn report(e: &Error) {
-    eprintln!("central-auth: {e}");
+    eprintln!(
+        "{}",
+        central_auth_core::adapter::error_line("central-auth", e)
+    );
 }
 
 #[allow(clippy::print_stderr)]
 fn verbose_log(line: &str) {
-    eprintln!("central-auth: {line}");
+    eprintln!(
+        "{}",
+        central_auth_core::adapter::error_line("central-auth", &line)
+    );
 }
 
 fn open_broker(verbose: bool, client: &str) -> Result<Broker, Error> {
     let broker = Broker::from_env()?.with_client(client);
+    if let Some(w) = central_auth_core::strict::exposure_warning(broker.home(), broker.config()) {
+        verbose_log(&w);
+    }
     Ok(if verbose {
         broker.with_log(verbose_log)
     } else {
@@ -174,7 +184,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let profile = broker.profile(profile.profile.as_deref())?;
             let t = broker.token(profile, min_valid)?;
             note_min_valid(min_valid.is_some(), &t)?;
-            return exec::run(&command, &t);
+            return exec::run(&command, profile, &t);
         }
     }
     Ok(ExitCode::SUCCESS)

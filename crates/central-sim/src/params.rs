@@ -28,6 +28,23 @@ impl Params {
     }
 }
 
+/// Parameters that carry a secret; in a query string they end up in logs.
+pub const SECRET_PARAMS: [&str; 5] = [
+    "client_secret",
+    "refresh_token",
+    "code",
+    "password",
+    "access_token",
+];
+
+/// How many secret parameters the query string of `req` carries.
+pub fn secrets_in_query(req: &Request) -> u64 {
+    req.query_pairs()
+        .into_iter()
+        .filter(|(k, _)| SECRET_PARAMS.contains(&k.as_str()))
+        .count() as u64
+}
+
 /// Body parameters: form or JSON by `Content-Type`; without a
 /// `Content-Type` a body starting with `{` is read as JSON, else as a form.
 fn body_params(req: &Request) -> Vec<(String, String)> {

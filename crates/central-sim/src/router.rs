@@ -45,6 +45,7 @@ pub fn handle(shared: &Shared, req: &Request) -> Outcome {
         if token_ep {
             st.counters.token_requests += 1;
         }
+        st.counters.secrets_in_query += crate::params::secrets_in_query(req);
         let fault = st.faults.take_for_path(&req.path);
         if fault.is_some() {
             st.counters.faults_served += 1;

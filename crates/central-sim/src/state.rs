@@ -47,6 +47,11 @@ pub struct Counters {
     pub faults_served: u64,
     /// Every POST to a token endpoint, including failures and faults.
     pub token_requests: u64,
+    /// Secret parameters (`client_secret`, `refresh_token`, `code`, `password`,
+    /// `access_token`) seen in a query string, where proxies and gateways log
+    /// them. Clients should send them in the body: this should stay 0.
+    #[serde(default)]
+    pub secrets_in_query: u64,
 }
 
 /// One call to a token endpoint (`/oauth2/token` or client credentials).

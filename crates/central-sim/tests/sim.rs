@@ -606,6 +606,9 @@ fn token_parameters_merge_json_form_and_empty_body() {
     let r = c.read().unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(sim.counters().refresh, 3);
+    // Secrets seen in query strings: two in each of the two query-string
+    // refreshes; none from the JSON or form bodies.
+    assert_eq!(sim.counters().secrets_in_query, 4);
 }
 
 #[test]

@@ -46,9 +46,11 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     central_auth_core::duration::parse(s)
 }
 
+/// One stderr line; control characters from git's input (e.g. in `host`) are
+/// escaped so they cannot drive the terminal.
 #[allow(clippy::print_stderr)]
 fn log(line: &str) {
-    eprintln!("{NAME}: {line}");
+    eprintln!("{}", central_auth_core::adapter::error_line(NAME, &line));
 }
 
 fn quiet(_: &str) {}
@@ -74,6 +76,7 @@ fn parse_cli() -> Result<Cli, ExitCode> {
 }
 
 fn main() -> ExitCode {
+    central_auth_core::process::harden();
     let cli = match parse_cli() {
         Ok(cli) => cli,
         Err(code) => return code,
@@ -87,6 +90,10 @@ fn main() -> ExitCode {
     let note: &dyn Fn(&str) = if verbose { &log } else { &quiet };
     let open = || {
         let broker = Broker::from_env()?.with_client("git");
+        if let Some(w) = central_auth_core::strict::exposure_warning(broker.home(), broker.config())
+        {
+            log(&w);
+        }
         Ok(if verbose {
             broker.with_log(log)
         } else {

@@ -14,6 +14,11 @@ use secrecy::{ExposeSecret, SecretString};
 
 /// Longest accepted input line in bytes, without its newline (git's own limit).
 pub const MAX_LINE: usize = 65535;
+/// Most values kept for one multi-valued key (`capability[]`, `wwwauth[]`); git
+/// sends a handful.
+pub const MAX_LIST: usize = 64;
+/// Most input read in all (git sends well under 4 KiB).
+pub const MAX_INPUT: u64 = 1024 * 1024;
 
 /// Why the input was refused or the answer could not be written.
 #[derive(Debug)]
@@ -33,6 +38,13 @@ pub enum ProtocolError {
         /// 1-based line number.
         line: usize,
     },
+    /// More than [`MAX_LIST`] values for one multi-valued key.
+    TooManyValues {
+        /// The key, e.g. `capability[]`.
+        key: String,
+    },
+    /// More than [`MAX_INPUT`] bytes of input.
+    InputTooLarge,
     /// A value contains a carriage return or NUL.
     BadValue {
         /// 1-based line number.
@@ -55,6 +67,14 @@ impl fmt::Display for ProtocolError {
             ProtocolError::LineTooLong { line } => write!(
                 f,
                 "input line {line} is longer than {MAX_LINE} bytes; refusing it (git never sends such lines)"
+            ),
+            ProtocolError::TooManyValues { key } => write!(
+                f,
+                "more than {MAX_LIST} {key:?} lines; refusing the input (git sends a handful)"
+            ),
+            ProtocolError::InputTooLarge => write!(
+                f,
+                "more than {MAX_INPUT} bytes of input; refusing it (git sends a few lines)"
             ),
             ProtocolError::NoEquals { line } => write!(
                 f,
@@ -114,7 +134,25 @@ impl Request {
         self.capabilities.iter().any(|c| c == name)
     }
 
-    fn set(&mut self, key: &str, value: String) {
+    fn set(&mut self, key: &str, value: String) -> Result<(), ProtocolError> {
+        let list = match key {
+            "capability[]" => &mut self.capabilities,
+            "wwwauth[]" => &mut self.wwwauth,
+            _ => {
+                self.set_single(key, value);
+                return Ok(());
+            }
+        };
+        if list.len() >= MAX_LIST && !value.is_empty() {
+            return Err(ProtocolError::TooManyValues {
+                key: key.to_owned(),
+            });
+        }
+        push_or_clear(list, value);
+        Ok(())
+    }
+
+    fn set_single(&mut self, key: &str, value: String) {
         match key {
             "protocol" => self.protocol = Some(value),
             "host" => self.host = Some(value),
@@ -124,8 +162,6 @@ impl Request {
             "authtype" => self.authtype = Some(value),
             "credential" => self.credential = Some(SecretString::from(value)),
             "url" => self.set_url(&value),
-            "capability[]" => push_or_clear(&mut self.capabilities, value),
-            "wwwauth[]" => push_or_clear(&mut self.wwwauth, value),
             _ => {}
         }
     }
@@ -155,7 +191,8 @@ fn push_or_clear(list: &mut Vec<String>, value: String) {
 
 /// Reads git's attributes up to a blank line or EOF.
 pub fn parse(input: impl Read) -> Result<Request, ProtocolError> {
-    let mut reader = BufReader::new(input);
+    let mut reader = BufReader::new(input.take(MAX_INPUT + 1));
+    let mut total: u64 = 0;
     let mut request = Request::default();
     let mut buf = Vec::new();
     for line_no in 1.. {
@@ -164,6 +201,10 @@ pub fn parse(input: impl Read) -> Result<Request, ProtocolError> {
         let n = reader.by_ref().take(limit).read_until(b'\n', &mut buf)?;
         if n == 0 {
             break;
+        }
+        total += n as u64;
+        if total > MAX_INPUT {
+            return Err(ProtocolError::InputTooLarge);
         }
         if buf.last() == Some(&b'\n') {
             buf.pop();
@@ -185,7 +226,7 @@ pub fn parse(input: impl Read) -> Result<Request, ProtocolError> {
         if value.contains(&b'\r') || value.contains(&0) {
             return Err(ProtocolError::BadValue { line: line_no, key });
         }
-        request.set(&key, String::from_utf8_lossy(value).into_owned());
+        request.set(&key, String::from_utf8_lossy(value).into_owned())?;
     }
     Ok(request)
 }

@@ -5,11 +5,15 @@
 //! 2. `POST /oauth2/authorize/central/api?client_id=…&response_type=code&scope=all`
 //!    with `X-CSRF-TOKEN`, `Cookie: session=…` and JSON `{customer_id}` returns
 //!    `{"auth_code": …}` (valid 300 s, once).
-//! 3. `POST /oauth2/token?client_id=…&client_secret=…&grant_type=authorization_code&code=…`
-//!    returns the pair.
+//! 3. `POST /oauth2/token` with the form body
+//!    `client_id=…&client_secret=…&grant_type=authorization_code&code=…` returns
+//!    the pair.
 //!
-//! Refresh is `POST /oauth2/token?…&grant_type=refresh_token&refresh_token=…`;
-//! parameters travel in the query string as pycentral sends them.
+//! Refresh is `POST /oauth2/token` with the form body
+//! `client_id=…&client_secret=…&grant_type=refresh_token&refresh_token=…`.
+//! pycentral sends these in the query string; Central's gateway reads query, form
+//! and JSON alike, and a form body keeps the secrets out of request lines that
+//! proxies and gateways log.
 
 use serde::Deserialize;
 
@@ -44,11 +48,12 @@ pub fn refresh(
     client_secret: &SecretString,
     refresh_token: &SecretString,
 ) -> Result<TokenResponse, RefreshError> {
-    let request = Request::new(Method::Post, &profile.token_url)
-        .query("client_id", &profile.client_id)
-        .secret_query("client_secret", client_secret)
-        .query("grant_type", "refresh_token")
-        .secret_query("refresh_token", refresh_token);
+    let request = Request::new(Method::Post, &profile.token_url).form_body(form(&[
+        ("client_id", &profile.client_id),
+        ("client_secret", client_secret.expose_secret()),
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.expose_secret()),
+    ]));
     let response = send(gateway, &request)?;
     if response.status == 200 {
         return TokenResponse::parse(&response, Shape::Classic)
@@ -181,11 +186,12 @@ fn exchange_code(
     client_secret: &SecretString,
     code: &SecretString,
 ) -> Result<TokenResponse, Error> {
-    let request = Request::new(Method::Post, &profile.token_url)
-        .query("client_id", &profile.client_id)
-        .secret_query("client_secret", client_secret)
-        .query("grant_type", "authorization_code")
-        .secret_query("code", code);
+    let request = Request::new(Method::Post, &profile.token_url).form_body(form(&[
+        ("client_id", &profile.client_id),
+        ("client_secret", client_secret.expose_secret()),
+        ("grant_type", "authorization_code"),
+        ("code", code.expose_secret()),
+    ]));
     let response = send(gateway, &request)?;
     if response.status == 200 {
         return TokenResponse::parse(&response, Shape::Classic).map_err(|e| {
@@ -201,6 +207,15 @@ fn exchange_code(
         &body,
         "code exchange",
     ))
+}
+
+/// An `application/x-www-form-urlencoded` body, kept secret.
+fn form(pairs: &[(&str, &str)]) -> SecretString {
+    let encoded: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", crate::http::encode(k), crate::http::encode(v)))
+        .collect();
+    SecretString::from(encoded.join("&"))
 }
 
 fn token_endpoint_error(

@@ -1,10 +1,17 @@
-//! The file token store: one JSON record and one lock file per profile.
+//! The file token store: one directory per profile.
 //!
-//! Layout under the state directory (mode 0700):
-//! `profiles/<name>.json` (the record, mode 0600) and `profiles/<name>.lock`.
+//! Layout under the state directory (mode 0700): `profiles/` (0700) and, for each
+//! profile, `profiles/<name>/` (0700) holding `token.json` (the record, 0600),
+//! `lock` and `usage.json`. Two profiles never share a path, whatever their names.
 //! Writes go to a temp file in the same directory, are fsynced, renamed over the
 //! record, and the directory is fsynced, so a crash leaves the old record or the new
 //! one. A record readable by group or others is refused with the `chmod` to run.
+//! No file or directory there is reached through a symbolic link ([`nofollow`]).
+//!
+//! A store written by an older central-auth (flat `profiles/<name>.json`,
+//! `<name>.lock`, `<name>.usage.json`) is moved into the new layout the first time
+//! a profile is locked, by renames under the profile's old and new locks: no
+//! refresh, nothing sent to Central. See [`crate::store::migrate`].
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -14,11 +21,19 @@ use std::time::Duration;
 use crate::config::ProfileName;
 use crate::error::Error;
 use crate::store::lock::FileLock;
-use crate::store::{StoreGuard, TokenStore, Version};
+use crate::store::nofollow;
+use crate::store::{migrate, StoreGuard, TokenStore, Version};
 use crate::token::{StoredToken, FORMAT_VERSION};
 
 /// Largest record we are willing to read; real ones are well under 4 KiB.
 const MAX_RECORD_BYTES: u64 = 64 * 1024;
+
+/// The record's file name inside a profile directory.
+pub const RECORD_FILE: &str = "token.json";
+/// The lock's file name inside a profile directory.
+pub const LOCK_FILE: &str = "lock";
+/// The usage file's name inside a profile directory.
+pub const USAGE_FILE: &str = "usage.json";
 
 /// Token store in a local directory.
 #[derive(Debug, Clone)]
@@ -34,29 +49,60 @@ impl FileStore {
         }
     }
 
-    /// The directory holding the records.
+    /// The directory holding the profile directories.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
+    /// The directory of one profile.
+    pub fn profile_dir(&self, profile: &ProfileName) -> PathBuf {
+        self.dir.join(profile.as_str())
+    }
+
     /// The record path of a profile.
     pub fn record_path(&self, profile: &ProfileName) -> PathBuf {
-        self.dir.join(format!("{profile}.json"))
+        self.profile_dir(profile).join(RECORD_FILE)
     }
 
     /// The lock path of a profile.
     pub fn lock_path(&self, profile: &ProfileName) -> PathBuf {
-        self.dir.join(format!("{profile}.lock"))
+        self.profile_dir(profile).join(LOCK_FILE)
     }
 
     /// Creates the directory chain with mode 0700 if needed.
     pub fn ensure_dir(&self) -> Result<(), Error> {
         ensure_private_dir(&self.dir)
     }
+
+    /// Creates the profile's directory (0700), first moving an old-layout file that
+    /// is in its way into its owner's directory.
+    fn ensure_profile_dir(&self, profile: &ProfileName, bound: Duration) -> Result<(), Error> {
+        self.ensure_dir()?;
+        let dir = self.profile_dir(profile);
+        // One lstat on the common path (the directory exists).
+        match std::fs::symlink_metadata(&dir) {
+            Ok(meta) if meta.is_file() => {
+                migrate::clear_way(self, profile, bound)?;
+                ensure_private_dir(&dir)
+            }
+            Ok(meta) => check_private_dir(&dir, &meta),
+            Err(_) => ensure_private_dir(&dir),
+        }
+    }
+
+    /// Takes the lock of a profile whose directory may have to be created first.
+    pub(crate) fn lock_profile(
+        &self,
+        profile: &ProfileName,
+        bound: Duration,
+    ) -> Result<FileLock, Error> {
+        self.ensure_profile_dir(profile, bound)?;
+        FileLock::acquire(&self.lock_path(profile), bound, profile.as_str())
+    }
 }
 
 /// Creates `dir` (and parents) with mode 0700; refuses an existing one that others
-/// can write to.
+/// can write to, or a symbolic link.
 pub fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
@@ -65,17 +111,42 @@ pub fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    builder.create(dir).map_err(|e| {
-        Error::store(format!(
-            "cannot create state directory {}: {e}; create it or set CENTRAL_AUTH_HOME to a writable place",
+    let meta = match std::fs::symlink_metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            builder.create(dir).map_err(|e| {
+                Error::store(format!(
+                    "cannot create state directory {}: {e}; create it or set CENTRAL_AUTH_HOME to a writable place",
+                    dir.display()
+                ))
+            })?;
+            std::fs::symlink_metadata(dir)
+                .map_err(|e| Error::store(format!("cannot inspect {}: {e}", dir.display())))?
+        }
+        Err(e) => {
+            return Err(Error::store(format!(
+                "cannot inspect {}: {e}",
+                dir.display()
+            )))
+        }
+    };
+    check_private_dir(dir, &meta)
+}
+
+/// Refuses a link, a non-directory, or a directory others can write to.
+fn check_private_dir(dir: &Path, meta: &std::fs::Metadata) -> Result<(), Error> {
+    if meta.file_type().is_symlink() {
+        return Err(nofollow::symlink_refused(dir, "state directory"));
+    }
+    if !meta.is_dir() {
+        return Err(Error::store(format!(
+            "state directory {} is not a directory; move it away and retry",
             dir.display()
-        ))
-    })?;
+        )));
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::metadata(dir)
-            .map_err(|e| Error::store(format!("cannot inspect {}: {e}", dir.display())))?;
         if meta.permissions().mode() & 0o022 != 0 {
             return Err(Error::store(format!(
                 "state directory {} is writable by group or others; run `chmod 700 {}`",
@@ -93,9 +164,9 @@ impl TokenStore for FileStore {
         profile: &ProfileName,
         bound: Duration,
     ) -> Result<Box<dyn StoreGuard + 'a>, Error> {
-        self.ensure_dir()?;
+        let lock = self.lock_profile(profile, bound)?;
         let lock_path = self.lock_path(profile);
-        let lock = FileLock::acquire(&lock_path, bound, profile.as_str())?;
+        migrate::profile(self, profile, bound)?;
         Ok(Box::new(FileGuard {
             record: self.record_path(profile),
             lock_path,
@@ -106,7 +177,11 @@ impl TokenStore for FileStore {
     }
 
     fn peek(&self, profile: &ProfileName) -> Result<Option<StoredToken>, Error> {
-        read_record(&self.record_path(profile))
+        match read_record(&self.record_path(profile))? {
+            Some(record) => Ok(Some(record)),
+            // Not migrated yet: show what the next locked call will move.
+            None => Ok(migrate::peek_legacy(self, profile)),
+        }
     }
 
     fn location(&self, profile: &ProfileName) -> String {
@@ -158,7 +233,9 @@ impl StoreGuard for FileGuard {
         // The directory may have been removed while we waited; recreate it.
         ensure_private_dir(dir)?;
         let probe = dir.join(format!(".write-probe.{}", std::process::id()));
-        match File::create(&probe) {
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        match nofollow::no_follow(&mut options).open(&probe) {
             Ok(_) => {
                 let _ = std::fs::remove_file(&probe);
                 Ok(())
@@ -230,9 +307,14 @@ impl FileGuard {
 
 /// Reads and checks a record: permissions, size, format.
 pub fn read_record(path: &Path) -> Result<Option<StoredToken>, Error> {
-    let mut file = match File::open(path) {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    let mut file = match nofollow::no_follow(&mut options).open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if nofollow::is_symlink_error(&e) => {
+            return Err(nofollow::symlink_refused(path, "token file"))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
             return Err(Error::store(format!(
                 "cannot read token file {}: permission denied; it must be owned by you with mode 0600 (`chmod 600 {}`)",
@@ -335,13 +417,15 @@ fn write_atomically_with(
         ))
     };
     let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(&tmp).map_err(|e| fail("create", e))?;
+    let mut file = nofollow::no_follow(&mut options)
+        .open(&tmp)
+        .map_err(|e| fail("create", e))?;
     write(&mut file, bytes).map_err(|e| fail("write", e))?;
     file.sync_all().map_err(|e| fail("sync", e))?;
     drop(file);
@@ -365,7 +449,10 @@ fn remove_stale_temp_files(dir: &Path, name: &str) {
 fn sync_dir(path: &Path) -> Result<(), Error> {
     #[cfg(unix)]
     if let Some(dir) = path.parent() {
-        File::open(dir)
+        let mut options = OpenOptions::new();
+        options.read(true);
+        nofollow::no_follow(&mut options)
+            .open(dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| Error::store(format!("cannot sync {}: {e}", dir.display())))?;
     }
@@ -373,13 +460,13 @@ fn sync_dir(path: &Path) -> Result<(), Error> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::secret::SecretString;
     use crate::token::TokenOrigin;
     use time::OffsetDateTime;
 
-    fn record(generation: u64) -> StoredToken {
+    pub(crate) fn record(generation: u64) -> StoredToken {
         let now = OffsetDateTime::now_utc();
         StoredToken {
             format: FORMAT_VERSION,
@@ -507,7 +594,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FileStore::new(dir.path());
         let p = ProfileName::new("p").unwrap();
-        store.ensure_dir().unwrap();
+        ensure_private_dir(&store.profile_dir(&p)).unwrap();
         write_atomically(&store.record_path(&p), b"{\"format\":1,").unwrap();
         let e = store.peek(&p).unwrap_err().to_string();
         assert!(

@@ -4,7 +4,8 @@
 //! the data file can be replaced by rename while locked. The kernel releases it
 //! when the holder dies. If the lock file is deleted or replaced while we wait, the
 //! lock we got would protect nothing, so after locking we check that the path still
-//! names the file we locked and start over if not.
+//! names the file we locked and start over if not. The lock file is opened with
+//! `O_NOFOLLOW`: a link planted at its path is refused, never followed.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
@@ -72,7 +73,9 @@ impl FileLock {
 
     /// True if another holder has the lock right now (for `status`/`doctor`).
     pub fn is_held(path: &Path) -> Result<bool, Error> {
-        match OpenOptions::new().read(true).open(path) {
+        let mut options = OpenOptions::new();
+        options.read(true);
+        match crate::store::nofollow::no_follow(&mut options).open(path) {
             Ok(f) => match f.try_lock() {
                 Ok(()) => Ok(false),
                 Err(TryLockError::WouldBlock) => Ok(true),
@@ -82,6 +85,9 @@ impl FileLock {
                 ))),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) if crate::store::nofollow::is_symlink_error(&e) => {
+                Err(crate::store::nofollow::symlink_refused(path, "lock file"))
+            }
             Err(e) => Err(Error::store(format!("cannot open {}: {e}", path.display()))),
         }
     }
@@ -102,11 +108,20 @@ fn open_lock_file(path: &Path) -> Result<File, Error> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
+    use crate::store::nofollow::{is_symlink_error, no_follow, symlink_refused};
     // On a read-only state directory an existing lock file can still be locked
     // through a read-only handle, so cached tokens keep working there.
-    options.open(path).or_else(|e| {
-        OpenOptions::new().read(true).open(path).map_err(|_| e)
+    no_follow(&mut options).open(path).or_else(|e| {
+        if is_symlink_error(&e) {
+            return Err(e);
+        }
+        let mut read_only = OpenOptions::new();
+        read_only.read(true);
+        no_follow(&mut read_only).open(path).map_err(|_| e)
     }).map_err(|e| {
+        if is_symlink_error(&e) {
+            return symlink_refused(path, "lock file");
+        }
         Error::store(format!(
             "cannot open lock file {}: {e}; check that the state directory exists and is writable by you",
             path.display()
@@ -117,7 +132,7 @@ fn open_lock_file(path: &Path) -> Result<File, Error> {
 #[cfg(unix)]
 fn still_named_by(file: &File, path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), std::fs::metadata(path)) {
+    match (file.metadata(), std::fs::symlink_metadata(path)) {
         (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
         _ => false,
     }

@@ -32,6 +32,8 @@
 
 pub mod file;
 pub mod lock;
+pub mod migrate;
+pub mod nofollow;
 
 use std::time::Duration;
 
