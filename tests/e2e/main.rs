@@ -9,6 +9,7 @@ mod ansible;
 mod chain;
 mod cli;
 mod clients;
+mod conventions;
 mod edges;
 mod git;
 mod kube;
