@@ -10,6 +10,7 @@ mod chain;
 mod cli;
 mod clients;
 mod conventions;
+mod docs;
 mod edges;
 mod git;
 mod kube;

@@ -1,37 +1,14 @@
 //! `git-credential-central`: git credential helper answering with the central-auth
-//! access token. The protocol lives in the library; this file declares the
-//! command line and hands the run to the runner every helper shares
+//! access token. The protocol and the command line live in the library; this
+//! file hands the run to the runner every helper shares
 //! (`central-auth-cli-common`), which maps failures to one stderr line and the
 //! shared exit code.
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use central_auth_cli_common::{after_help, Context, Failed, Helper, HelperArgs};
+use central_auth_cli_common::{Context, Failed, Helper};
+use git_credential_central::cli::Cli;
 use git_credential_central::{run, Options};
-
-/// git credential helper that answers with the current HPE Aruba Networking Central
-/// access token held by central-auth.
-///
-/// Configure it in git as `credential.helper = central` (with this binary on PATH),
-/// optionally `credential.helper = "central --profile NAME"`. Without --profile, the
-/// profile whose git_hosts (or base_url host) matches git's host answers; for any
-/// other host nothing is printed and git asks its next helper. Tokens are only
-/// handed out for https, or http to a loopback host.
-#[derive(Debug, Parser)]
-#[command(name = "git-credential-central", version, after_help = after_help(""))]
-struct Cli {
-    /// `--profile` (answer with this profile whatever host git asks for),
-    /// `--min-valid`, `--verbose`, as on every helper.
-    #[command(flatten)]
-    args: HelperArgs,
-
-    /// The operation git appends: get, store, erase or capability. Missing means
-    /// get; unknown operations are ignored.
-    #[arg(value_name = "OPERATION")]
-    operation: Option<String>,
-}
 
 struct Git;
 
