@@ -6,6 +6,8 @@
 //! the temp HOME. A block with `file=PATH` is written there; a `sh` block runs
 //! under `bash -euo pipefail` and must succeed. The banner `central-sim` prints
 //! must hold the README's config block and Download Token `curl` word for word.
+//! Snippets run in the temp HOME, where `ansible/` links to the repository's, so
+//! "from the repository root" paths hold; the ansible venv's `bin/` is on PATH.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -21,6 +23,7 @@ const PAGES: &[(&str, Option<&str>)] = &[
     ("docs/git.md", Some("git")),
     ("docs/kubectl.md", None),
     ("docs/terraform.md", Some("terraform")),
+    ("docs/ansible.md", Some("ansible-playbook")),
 ];
 
 /// The address the docs use for the simulator.
@@ -93,7 +96,8 @@ fn run_block(block: &Block, home: &Path, url: &str) {
             std::fs::write(&path, body).unwrap();
         }
         ("sh", None) => {
-            let mut path = vec![bin_dir()];
+            // The test venv's ansible-core, after the workspace binaries.
+            let mut path = vec![bin_dir(), venvs_dir().join("ansible").join("bin")];
             path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
             let out = Command::new("bash")
                 .args(["-euo", "pipefail", "-c", &body])
@@ -128,11 +132,15 @@ fn doc_snippets_run_against_the_simulator() {
         .prefix("central-auth-docs-")
         .tempdir()
         .unwrap();
+    // Snippets that name repository paths (`ansible/...`) run from the root.
+    std::os::unix::fs::symlink(workspace().join("ansible"), home.path().join("ansible")).unwrap();
     let mut ran = 0;
     for (page, tool) in PAGES {
         // Missing outside CI: a loud skip of that page; under CI: a failure.
         if let Some(tool) = tool {
-            if require_tool(tool, &on_path(tool)).is_none() {
+            let mut candidates = on_path(tool);
+            candidates.push(venvs_dir().join("ansible").join("bin").join(tool));
+            if require_tool(tool, &candidates).is_none() {
                 continue;
             }
         }
