@@ -193,7 +193,7 @@ fn the_sim_banner_is_what_the_readme_shows() {
     let readme = read_page("README.md");
     let config = test_blocks("README.md", &readme)
         .into_iter()
-        .find(|b| b.lang == "toml")
+        .find(|b| b.lang == "toml" && b.body.contains(DOC_URL))
         .expect("README has the sim config block");
     assert!(
         banner.contains(&config.body),

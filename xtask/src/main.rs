@@ -44,6 +44,9 @@ tasks:
         collection tarball and dist/SHA256SUMS
   release --check ARCHIVE
         verify an archive: SHA256SUMS, layout, each binary runs --version
+  release --self-test
+        two releases must be byte-identical, --check must pass, and fail on a
+        changed byte (also run by `test`)
   bench [--runs N]
         release build; medians of each helper against `cat` of the token file, and
         stampede wall time for 1, 16 and 64 callers

@@ -59,6 +59,7 @@ pub fn run(args: &[String]) -> Res<()> {
             "--target" => target = Some(it.next().ok_or("--target needs a triple")?.clone()),
             "--check" => check = Some(PathBuf::from(it.next().ok_or("--check needs a path")?)),
             "--out" => out = PathBuf::from(it.next().ok_or("--out needs a directory")?),
+            "--self-test" => return self_test(),
             other => return Err(format!("release: unknown argument `{other}`")),
         }
     }
