@@ -37,7 +37,7 @@ tasks:
         the central-sim binary (about 15 s)
   fuzz [--seconds N]
         run every cargo-fuzz target N seconds (default 10) on the checked-in
-        corpus with nightly (installs cargo-fuzz if missing)
+        corpus with nightly (installs cargo-fuzz into target/tools if missing)
   release [--target TRIPLE] [--out DIR]
         release binaries, completions, man pages, README, licenses and docs in
         dist/central-auth-<version>-<target>.tar.gz (reproducible), the Ansible

@@ -667,7 +667,7 @@ pub fn self_test() -> Res<()> {
         return Err("release --check accepted an archive with a changed byte".into());
     }
     say(format!(
-        "figures: release: {} byte-identical across two runs; --check: {report}; a changed byte is refused; {:.1} s (build {:.1} s)",
+        "figures: release: {} byte-identical across two runs; --check: {report}; a changed byte is refused; {:.1} s (first run, with the build: {:.1} s)",
         names.join(", "),
         started.elapsed().as_secs_f64(),
         built.as_secs_f64()
