@@ -107,9 +107,10 @@ pub fn workspace_version() -> Res<String> {
         .ok_or_else(|| "Cargo.toml has no [workspace.package] version".to_owned())
 }
 
-/// The commit time of HEAD, and the `vX.Y.Z` tags pointing at HEAD (git2).
-fn head_info() -> Res<(i64, Vec<String>)> {
-    let repo = git2::Repository::discover(root()).map_err(|e| format!("git: {e}"))?;
+/// The commit time of HEAD, and the `v*` tags pointing at HEAD, of the
+/// repository holding `dir` (git2).
+fn head_info(dir: &Path) -> Res<(i64, Vec<String>)> {
+    let repo = git2::Repository::discover(dir).map_err(|e| format!("git: {e}"))?;
     let head = repo
         .head()
         .and_then(|h| h.peel_to_commit())
@@ -163,7 +164,7 @@ fn source_date_epoch(commit_time: i64) -> Res<u64> {
 /// `out`; returns the archive's path.
 pub fn release(target: &str, out: &Path) -> Res<PathBuf> {
     let version = workspace_version()?;
-    let (commit_time, tags) = head_info()?;
+    let (commit_time, tags) = head_info(&root())?;
     check_tags(&version, &tags)?;
     let mtime = source_date_epoch(commit_time)?;
     let bin_dir = build(target)?;
@@ -722,6 +723,36 @@ mod tests {
     }
 
     #[test]
+    fn tags_on_head_are_found_with_git2() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo = git2::Repository::init(dir.path()).expect("git init");
+        let sig = git2::Signature::new("t", "t@example.test", &git2::Time::new(1_700_000_000, 0))
+            .expect("signature");
+        let tree = {
+            let mut index = repo.index().expect("index");
+            let id = index.write_tree().expect("tree");
+            repo.find_tree(id).expect("tree")
+        };
+        let first = repo
+            .commit(Some("HEAD"), &sig, &sig, "one", &tree, &[])
+            .expect("commit");
+        let first = repo.find_commit(first).expect("commit");
+        repo.tag_lightweight("v0.0.1", first.as_object(), false)
+            .expect("tag");
+        let second = repo
+            .commit(Some("HEAD"), &sig, &sig, "two", &tree, &[&first])
+            .expect("commit");
+        let second = repo.find_object(second, None).expect("object");
+        repo.tag("v9.9.9", &second, &sig, "release", false)
+            .expect("annotated tag");
+        let (time, tags) = head_info(dir.path()).expect("head info");
+        assert_eq!(time, 1_700_000_000);
+        assert_eq!(tags, ["v9.9.9"], "only tags on HEAD, annotated ones peeled");
+        let e = check_tags("0.1.0", &tags).expect_err("mismatch stops the release");
+        assert!(e.contains("v9.9.9"), "{e}");
+    }
+
+    #[test]
     fn a_version_tag_must_match() {
         assert!(check_tags("0.1.0", &["v0.1.0".to_owned()]).is_ok());
         assert!(check_tags("0.1.0", &["vnext".to_owned()]).is_ok());
@@ -741,7 +772,7 @@ mod tests {
                 let mut buf = Vec::new();
                 clap_complete::generate(*shell, &mut cmd, name, &mut buf);
                 assert!(
-                    String::from_utf8_lossy(&buf).contains("--profile"),
+                    String::from_utf8_lossy(&buf).contains("profile"),
                     "{name} {shell}"
                 );
             }
