@@ -141,7 +141,7 @@ fn login_with_configured_password_and_with_stdin() {
     assert_eq!((c.login, c.authorize, c.code_exchange), (1, 1, 1));
 
     // No password source and no terminal: a clear error.
-    let err = fails_with(&home.cli(&["login", "--profile", "nopw"]), 3);
+    let err = fails_with(&home.cli(&["login", "--profile", "nopw"]), 2);
     assert!(err.contains("--password-stdin"), "{err}");
 
     let mut child = home

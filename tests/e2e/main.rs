@@ -9,6 +9,8 @@ mod ansible;
 mod chain;
 mod cli;
 mod clients;
+mod conventions;
+mod docs;
 mod edges;
 mod git;
 mod kube;

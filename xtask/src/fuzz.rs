@@ -5,7 +5,8 @@
 //! small; a crash stops the run and leaves the input in `fuzz/artifacts/<target>/`,
 //! to be turned into a regression test. Targets are built without a sanitizer
 //! (`-s none`): the code under test forbids `unsafe`, and this halves the build.
-//! Installs cargo-fuzz with `cargo install` if it is missing.
+//! Installs cargo-fuzz with `cargo install --root target/tools` if it is missing:
+//! nothing goes outside the repository (`~/.cargo/bin` is left alone).
 
 use std::process::Command;
 use std::time::Instant;
@@ -40,11 +41,25 @@ pub fn run(args: &[String]) -> Res<()> {
     fuzz_all(seconds)
 }
 
+/// The repository-local install root of cargo-fuzz: `target/tools`.
+pub fn tools_root() -> std::path::PathBuf {
+    target_dir().join("tools")
+}
+
+/// `cargo +nightly` with `target/tools/bin` first on PATH, so the repo-local
+/// cargo-fuzz is the `cargo fuzz` subcommand.
 fn nightly() -> Command {
     let mut c = Command::new("cargo");
+    let mut path = vec![tools_root().join("bin")];
+    if let Some(p) = std::env::var_os("PATH") {
+        path.extend(std::env::split_paths(&p));
+    }
     c.arg("+nightly")
         .env_remove("RUSTUP_TOOLCHAIN")
         .env_remove("CARGO");
+    if let Ok(joined) = std::env::join_paths(path) {
+        c.env("PATH", joined);
+    }
     c
 }
 
@@ -68,9 +83,13 @@ pub fn fuzz_all(seconds: u64) -> Res<()> {
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_fuzz {
-        say("fuzz: installing cargo-fuzz (cargo install cargo-fuzz --locked)");
+        say(format!(
+            "fuzz: installing cargo-fuzz into {} (cargo install cargo-fuzz --locked --root ...)",
+            tools_root().display()
+        ));
         let ok = Command::new("cargo")
-            .args(["install", "cargo-fuzz", "--locked"])
+            .args(["install", "cargo-fuzz", "--locked", "--root"])
+            .arg(tools_root())
             .env_remove("RUSTUP_TOOLCHAIN")
             .status()
             .is_ok_and(|s| s.success());

@@ -7,6 +7,8 @@
 //! * `cargo xtask demo`: a readable story against the `central-sim` binary: login,
 //!   status, token, expiry and refresh, then a 16-process stampede with one refresh.
 //! * `cargo xtask fuzz [--seconds N]`: every cargo-fuzz target for N seconds.
+//! * `cargo xtask release [--target TRIPLE] [--out DIR] | --check ARCHIVE`: the
+//!   reproducible release archive (see `release.rs`).
 //! * `cargo xtask bench [--runs N]`: a Markdown table of per-call costs (release build).
 //! * `cargo xtask mutants [--minutes N]`: cargo-mutants over the broker, the store
 //!   and the helpers' protocol code, time-bounded; by hand, not in CI.
@@ -17,6 +19,7 @@ mod bench;
 mod demo;
 mod fuzz;
 mod mutants;
+mod release;
 mod test;
 mod util;
 mod venv;
@@ -34,7 +37,16 @@ tasks:
         the central-sim binary (about 15 s)
   fuzz [--seconds N]
         run every cargo-fuzz target N seconds (default 10) on the checked-in
-        corpus with nightly (installs cargo-fuzz if missing)
+        corpus with nightly (installs cargo-fuzz into target/tools if missing)
+  release [--target TRIPLE] [--out DIR]
+        release binaries, completions, man pages, README, licenses and docs in
+        dist/central-auth-<version>-<target>.tar.gz (reproducible), the Ansible
+        collection tarball and dist/SHA256SUMS
+  release --check ARCHIVE
+        verify an archive: SHA256SUMS, layout, each binary runs --version
+  release --self-test
+        two releases must be byte-identical, --check must pass, and fail on a
+        changed byte (also run by `test`)
   bench [--runs N]
         release build; medians of each helper against `cat` of the token file, and
         stampede wall time for 1, 16 and 64 callers
@@ -56,6 +68,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
         "mutants" => mutants::run(rest),
+        "release" => release::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

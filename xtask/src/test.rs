@@ -76,6 +76,11 @@ pub fn run_tests(args: &TestArgs) -> Res<()> {
     let mut result = util::run(&mut c, "cargo test --workspace");
     let skipped = skips(&std::fs::read_to_string(&skips_file).unwrap_or_default());
     report_skips(&skipped);
+    if result.is_ok() && args.cargo_args.is_empty() && args.test_args.is_empty() {
+        // The release test: reproducible archive, --check, tamper refused.
+        say("release: two reproducible releases and --check (cargo xtask release)");
+        result = crate::release::self_test();
+    }
     if result.is_ok() && !args.no_setup {
         // The fuzz suite: every target for a short, bounded time.
         result = crate::fuzz::fuzz_all(10);

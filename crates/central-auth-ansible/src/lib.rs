@@ -17,9 +17,8 @@
 pub mod answer;
 
 use std::io::Write;
-use std::time::Duration;
 
-use central_auth_core::error::EXIT_CODES_HELP;
+use central_auth_cli_common::{after_help, HelperArgs};
 use central_auth_core::Broker;
 #[cfg(test)]
 use central_auth_core::Error;
@@ -39,33 +38,24 @@ prints {\"access_token\",\"expires_at\",\"base_url\",\"profile\"} as one JSON ob
 stdout (expires_at in RFC 3339). Reads nothing from stdin.\n\n\
 The token is the one every other central-auth tool gets: it is refreshed only when it \
 is valid for less than --min-valid, and then exactly once for everyone.",
-    after_help = EXIT_CODES_HELP
+    after_help = after_help("")
 )]
 pub struct Cli {
-    /// Profile to use (else CENTRAL_AUTH_PROFILE, else the config's default profile).
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-
-    /// Minimum remaining validity, e.g. 5m (else the profile's `min_valid`).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub min_valid: Option<Duration>,
-
-    /// Log HTTP calls and lock waits (redacted, never a secret) on stderr.
-    #[arg(short, long)]
-    pub verbose: bool,
+    /// `--profile`, `--min-valid`, `--verbose`, as on every helper.
+    #[command(flatten)]
+    pub args: HelperArgs,
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    central_auth_core::duration::parse(text)
-}
+/// Where a bad command line comes from, for the usage error.
+pub const USAGE_HINT: &str = "check the lookup's profile and min_valid options";
 
 pub use central_auth_core::adapter::Failure;
 
 /// One run: gets the token of the chosen profile from `broker` and writes the
 /// answer to `stdout`. Nothing is written to `stdout` unless everything succeeded.
 pub fn run(cli: &Cli, broker: &Broker, stdout: impl Write) -> Result<(), Failure> {
-    let profile = broker.profile(cli.profile.as_deref())?;
-    let token = broker.token(profile, cli.min_valid)?;
+    let profile = broker.profile(cli.args.common.profile.as_deref())?;
+    let token = broker.token(profile, cli.args.min_valid)?;
     answer::write(stdout, profile.name.as_str(), &token).map_err(Failure::Output)
 }
 
@@ -77,11 +67,7 @@ pub fn error_line(failure: &Failure) -> String {
 /// The stderr line for a bad command line: clap's first line, reworded as
 /// `central-auth-ansible: ...; see --help` (clap's own text spans several lines).
 pub fn usage_error_line(e: &clap::Error) -> String {
-    central_auth_core::adapter::usage_line(
-        NAME,
-        &e.to_string(),
-        "check the lookup's profile and min_valid options",
-    )
+    central_auth_core::adapter::usage_line(NAME, &e.to_string(), USAGE_HINT)
 }
 
 #[cfg(test)]
@@ -89,6 +75,7 @@ mod tests {
     use super::*;
     use central_auth_core::Home;
     use clap::CommandFactory;
+    use std::time::Duration;
 
     fn cli(args: &[&str]) -> Cli {
         Cli::try_parse_from(std::iter::once(NAME).chain(args.iter().copied()))
@@ -169,10 +156,10 @@ mod tests {
     #[test]
     fn min_valid_is_parsed_as_a_duration() {
         assert_eq!(
-            cli(&["--min-valid", "5m"]).min_valid,
+            cli(&["--min-valid", "5m"]).args.min_valid,
             Some(Duration::from_secs(300))
         );
-        assert_eq!(cli(&[]).min_valid, None);
+        assert_eq!(cli(&[]).args.min_valid, None);
     }
 
     #[test]

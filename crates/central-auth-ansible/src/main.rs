@@ -1,38 +1,26 @@
-//! `central-auth-ansible` binary: see the library for the protocol.
+//! `central-auth-ansible` binary: see the library for the protocol, and
+//! `central-auth-cli-common` for the runner shared by every helper.
 
 use std::process::ExitCode;
 
-use central_auth_ansible::{error_line, run, usage_error_line, Cli, NAME};
-use clap::Parser;
+use central_auth_ansible::{run, Cli, NAME, USAGE_HINT};
+use central_auth_cli_common::{Context, Failed, Helper};
 
-fn main() -> ExitCode {
-    central_auth_core::process::harden();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        // --help and --version print to stdout and exit 0.
-        Err(e) if !e.use_stderr() => e.exit(),
-        Err(e) => {
-            report(&usage_error_line(&e));
-            return ExitCode::from(central_auth_core::ExitCode::Usage as u8);
-        }
-    };
-    let result = central_auth_core::adapter::open_broker("ansible", cli.verbose, log)
-        .and_then(|broker| run(&cli, &broker, std::io::stdout().lock()));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            report(&error_line(&failure));
-            ExitCode::from(failure.exit_code())
-        }
+struct Ansible;
+
+impl Helper for Ansible {
+    type Cli = Cli;
+    const NAME: &'static str = NAME;
+    const CLIENT: &'static str = "ansible";
+    const USAGE_HINT: &'static str = USAGE_HINT;
+    fn verbose(cli: &Cli) -> bool {
+        cli.args.common.verbose
+    }
+    fn run(cli: Cli, cx: &Context) -> Result<(), Failed> {
+        Ok(run(&cli, &cx.open_broker()?, std::io::stdout().lock())?)
     }
 }
 
-#[allow(clippy::print_stderr)]
-fn report(line: &str) {
-    eprintln!("{line}");
-}
-
-#[allow(clippy::print_stderr)]
-fn log(line: &str) {
-    eprintln!("{NAME}: {line}");
+fn main() -> ExitCode {
+    central_auth_cli_common::main::<Ansible>()
 }

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::broker::{AccessToken, Broker};
+use crate::broker::AccessToken;
 use crate::error::{Error, ExitCode};
 use crate::secret::ExposeSecret;
 use crate::status::rfc3339;
@@ -44,21 +44,6 @@ impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
         Failure::Core(e)
     }
-}
-
-/// Opens the broker from the environment for the adapter `client`; with
-/// `verbose`, the broker's redacted lines go to `log`. The StrictModes warning
-/// (a literal secret in a config others can read) always goes to `log`.
-pub fn open_broker(client: &str, verbose: bool, log: fn(&str)) -> Result<Broker, Failure> {
-    let broker = Broker::from_env()?.with_client(client);
-    if let Some(warning) = crate::strict::exposure_warning(broker.home(), broker.config()) {
-        log(&warning);
-    }
-    Ok(if verbose {
-        broker.with_log(log)
-    } else {
-        broker
-    })
 }
 
 /// The token object shared by the Terraform and Ansible adapters, in key order.

@@ -237,9 +237,15 @@ impl Config {
         explicit: Option<&str>,
         from_env: Option<&str>,
     ) -> Result<&Profile, Error> {
-        let chosen = explicit.or(from_env.filter(|s| !s.is_empty()));
+        let from_env = from_env.filter(|s| !s.is_empty());
+        let (chosen, source) = match (explicit, from_env) {
+            (Some(n), _) => (Some(n), "--profile"),
+            (None, Some(n)) => (Some(n), "CENTRAL_AUTH_PROFILE"),
+            (None, None) => (None, "default_profile"),
+        };
         let name = match chosen {
-            Some(n) => ProfileName::new(n)?,
+            Some(n) => ProfileName::new(n)
+                .map_err(|e| Error::config(format!("{source}: {e}")))?,
             None => match (&self.default_profile, self.profiles.len()) {
                 (Some(d), _) => d.clone(),
                 (None, 1) => self
@@ -249,10 +255,15 @@ impl Config {
                     .expect("length checked to be 1")
                     .clone(),
                 (None, 0) => {
+                    let state = if self.path.exists() {
+                        "exists but has no [profiles.NAME] table"
+                    } else {
+                        "does not exist"
+                    };
                     return Err(Error::config(format!(
-                        "no profiles configured in {}; add a [profiles.NAME] table (see docs/configuration.md)",
+                        "no profiles configured: the config file {} {state}; add a [profiles.NAME] table (see docs/configuration.md)",
                         self.path.display()
-                    )))
+                    )));
                 }
                 (None, _) => {
                     return Err(Error::config(format!(
@@ -262,15 +273,31 @@ impl Config {
                 }
             },
         };
-        self.get(&name)
+        match self.profiles.get(&name) {
+            Some(p) => Ok(p),
+            None => Err(self.missing(&name, chosen.map(|_| source))),
+        }
     }
 
     /// The named profile, or an error listing the known ones.
     pub fn get(&self, name: &ProfileName) -> Result<&Profile, Error> {
-        self.profiles.get(name).ok_or_else(|| {
-            let known: Vec<&str> = self.profiles.keys().map(|k| k.as_str()).collect();
-            Error::config(format!(
-                "no profile {name:?} in {} (known: {}); add [profiles.{name}] or fix the name",
+        self.profiles
+            .get(name)
+            .ok_or_else(|| self.missing(name, None))
+    }
+
+    /// The error for an unknown profile name, saying where the name came from
+    /// (`--profile`, `CENTRAL_AUTH_PROFILE`) when known.
+    fn missing(&self, name: &ProfileName, source: Option<&str>) -> Error {
+        let known: Vec<&str> = self.profiles.keys().map(|k| k.as_str()).collect();
+        let source = source.map(|s| format!(" (from {s})")).unwrap_or_default();
+        let exists = if self.path.exists() {
+            ""
+        } else {
+            ", which does not exist"
+        };
+        Error::config(format!(
+                "no profile {name:?}{source} in {}{exists} (known: {}); add [profiles.{name}] or fix the name",
                 self.path.display(),
                 if known.is_empty() {
                     "none".to_owned()
@@ -278,7 +305,6 @@ impl Config {
                     known.join(", ")
                 }
             ))
-        })
     }
 }
 

@@ -22,9 +22,8 @@ pub mod credential;
 pub mod exec_info;
 
 use std::io::Write;
-use std::time::Duration;
 
-use central_auth_core::error::EXIT_CODES_HELP;
+use central_auth_cli_common::{after_help, HelperArgs};
 use central_auth_core::Broker;
 #[cfg(test)]
 use central_auth_core::Error;
@@ -49,31 +48,26 @@ The profile is --profile, else the cluster extension client.authentication.k8s.i
 `{profile: NAME}` (needs provideClusterInfo: true), else CENTRAL_AUTH_PROFILE, else the \
 default profile. Never reads stdin and never prompts: when a login is needed it fails \
 and says which central-auth command to run.\n\n\
-kubeconfig:\n  users:\n  - name: central\n    user:\n      exec:\n        apiVersion: client.authentication.k8s.io/v1\n        command: /usr/local/bin/central-auth-kube\n        args: [\"--profile\", \"prod\"]\n        interactiveMode: Never\n        provideClusterInfo: true",
-    after_help = EXIT_CODES_HELP
+kubeconfig:\n  users:\n  - name: central\n    user:\n      exec:\n        apiVersion: client.authentication.k8s.io/v1\n        command: central-auth-kube\n        args: [\"--profile\", \"prod\"]\n        interactiveMode: Never\n        provideClusterInfo: true",
+    after_help = after_help("  KUBERNETES_EXEC_INFO  the ExecCredential request kubectl sets")
 )]
 pub struct Cli {
-    /// Profile to use (else the cluster's exec extension `profile`, CENTRAL_AUTH_PROFILE, the default).
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-
-    /// Minimum remaining validity of the token, e.g. 10m (else the profile's min_valid).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub min_valid: Option<Duration>,
-
-    /// Log HTTP calls and lock waits (redacted) on stderr.
-    #[arg(short, long)]
-    pub verbose: bool,
+    /// `--profile`, `--min-valid`, `--verbose`, as on every helper.
+    #[command(flatten)]
+    pub args: HelperArgs,
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    central_auth_core::duration::parse(text)
-}
+/// Where a bad command line comes from, for the usage error.
+pub const USAGE_HINT: &str = "check the args of users[].user.exec in the kubeconfig";
 
 /// The profile to ask for: `--profile`, else the cluster extension's; `None` lets
 /// the broker fall back to `CENTRAL_AUTH_PROFILE` and the default profile.
 pub fn profile_choice<'a>(cli: &'a Cli, info: &'a ExecInfo) -> Option<&'a str> {
-    cli.profile.as_deref().or(info.cluster_profile.as_deref())
+    cli.args
+        .common
+        .profile
+        .as_deref()
+        .or(info.cluster_profile.as_deref())
 }
 
 pub use central_auth_core::adapter::Failure;
@@ -89,7 +83,7 @@ pub fn run(
 ) -> Result<(), Failure> {
     let info = exec_info::from_env_value(exec_info)?;
     let profile = broker.profile(profile_choice(cli, &info))?;
-    let token = broker.token(profile, cli.min_valid)?;
+    let token = broker.token(profile, cli.args.min_valid)?;
     credential::write(stdout, info.api_version, &token).map_err(Failure::Output)
 }
 
@@ -101,11 +95,7 @@ pub fn error_line(failure: &Failure) -> String {
 /// The stderr line for a bad command line: clap's first line, reworded as
 /// `central-auth-kube: ...; see --help` (clap's own text spans several lines).
 pub fn usage_error_line(e: &clap::Error) -> String {
-    central_auth_core::adapter::usage_line(
-        NAME,
-        &e.to_string(),
-        "check the args of users[].user.exec in the kubeconfig",
-    )
+    central_auth_core::adapter::usage_line(NAME, &e.to_string(), USAGE_HINT)
 }
 
 #[cfg(test)]

@@ -1,51 +1,38 @@
-//! `central-auth-kube` binary: see the library for the protocol.
+//! `central-auth-kube` binary: see the library for the protocol, and
+//! `central-auth-cli-common` for the runner shared by every helper.
 
 use std::process::ExitCode;
 
+use central_auth_cli_common::{Context, Failed, Helper};
 use central_auth_kube::exec_info::ENV;
-use central_auth_kube::{error_line, run, usage_error_line, Cli, NAME};
-use clap::Parser;
+use central_auth_kube::{run, Cli, NAME, USAGE_HINT};
 
-fn main() -> ExitCode {
-    central_auth_core::process::harden();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        // --help and --version print to stdout and exit 0.
-        Err(e) if !e.use_stderr() => e.exit(),
-        Err(e) => {
-            report(&usage_error_line(&e));
-            return ExitCode::from(central_auth_core::ExitCode::Usage as u8);
-        }
-    };
-    let exec_info = match std::env::var(ENV) {
-        Ok(v) => Some(v),
-        Err(std::env::VarError::NotPresent) => None,
-        Err(std::env::VarError::NotUnicode(_)) => Some(String::from("\u{fffd}")),
-    };
-    let result =
-        central_auth_core::adapter::open_broker("kubectl", cli.verbose, log).and_then(|broker| {
-            run(
-                &cli,
-                exec_info.as_deref(),
-                &broker,
-                std::io::stdout().lock(),
-            )
-        });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            report(&error_line(&failure));
-            ExitCode::from(failure.exit_code())
-        }
+struct Kube;
+
+impl Helper for Kube {
+    type Cli = Cli;
+    const NAME: &'static str = NAME;
+    const CLIENT: &'static str = "kubectl";
+    const USAGE_HINT: &'static str = USAGE_HINT;
+    fn verbose(cli: &Cli) -> bool {
+        cli.args.common.verbose
+    }
+    fn run(cli: Cli, cx: &Context) -> Result<(), Failed> {
+        let exec_info = match std::env::var(ENV) {
+            Ok(v) => Some(v),
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(_)) => Some(String::from("\u{fffd}")),
+        };
+        let broker = cx.open_broker()?;
+        Ok(run(
+            &cli,
+            exec_info.as_deref(),
+            &broker,
+            std::io::stdout().lock(),
+        )?)
     }
 }
 
-#[allow(clippy::print_stderr)]
-fn report(line: &str) {
-    eprintln!("{line}");
-}
-
-#[allow(clippy::print_stderr)]
-fn log(line: &str) {
-    eprintln!("{NAME}: {line}");
+fn main() -> ExitCode {
+    central_auth_cli_common::main::<Kube>()
 }

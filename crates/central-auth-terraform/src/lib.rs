@@ -18,7 +18,7 @@ pub mod query;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use central_auth_core::error::EXIT_CODES_HELP;
+use central_auth_cli_common::{after_help, HelperArgs};
 use central_auth_core::{Broker, Error};
 use clap::Parser;
 
@@ -33,24 +33,13 @@ strings; keys `profile` and `min_valid`, both optional) on stdin and prints \
 {\"access_token\",\"expires_at\",\"base_url\",\"profile\"} as a JSON object on stdout.\n\n\
 The result is saved in terraform.tfstate; prefer `central-auth exec -- terraform plan` \
 with a sensitive variable `central_access_token` where you can.",
-    after_help = EXIT_CODES_HELP
+    after_help = after_help("")
 )]
 pub struct Cli {
-    /// Profile to use (else the query's `profile`, CENTRAL_AUTH_PROFILE, the default).
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-
-    /// Minimum remaining validity, e.g. 10m (else the query's `min_valid`, the profile's).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub min_valid: Option<Duration>,
-
-    /// Log HTTP calls and lock waits (redacted) on stderr.
-    #[arg(short, long)]
-    pub verbose: bool,
-}
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    central_auth_core::duration::parse(text)
+    /// `--profile`, `--min-valid`, `--verbose`, as on every helper; the query's
+    /// `profile` and `min_valid` apply when the flags are not given.
+    #[command(flatten)]
+    pub args: HelperArgs,
 }
 
 /// What to ask the broker for, from the command line and the query together.
@@ -67,8 +56,8 @@ pub struct Request {
 /// rather than a silent choice.
 pub fn request(cli: &Cli, query: query::Query) -> Result<Request, Error> {
     Ok(Request {
-        profile: agree("profile", cli.profile.clone(), query.profile)?,
-        min_valid: agree("min_valid", cli.min_valid, query.min_valid)?,
+        profile: agree("profile", cli.args.common.profile.clone(), query.profile)?,
+        min_valid: agree("min_valid", cli.args.min_valid, query.min_valid)?,
     })
 }
 
@@ -86,6 +75,9 @@ pub use central_auth_core::adapter::Failure;
 
 /// The binary's name, the prefix of its stderr lines.
 pub const NAME: &str = "central-auth-terraform";
+
+/// Where a bad command line comes from, for the usage error.
+pub const USAGE_HINT: &str = "check `program` of the external data source";
 
 /// One run: reads the query from `stdin`, gets the token from `broker`, writes the
 /// answer to `stdout`. Nothing is written to `stdout` unless everything succeeded.
@@ -109,7 +101,7 @@ pub fn error_line(failure: &Failure) -> String {
 /// The stderr line for a bad command line: clap's first line, reworded as
 /// `central-auth-terraform: ...; see --help` (clap's own text spans several lines).
 pub fn usage_error_line(e: &clap::Error) -> String {
-    central_auth_core::adapter::usage_line(NAME, &e.to_string(), "")
+    central_auth_core::adapter::usage_line(NAME, &e.to_string(), USAGE_HINT)
 }
 
 #[cfg(test)]

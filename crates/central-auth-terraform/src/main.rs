@@ -1,45 +1,32 @@
-//! `central-auth-terraform` binary: see the library for the protocol.
+//! `central-auth-terraform` binary: see the library for the protocol, and
+//! `central-auth-cli-common` for the runner shared by every helper.
 
 use std::process::ExitCode;
 
-use central_auth_terraform::{error_line, run, usage_error_line, Cli};
-use clap::Parser;
+use central_auth_cli_common::{Context, Failed, Helper};
+use central_auth_terraform::{run, Cli, NAME, USAGE_HINT};
 
-fn main() -> ExitCode {
-    central_auth_core::process::harden();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        // --help and --version print to stdout and exit 0.
-        Err(e) if !e.use_stderr() => e.exit(),
-        Err(e) => {
-            report(&usage_error_line(&e));
-            return ExitCode::from(central_auth_core::ExitCode::Usage as u8);
-        }
-    };
-    let result =
-        central_auth_core::adapter::open_broker("terraform", cli.verbose, log).and_then(|broker| {
-            run(
-                &cli,
-                &broker,
-                std::io::stdin().lock(),
-                std::io::stdout().lock(),
-            )
-        });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => {
-            report(&error_line(&failure));
-            ExitCode::from(failure.exit_code())
-        }
+struct Terraform;
+
+impl Helper for Terraform {
+    type Cli = Cli;
+    const NAME: &'static str = NAME;
+    const CLIENT: &'static str = "terraform";
+    const USAGE_HINT: &'static str = USAGE_HINT;
+    fn verbose(cli: &Cli) -> bool {
+        cli.args.common.verbose
+    }
+    fn run(cli: Cli, cx: &Context) -> Result<(), Failed> {
+        let broker = cx.open_broker()?;
+        Ok(run(
+            &cli,
+            &broker,
+            std::io::stdin().lock(),
+            std::io::stdout().lock(),
+        )?)
     }
 }
 
-#[allow(clippy::print_stderr)]
-fn report(line: &str) {
-    eprintln!("{line}");
-}
-
-#[allow(clippy::print_stderr)]
-fn log(line: &str) {
-    eprintln!("central-auth-terraform: {line}");
+fn main() -> ExitCode {
+    central_auth_cli_common::main::<Terraform>()
 }

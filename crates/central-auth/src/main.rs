@@ -5,7 +5,6 @@
 //! `central-auth: `, and the exit codes are shared by every central-auth binary
 //! (see `--help`).
 
-mod cli;
 mod exec;
 mod password;
 mod view;
@@ -13,13 +12,13 @@ mod view;
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use central_auth_core::broker::ImportOutcome;
 use central_auth_core::secret::ExposeSecret;
 use central_auth_core::{Broker, Error};
 
-use cli::{Cli, Command};
+use central_auth::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     central_auth_core::process::harden();
@@ -63,37 +62,47 @@ fn open_broker(verbose: bool, client: &str) -> Result<Broker, Error> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Error> {
+    if let Command::Completions { shell } = cli.command {
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "central-auth", &mut out);
+        print_stdout(&String::from_utf8_lossy(&out))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     // `status` shows which tools use a profile: `exec` wraps other programs
     // (Terraform, scripts), so it is recorded apart from direct `token` calls.
     let client = match cli.command {
         Command::Exec { .. } => "exec",
         _ => "cli",
     };
-    let broker = open_broker(cli.verbose, client)?;
+    let broker = open_broker(cli.common.verbose, client)?;
+    let explicit = cli.common.profile.as_deref();
     match cli.command {
-        Command::Import {
-            profile,
-            force,
-            file,
-        } => {
-            let profile = broker.profile(profile.profile.as_deref())?;
+        Command::Completions { .. } => {}
+        Command::Import { force, file, json } => {
+            let (profile, label) = chosen(&broker, explicit)?;
             let text = read_input(&file)?;
             let outcome = broker.import(profile, &text, force)?;
-            let note = match outcome {
-                ImportOutcome::Stored { replaced: false } => "stored",
-                ImportOutcome::Stored { replaced: true } => "stored, replacing the previous token",
-                ImportOutcome::AlreadyStored => "already stored; nothing changed",
+            let (key, note) = match outcome {
+                ImportOutcome::Stored { replaced: false } => ("stored", "stored"),
+                ImportOutcome::Stored { replaced: true } => {
+                    ("replaced", "stored, replacing the previous token")
+                }
+                ImportOutcome::AlreadyStored => ("unchanged", "already stored; nothing changed"),
             };
-            say(&format!(
-                "central-auth: profile {}: token {note}",
-                profile.name
-            ))?;
+            if json {
+                print_stdout(&view::json(&serde_json::json!({
+                    "profile": profile.name.as_str(),
+                    "outcome": key,
+                })))?;
+            } else {
+                say(&format!("central-auth: {label}: token {note}"))?;
+            }
         }
         Command::Login {
-            profile,
             password_stdin,
+            json,
         } => {
-            let profile = broker.profile(profile.profile.as_deref())?;
+            let (profile, label) = chosen(&broker, explicit)?;
             let password = match password::obtain(profile, password_stdin)? {
                 password::Password::Given(p) => Some(p),
                 password::Password::FromProfile => None,
@@ -103,19 +112,15 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 }
             };
             let t = broker.login(profile, password)?;
-            say(&format!(
-                "central-auth: profile {}: logged in; token valid until {}",
-                profile.name,
-                central_auth_core::status::rfc3339(t.expires_at)
-            ))?;
+            renewed(&label, profile, "logged in", "login", &t, json)?;
         }
-        Command::Token { profile, min_valid } => {
-            let profile = broker.profile(profile.profile.as_deref())?;
+        Command::Token { min_valid } => {
+            let (profile, _) = chosen(&broker, explicit)?;
             let t = broker.token(profile, min_valid)?;
             note_min_valid(min_valid.is_some(), &t)?;
             print_stdout(&format!("{}\n", t.token.expose_secret()))?;
         }
-        Command::Status { profile, all, json } => {
+        Command::Status { all, json } => {
             let statuses: Vec<central_auth_core::status::ProfileStatus> = if all {
                 broker
                     .config()
@@ -124,12 +129,15 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                     .map(|p| broker.status(p))
                     .collect::<Result<Vec<_>, _>>()?
             } else {
-                vec![broker.status(broker.profile(profile.profile.as_deref())?)?]
+                vec![broker.status(broker.profile(explicit)?)?]
             };
             let text = if json {
                 view::status_json(&statuses, all)
-            } else {
+            } else if all {
                 view::status_text(&statuses)
+            } else {
+                let source = view::profile_source(&broker, explicit);
+                view::with_source(view::status_text(&statuses), source)
             };
             print_stdout(&text)?;
             if statuses.iter().any(|s| s.chain_lost()) {
@@ -139,34 +147,42 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 ));
             }
         }
-        Command::Refresh { profile } => {
-            let profile = broker.profile(profile.profile.as_deref())?;
+        Command::Refresh { json } => {
+            let (profile, label) = chosen(&broker, explicit)?;
             let t = broker.force_refresh(profile)?;
-            say(&format!(
-                "central-auth: profile {}: refreshed; token valid until {}",
-                profile.name,
-                central_auth_core::status::rfc3339(t.expires_at)
-            ))?;
+            renewed(&label, profile, "refreshed", "refresh", &t, json)?;
         }
-        Command::Logout { profile } => {
-            let profile = broker.profile(profile.profile.as_deref())?;
+        Command::Logout => {
+            let (profile, label) = chosen(&broker, explicit)?;
             let note = if broker.logout(profile)? {
                 "stored token deleted"
             } else {
                 "no token was stored"
             };
-            say(&format!("central-auth: profile {}: {note}", profile.name))?;
+            say(&format!("central-auth: {label}: {note}"))?;
         }
-        Command::Profiles => print_stdout(&view::profiles(broker.config()))?,
+        Command::Profiles { json } => {
+            let text = if json {
+                view::profiles_json(broker.config())
+            } else {
+                view::profiles(broker.config())
+            };
+            print_stdout(&text)?;
+        }
         Command::Keepalive {
-            profile,
             all,
             older_than,
-        } => return keepalive(&broker, profile.profile.as_deref(), all, older_than),
-        Command::Doctor { profile } => {
-            let profile = broker.profile(profile.profile.as_deref())?;
+            json,
+        } => return keepalive(&broker, explicit, all, older_than, json),
+        Command::Doctor { json } => {
+            let (profile, _) = chosen(&broker, explicit)?;
             let checks = central_auth_core::doctor::run(&broker, profile);
-            print_stdout(&view::doctor(&profile.name.to_string(), &checks))?;
+            let text = if json {
+                view::doctor_json(profile.name.as_str(), &checks)
+            } else {
+                view::doctor(profile.name.as_str(), &checks)
+            };
+            print_stdout(&text)?;
             let failed = checks
                 .iter()
                 .any(|c| c.verdict == central_auth_core::doctor::Verdict::Fail);
@@ -176,12 +192,8 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 ExitCode::SUCCESS
             });
         }
-        Command::Exec {
-            profile,
-            min_valid,
-            command,
-        } => {
-            let profile = broker.profile(profile.profile.as_deref())?;
+        Command::Exec { min_valid, command } => {
+            let (profile, _) = chosen(&broker, explicit)?;
             let t = broker.token(profile, min_valid)?;
             note_min_valid(min_valid.is_some(), &t)?;
             return exec::run(&command, profile, &t);
@@ -190,13 +202,48 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Runs keepalive over the chosen profiles; one line per profile on stdout. The
-/// exit code is the first failure's, after every profile was tried.
+/// The profile to use and its label `profile NAME (from SOURCE)`.
+fn chosen<'b>(
+    broker: &'b Broker,
+    explicit: Option<&str>,
+) -> Result<(&'b central_auth_core::Profile, String), Error> {
+    let p = broker.profile(explicit)?;
+    Ok((p, view::profile_label(broker, p, explicit)))
+}
+
+/// Reports a new token from `login` or `refresh`: a line on stderr, or with
+/// `json` the object `{profile, action, expires_at}` on stdout.
+fn renewed(
+    label: &str,
+    profile: &central_auth_core::Profile,
+    done: &str,
+    action: &str,
+    t: &central_auth_core::broker::AccessToken,
+    json: bool,
+) -> Result<(), Error> {
+    let expires_at = central_auth_core::status::rfc3339(t.expires_at);
+    if json {
+        print_stdout(&view::json(&serde_json::json!({
+            "profile": profile.name.as_str(),
+            "action": action,
+            "expires_at": expires_at,
+        })))
+    } else {
+        say(&format!(
+            "central-auth: {label}: {done}; token valid until {expires_at}"
+        ))
+    }
+}
+
+/// Runs keepalive over the chosen profiles; one line (or with `json` one object
+/// in an array) per profile on stdout. The exit code is the first failure's,
+/// after every profile was tried.
 fn keepalive(
     broker: &Broker,
     explicit: Option<&str>,
     all: bool,
     older_than: std::time::Duration,
+    json: bool,
 ) -> Result<ExitCode, Error> {
     use central_auth_core::broker::KeepaliveOutcome;
     use central_auth_core::duration::format;
@@ -207,38 +254,55 @@ fn keepalive(
     };
     let mut first_error = None;
     let mut lines = String::new();
+    let mut objects = Vec::new();
     for p in profiles {
-        let line = match broker.keepalive(p, older_than) {
+        let (outcome, age, error) = match broker.keepalive(p, older_than) {
             Ok(KeepaliveOutcome::Refreshed { age }) => {
-                format!(
+                let line = format!(
                     "{}: refreshed (refresh token was {} old)",
                     p.name,
                     format(age)
-                )
+                );
+                lines.push_str(&line);
+                ("refreshed", Some(age), None)
             }
-            Ok(KeepaliveOutcome::Fresh { age }) => format!(
-                "{}: ok (refresh token {} old, threshold {})",
-                p.name,
-                format(age),
-                format(older_than)
-            ),
+            Ok(KeepaliveOutcome::Fresh { age }) => {
+                lines.push_str(&format!(
+                    "{}: ok (refresh token {} old, threshold {})",
+                    p.name,
+                    format(age),
+                    format(older_than)
+                ));
+                ("fresh", Some(age), None)
+            }
             Ok(KeepaliveOutcome::NotApplicable) => {
-                format!(
+                lines.push_str(&format!(
                     "{}: skipped (client credentials have no refresh token)",
                     p.name
-                )
+                ));
+                ("skipped", None, None)
             }
             Err(e) => {
                 report(&e);
-                let line = format!("{}: FAILED", p.name);
+                lines.push_str(&format!("{}: FAILED", p.name));
                 first_error.get_or_insert(e.exit_code() as u8);
-                line
+                ("failed", None, Some(e.to_string()))
             }
         };
-        lines.push_str(&line);
         lines.push('\n');
+        objects.push(serde_json::json!({
+            "profile": p.name.as_str(),
+            "outcome": outcome,
+            "refresh_token_age_seconds": age.map(|a| a.as_secs()),
+            "threshold_seconds": older_than.as_secs(),
+            "error": error,
+        }));
     }
-    print_stdout(&lines)?;
+    if json {
+        print_stdout(&view::json(&serde_json::Value::Array(objects)))?;
+    } else {
+        print_stdout(&lines)?;
+    }
     Ok(first_error.map_or(ExitCode::SUCCESS, ExitCode::from))
 }
 

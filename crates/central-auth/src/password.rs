@@ -49,12 +49,11 @@ pub fn obtain(profile: &Profile, from_stdin: bool) -> Result<Password, Error> {
         )));
     };
     if !std::io::stdin().is_terminal() {
-        return Err(Error::NotInteractive {
-            message: format!(
-                "profile {:?} has no password source and stdin is not a terminal; pass --password-stdin or set password_env / password_cmd",
-                profile.name.as_str()
-            ),
-        });
+        // A usage problem (exit 2): say how to give the password.
+        return Err(Error::bad_input(format!(
+            "profile {:?} has no password source and stdin is not a terminal; pass --password-stdin or set password_env / password_cmd",
+            profile.name.as_str()
+        )));
     }
     let prompt = format!("Password for {username} at {}: ", profile.base_host());
     prompt_no_echo(&prompt)

@@ -1,11 +1,54 @@
-//! Rendering `status` and `profiles` for people (text) and programs (JSON).
+//! Rendering `status`, `profiles`, `doctor` and the confirmations for people
+//! (text) and programs (JSON). The JSON field names are stable and documented in
+//! docs/json.md.
 
 use std::fmt::Write;
 use std::time::Duration;
 
 use central_auth_core::duration::format as dur;
 use central_auth_core::status::ProfileStatus;
-use central_auth_core::Config;
+use central_auth_core::{Broker, Config, Profile};
+
+/// Where the chosen profile's name came from: `--profile`,
+/// `CENTRAL_AUTH_PROFILE`, `default_profile` or `the only profile` of the config.
+pub fn profile_source(broker: &Broker, explicit: Option<&str>) -> &'static str {
+    let from_env = std::env::var(central_auth_core::home::PROFILE_ENV)
+        .ok()
+        .filter(|v| !v.is_empty());
+    if explicit.is_some() {
+        "--profile"
+    } else if from_env.is_some() {
+        "CENTRAL_AUTH_PROFILE"
+    } else if broker.config().default_profile.is_some() {
+        "default_profile"
+    } else {
+        "the only profile"
+    }
+}
+
+/// `profile NAME (from SOURCE)`, the subject of the confirmation lines.
+pub fn profile_label(broker: &Broker, profile: &Profile, explicit: Option<&str>) -> String {
+    format!(
+        "profile {} (from {})",
+        profile.name,
+        profile_source(broker, explicit)
+    )
+}
+
+/// Inserts `  chosen by      SOURCE` after the first line of one profile's status.
+pub fn with_source(status: String, source: &str) -> String {
+    match status.split_once('\n') {
+        Some((head, rest)) => format!("{head}\n  chosen by      {source}\n{rest}"),
+        None => status,
+    }
+}
+
+/// Pretty JSON and a newline.
+pub fn json(value: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".to_owned());
+    text.push('\n');
+    text
+}
 
 /// Human-readable status of each profile.
 pub fn status_text(statuses: &[ProfileStatus]) -> String {
@@ -130,11 +173,21 @@ pub fn status_json(statuses: &[ProfileStatus], all: bool) -> String {
     text
 }
 
-/// One line per profile: name, grant, base URL, `*` for the default.
+/// One line per profile: name, grant, base URL, `*` for the default; and
+/// which config file was read (or that it does not exist).
 pub fn profiles(config: &Config) -> String {
     let mut out = String::new();
     if config.profiles.is_empty() {
-        let _ = writeln!(out, "no profiles in {}", config.path.display());
+        let state = if config.path.exists() {
+            "has no [profiles.NAME] table"
+        } else {
+            "does not exist"
+        };
+        let _ = writeln!(
+            out,
+            "no profiles: the config file {} {state} (see docs/configuration.md)",
+            config.path.display()
+        );
     }
     for (name, p) in &config.profiles {
         let mark = if config.default_profile.as_ref() == Some(name) {
@@ -145,6 +198,51 @@ pub fn profiles(config: &Config) -> String {
         let _ = writeln!(out, "{mark} {name}\t{}\t{}", p.grant.as_str(), p.base_url);
     }
     out
+}
+
+/// `profiles --json`: `{config_file, config_exists, default_profile, profiles:
+/// [{name, grant, base_url, default}]}`.
+pub fn profiles_json(config: &Config) -> String {
+    let profiles: Vec<_> = config
+        .profiles
+        .iter()
+        .map(|(name, p)| {
+            serde_json::json!({
+                "name": name.as_str(),
+                "grant": p.grant.as_str(),
+                "base_url": p.base_url,
+                "default": config.default_profile.as_ref() == Some(name),
+            })
+        })
+        .collect();
+    json(&serde_json::json!({
+        "config_file": config.path.display().to_string(),
+        "config_exists": config.path.exists(),
+        "default_profile": config.default_profile.as_ref().map(|d| d.as_str()),
+        "profiles": profiles,
+    }))
+}
+
+/// `doctor --json`: `{profile, ok, checks: [{name, verdict, detail}]}` with
+/// verdict `ok`, `warn` or `fail`; `ok` is false when a check failed.
+pub fn doctor_json(profile: &str, checks: &[central_auth_core::doctor::Check]) -> String {
+    use central_auth_core::doctor::Verdict;
+    let list: Vec<_> = checks
+        .iter()
+        .map(|c| {
+            let verdict = match c.verdict {
+                Verdict::Ok => "ok",
+                Verdict::Warn => "warn",
+                Verdict::Fail => "fail",
+            };
+            serde_json::json!({"name": c.name, "verdict": verdict, "detail": c.detail})
+        })
+        .collect();
+    json(&serde_json::json!({
+        "profile": profile,
+        "ok": !checks.iter().any(|c| c.verdict == Verdict::Fail),
+        "checks": list,
+    }))
 }
 
 /// The doctor's report: one line per check.

@@ -1,7 +1,10 @@
 //! `central-sim` binary: runs the Central simulator until killed.
 //!
 //! Prints `central-sim listening on http://127.0.0.1:PORT` as its first
-//! stdout line. A non-loopback `--listen` address is refused (exit 2).
+//! stdout line, then a banner for a newcomer: the credentials, a ready
+//! `config.toml` for central-auth and the `curl` that mints a Download Token
+//! file (see docs/simulator.md). A non-loopback `--listen` address is refused
+//! (exit 2).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -84,9 +87,48 @@ impl Args {
     }
 }
 
+/// What a newcomer needs after the first line: credentials, a config.toml to
+/// paste and the Download Token `curl`. Plain text; tools read only line one.
+fn banner(url: &str, cfg: &SimConfig) -> String {
+    format!(
+        "
+Credentials (classic API client and Central user):
+  client_id      {client_id}
+  client_secret  {client_secret}
+  customer_id    {customer_id}
+  username       {username}
+  password       {password}
+
+central-auth config (~/.config/central-auth/config.toml, or $CENTRAL_AUTH_HOME/config.toml):
+
+default_profile = \"prod\"
+
+[profiles.prod]
+base_url = \"{url}\"
+client_id = \"{client_id}\"
+client_secret_cmd = \"echo {client_secret}\"
+customer_id = \"{customer_id}\"
+username = \"{username}\"
+password_cmd = \"echo {password}\"
+
+A Download Token file, as the Web UI's \"Download Token\" button gives:
+  curl -s -X POST {url}/_sim/download-token > token.json
+  central-auth import token.json
+
+Every flag, control endpoint and fault: docs/simulator.md. Stop with Ctrl-C.
+",
+        client_id = cfg.client_id,
+        client_secret = cfg.client_secret,
+        customer_id = cfg.customer_id,
+        username = cfg.username,
+        password = cfg.password,
+    )
+}
+
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 fn main() -> ExitCode {
     let cfg = Args::parse().into_config();
+    let shown = cfg.clone();
     if let Err(e) = central_sim::check_loopback(&cfg.listen) {
         eprintln!("central-sim: {e}");
         return ExitCode::from(2);
@@ -100,6 +142,7 @@ fn main() -> ExitCode {
     };
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "central-sim listening on {}", sim.url());
+    let _ = write!(out, "{}", banner(&sim.url(), &shown));
     let _ = out.flush();
     drop(out);
     loop {

@@ -13,6 +13,7 @@
 //! - `store` and unknown operations: input read and ignored, exit 0.
 //! - `capability`: `version 0` and `capability authtype`.
 
+pub mod cli;
 pub mod protocol;
 pub mod select;
 
