@@ -10,7 +10,7 @@
 //! first only rebuilds what a mutant touches.
 //!
 //! Each group mutates some files and, per mutant, runs the unit tests of the
-//! workspace (`::tests::`) plus a small end-to-end subset that exercises those
+//! workspace (`tests::`) plus a small end-to-end subset that exercises those
 //! files through the real binaries; the e2e support rebuilds the binaries from
 //! the mutated source first (`CENTRAL_AUTH_E2E_BUILD_BINS`). The whole run is
 //! bounded by `--minutes` (default 30), shared by the groups in order; a group
@@ -40,8 +40,9 @@ struct Group {
     weight: u32,
 }
 
-/// Unit tests everywhere are named `module::tests::name`.
-const UNIT: &str = "::tests::";
+/// Unit tests everywhere are named `tests::name` (in a crate root) or
+/// `module::tests::name`; no end-to-end test name contains `tests::`.
+const UNIT: &str = "tests::";
 
 const GROUPS: &[Group] = &[
     Group {
