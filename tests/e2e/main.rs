@@ -12,6 +12,7 @@ mod clients;
 mod conventions;
 mod docs;
 mod edges;
+mod fleet;
 mod git;
 mod kube;
 mod leaks;

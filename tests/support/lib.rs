@@ -16,6 +16,8 @@ use std::process::{Command, Output, Stdio};
 
 pub use central_sim::{Counters, Fault, Sim, SimConfig};
 
+pub mod bao;
+
 /// The workspace root.
 pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -19,13 +19,17 @@ const STAMPEDES: [usize; 3] = [1, 16, 64];
 const ROUNDS: usize = 5;
 
 /// One measured call.
-struct Case {
-    label: String,
+pub struct Case {
+    /// The row's label.
+    pub label: String,
     /// Workspace binary name, or `None` for `cat`.
-    bin: Option<&'static str>,
-    args: Vec<String>,
-    env: Vec<(&'static str, String)>,
-    stdin: Vec<u8>,
+    pub bin: Option<&'static str>,
+    /// Arguments.
+    pub args: Vec<String>,
+    /// Extra environment.
+    pub env: Vec<(&'static str, String)>,
+    /// Bytes written to stdin.
+    pub stdin: Vec<u8>,
 }
 
 /// Parses `--runs N` (default 200).
@@ -111,6 +115,7 @@ pub fn run(args: &[String]) -> Res<()> {
 
     let mut rows = Vec::new();
     let mut baseline = None;
+    let mut file_cached = None;
     for case in &cases {
         say(format!("measuring {}", case.label));
         let cell = match measure(&home, case, runs) {
@@ -119,6 +124,9 @@ pub fn run(args: &[String]) -> Res<()> {
                 let med = percentile(&times, 50);
                 let p90 = percentile(&times, 90);
                 let base = *baseline.get_or_insert(med);
+                if case.bin == Some("central-auth") {
+                    file_cached = Some(med);
+                }
                 format!(
                     "| {} | {} | {} | {:.1}× |",
                     case.label,
@@ -181,6 +189,10 @@ pub fn run(args: &[String]) -> Res<()> {
         println!("{r}");
     }
     println!();
+    let fleet = crate::bench_fleet::run(&bin_dir, &sim, runs, baseline, file_cached);
+    if let Err(e) = &fleet {
+        bad_rounds.push(e.clone());
+    }
     if bad_rounds.is_empty() {
         say("every stampede round refreshed exactly once");
         Ok(())
@@ -193,7 +205,7 @@ pub fn run(args: &[String]) -> Res<()> {
 }
 
 /// Times `runs` spawns of one case; `Err` is the table cell explaining why not.
-fn measure(home: &DemoHome, case: &Case, runs: usize) -> Result<Vec<Duration>, String> {
+pub fn measure(home: &DemoHome, case: &Case, runs: usize) -> Result<Vec<Duration>, String> {
     let exe: PathBuf = match case.bin {
         Some(name) => {
             let p = home.exe(name);
@@ -238,7 +250,7 @@ fn measure(home: &DemoHome, case: &Case, runs: usize) -> Result<Vec<Duration>, S
 }
 
 /// The p-th percentile (nearest rank) of sorted durations.
-fn percentile(sorted: &[Duration], p: usize) -> Duration {
+pub fn percentile(sorted: &[Duration], p: usize) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -246,7 +258,7 @@ fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted[rank.min(sorted.len()) - 1]
 }
 
-fn ms(d: Duration) -> String {
+pub fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 

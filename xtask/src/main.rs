@@ -16,6 +16,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod bench;
+mod bench_fleet;
 mod demo;
 mod fuzz;
 mod mutants;

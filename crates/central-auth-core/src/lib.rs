@@ -21,6 +21,7 @@ pub mod holder;
 pub mod home;
 pub mod http;
 pub mod import;
+pub mod migrate;
 pub mod oauth;
 pub mod process;
 pub mod redact;

@@ -52,6 +52,10 @@ pub fn record(path: &Path, client: &str, now: OffsetDateTime) -> Result<(), Erro
         }
     }
     usage.insert(client.to_owned(), now_s);
+    // A profile in a shared store has no file-store directory of its own yet.
+    if let Some(dir) = path.parent().filter(|d| !d.is_dir()) {
+        crate::store::file::ensure_private_dir(dir)?;
+    }
     let json = serde_json::to_vec(&usage)
         .map_err(|e| Error::store(format!("cannot encode usage record: {e}")))?;
     write_atomically(path, &json)

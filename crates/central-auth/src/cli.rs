@@ -96,6 +96,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Manage where a profile's token is stored (see docs/fleet.md).
+    Store {
+        /// What to do.
+        #[command(subcommand)]
+        action: StoreAction,
+    },
     /// Run a command with the token and base URL in its environment.
     ///
     /// Sets CENTRAL_ACCESS_TOKEN, CENTRAL_BASE_URL, TF_VAR_central_access_token,
@@ -116,5 +122,18 @@ pub enum Command {
         /// bash, zsh, fish, powershell or elvish.
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
+    },
+}
+
+/// `central-auth store` actions.
+#[derive(Debug, Subcommand)]
+pub enum StoreAction {
+    /// Move a live chain from the local file store into the profile's configured
+    /// store (`store = "NAME"`), without a refresh; the local copy is deleted only
+    /// after the store's compare-and-write succeeded.
+    Migrate {
+        /// The store the chain is in now (only `file`).
+        #[arg(long, value_name = "KIND", value_parser = ["file"])]
+        from: String,
     },
 }

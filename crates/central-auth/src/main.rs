@@ -7,6 +7,7 @@
 
 mod exec;
 mod password;
+mod store_cmd;
 mod view;
 
 use std::io::{Read, Write};
@@ -192,6 +193,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 ExitCode::SUCCESS
             });
         }
+        Command::Store { action } => return store_cmd::run(&broker, explicit, action),
         Command::Exec { min_valid, command } => {
             let (profile, _) = chosen(&broker, explicit)?;
             let t = broker.token(profile, min_valid)?;
@@ -349,7 +351,7 @@ fn print_stdout(text: &str) -> Result<(), Error> {
 
 /// Confirmation messages go to stderr, so stdout stays clean for scripts.
 #[allow(clippy::print_stderr)]
-fn say(line: &str) -> Result<(), Error> {
+pub(crate) fn say(line: &str) -> Result<(), Error> {
     eprintln!("{line}");
     Ok(())
 }

@@ -154,6 +154,11 @@ impl Sim {
         self.shared.issued_tokens()
     }
 
+    /// Every refresh token issued so far, live or rotated (for scanning disks).
+    pub fn issued_refresh_tokens(&self) -> Vec<String> {
+        self.shared.issued_refresh_tokens()
+    }
+
     /// Changes the rate limits at run time (usage so far is kept).
     pub fn set_rate_limits(&self, per_second: u32, per_day: u32) {
         self.shared.set_rate_limits(per_second, per_day);

@@ -111,6 +111,11 @@ impl Shared {
         self.lock().issued_tokens.clone()
     }
 
+    /// Every refresh token issued so far, live or rotated.
+    pub fn issued_refresh_tokens(&self) -> Vec<String> {
+        self.lock().issued_refresh_tokens.clone()
+    }
+
     /// Changes the rate limits (usage is kept).
     pub fn set_rate_limits(&self, per_second: u32, per_day: u32) {
         let mut st = self.lock();

@@ -142,6 +142,9 @@ pub struct State {
     /// Every access and refresh token ever issued (pairs and client-credentials
     /// tokens), so secret-leak audits can rescan against all of them.
     pub issued_tokens: Vec<String>,
+    /// Every refresh token ever issued, live or rotated, so tests can scan
+    /// disks for them.
+    pub issued_refresh_tokens: Vec<String>,
 }
 
 impl State {
@@ -164,6 +167,7 @@ impl State {
             credential_id,
             issued_login_secrets: Vec::new(),
             issued_tokens: Vec::new(),
+            issued_refresh_tokens: Vec::new(),
         }
     }
 
@@ -229,6 +233,7 @@ impl State {
                 scope: scope.to_string(),
             },
         );
+        self.issued_refresh_tokens.push(refresh_token.clone());
         Pair {
             access_token,
             refresh_token,

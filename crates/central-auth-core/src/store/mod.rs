@@ -24,22 +24,95 @@
 //! 6. **Explicit replacement.** [`StoreGuard::discard`] removes a record that
 //!    cannot be read (damaged, too large, wrong format), for an explicit `login`,
 //!    `import --force` or `logout`; nothing else ever removes an unreadable record.
+//! 7. **A shared store says so.** [`TokenStore::shared`] is true when other
+//!    machines read and rotate the same record. The broker then follows the fleet
+//!    rules of `docs/ARCHITECTURE.md`: a pair is rotated only once it is within the
+//!    profile's `min_valid` of expiry (or on a 401 / explicit `refresh`), and the
+//!    expiry handed to tools is that rotation moment ([`rotation_at`]), never
+//!    later. Under a shared store's lock, a rotation mark found in the record was
+//!    left by a holder whose lock (lease) has ended, even if
+//!    [`crate::holder::Holder`] cannot tell for another host: settle it.
+//! 8. **An optional local cache.** [`StoreGuard::cached`] may return a local copy of
+//!    the access token (never the refresh token) with whether it is fresh. The
+//!    broker serves a fresh one that is valid long enough without calling
+//!    [`StoreGuard::read`], and serves any still-valid one when `read` fails with
+//!    [`Error::Unavailable`] (the store is unreachable); it never refreshes then.
 //!
 //! The file store gets (1) from `flock` on a dedicated lock file and (4) from the
-//! lock plus temp-file/fsync/rename. A remote store (OpenBao/Vault KV v2) would map
-//! (1) to a lease-like lock key with a TTL and (4) to KV v2's `cas` parameter with
-//! the record's version, which also covers holders on other machines.
+//! lock plus temp-file/fsync/rename; it is not shared and keeps no cache.
+//!
+//! The Vault / OpenBao KV v2 store ([`vault`]) gets (1) from two locks: the local
+//! `flock` in [`TokenStore::lock`], so the processes of one machine queue without
+//! touching Vault, and a fleet-wide lease (a lock record written with KV v2
+//! check-and-set, holding the owner and a TTL) that the guard takes on its first
+//! `read`, `write`, `delete` or `check_writable`. The lease ends when the guard is
+//! dropped, or `lock_ttl` after a crash. The broker relies on exclusivity only from
+//! that first call on, never on the bare guard. (4) is KV v2's `cas` parameter with
+//! the version the guard read, which also covers holders on other machines. Errors:
+//! an unreachable or sealed Vault is [`Error::Unavailable`]; a denied or expired
+//! Vault token is [`Error::Store`] naming the policy path needed. (5) holds because
+//! Vault acknowledges a KV write only once its storage has it; (6) writes a
+//! tombstone with check-and-set over whatever version is there.
 
 pub mod file;
 pub mod lock;
 pub mod migrate;
 pub mod nofollow;
+pub mod vault;
 
 use std::time::Duration;
 
+use time::OffsetDateTime;
+
 use crate::config::ProfileName;
 use crate::error::Error;
+use crate::secret::SecretString;
 use crate::token::StoredToken;
+
+/// A local copy of a profile's access token kept by a remote store.
+#[derive(Debug)]
+pub struct CachedAccess {
+    /// The bearer token.
+    pub access_token: SecretString,
+    /// When it was issued.
+    pub issued_at: OffsetDateTime,
+    /// When it stops working.
+    pub expires_at: OffsetDateTime,
+    /// Whether it was read from the store recently enough to skip the store.
+    pub fresh: bool,
+}
+
+impl CachedAccess {
+    /// [`StoredToken::usable_for`] for the cached copy.
+    pub fn usable_for(&self, min_valid: Duration, now: OffsetDateTime) -> bool {
+        let margin = self.effective_min_valid(min_valid);
+        now < self.expires_at && self.expires_at - now >= margin
+    }
+
+    /// [`StoredToken::effective_min_valid`] for the cached copy.
+    pub fn effective_min_valid(&self, wanted: Duration) -> Duration {
+        margin(wanted, self.issued_at, self.expires_at)
+    }
+}
+
+/// The earliest moment a broker rotates a pair issued at `issued_at` and expiring
+/// at `expires_at` when it wants `min_valid` left: [`StoredToken::usable_for`]
+/// caps `min_valid` at half the lifetime. For a shared store this is the expiry
+/// told to tools (contract item 7).
+pub fn rotation_at(
+    min_valid: Duration,
+    issued_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> OffsetDateTime {
+    expires_at - margin(min_valid, issued_at, expires_at)
+}
+
+fn margin(min_valid: Duration, issued_at: OffsetDateTime, expires_at: OffsetDateTime) -> Duration {
+    let lifetime: Duration = (expires_at - issued_at)
+        .try_into()
+        .unwrap_or(Duration::ZERO);
+    min_valid.min(lifetime / 2)
+}
 
 /// The version of a stored record, for compare-and-write.
 pub type Version = u64;
@@ -65,6 +138,18 @@ pub trait TokenStore {
 
     /// A short name of the store kind (`file`, `vault`), for `status`.
     fn kind(&self) -> &'static str;
+
+    /// Whether other machines share this store's records (contract item 7).
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Checks for `doctor` beyond reading the record: for a remote store its
+    /// reachability, the credentials, and that the policy allows every operation
+    /// the store makes. Each entry is a check name and what was found (or the fix).
+    fn diagnose(&self, _profile: &ProfileName) -> Vec<(&'static str, Result<String, Error>)> {
+        Vec::new()
+    }
 }
 
 /// A held profile lock; dropping it releases the lock.
@@ -90,4 +175,42 @@ pub trait StoreGuard {
 
     /// How long this caller waited for the lock.
     fn waited(&self) -> Duration;
+
+    /// The store's local copy of the access token, if it keeps one (contract
+    /// item 8). Never contacts a remote store.
+    fn cached(&mut self) -> Option<CachedAccess> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn rotation_moment_caps_min_valid_at_half_the_lifetime() {
+        let issued = datetime!(2026-11-28 10:00 UTC);
+        let expires = datetime!(2026-11-28 12:00 UTC);
+        let five = Duration::from_secs(300);
+        assert_eq!(
+            rotation_at(five, issued, expires),
+            datetime!(2026-11-28 11:55 UTC)
+        );
+        let three_h = Duration::from_secs(3 * 3600);
+        assert_eq!(
+            rotation_at(three_h, issued, expires),
+            datetime!(2026-11-28 11:00 UTC)
+        );
+        let c = CachedAccess {
+            access_token: SecretString::from("t".to_owned()),
+            issued_at: issued,
+            expires_at: expires,
+            fresh: true,
+        };
+        assert!(c.usable_for(five, datetime!(2026-11-28 11:55 UTC)));
+        assert!(!c.usable_for(five, datetime!(2026-11-28 11:55:01 UTC)));
+        assert!(c.usable_for(Duration::ZERO, datetime!(2026-11-28 11:59:59 UTC)));
+        assert!(!c.usable_for(Duration::ZERO, expires));
+    }
 }

@@ -1,0 +1,278 @@
+//! A minimal KV version 2 client for HashiCorp Vault and OpenBao.
+//!
+//! Two operations: read the latest version of a key, and write a key with
+//! check-and-set (`options.cas`). It speaks over the workspace's ureq transport
+//! (connect and overall timeouts, no redirects, verified TLS with the store's
+//! `ca_file`), sends `X-Vault-Token` as a secret header and `X-Vault-Namespace`
+//! when configured. Bodies are secret types: records hold refresh tokens.
+//! Failures are mapped by what the caller does next: unreachable or sealed
+//! Vault is [`Error::Unavailable`] (exit 5), a denied or expired token is
+//! [`Error::Store`] naming the policy path (exit 6).
+
+use time::OffsetDateTime;
+
+use crate::error::Error;
+use crate::http::{Method, Request, Response, Transport, UreqTransport};
+use crate::secret::{ExposeSecret, SecretString};
+
+use super::config::{TokenSource, VaultConfig};
+
+/// The latest version of one KV v2 key.
+#[derive(Debug)]
+pub struct Entry {
+    /// The key's data; `None` when absent or soft-deleted.
+    pub data: Option<serde_json::Value>,
+    /// The key's current version; 0 when it was never written.
+    pub version: u64,
+    /// When the version was written, by Vault's clock.
+    pub created: Option<OffsetDateTime>,
+    /// Vault's clock when it answered (`Date` header).
+    pub server_now: Option<OffsetDateTime>,
+}
+
+/// The outcome of a check-and-set write.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Cas {
+    /// Written; the new version.
+    Written(u64),
+    /// Somebody else wrote first; nothing was written.
+    Mismatch,
+}
+
+/// A KV v2 client for one store.
+pub struct Client {
+    address: String,
+    config: VaultConfig,
+    token: SecretString,
+    transport: Box<dyn Transport>,
+}
+
+impl Client {
+    /// Connects nothing yet: resolves address and token, builds the agent.
+    pub fn new(config: &VaultConfig) -> Result<Client, Error> {
+        let address = config.address()?;
+        let transport = UreqTransport::new(config.ca_file.as_deref())?;
+        let mut client = Client {
+            address,
+            config: config.clone(),
+            token: SecretString::from(String::new()),
+            transport: Box::new(transport),
+        };
+        client.token = match &config.token {
+            TokenSource::AppRole {
+                mount,
+                role_id,
+                secret_id,
+            } => client.approle_login(mount, role_id, &secret_id.resolve()?)?,
+            _ => config.token()?,
+        };
+        Ok(client)
+    }
+
+    /// `POST auth/<mount>/login` with the role and secret id; the client token.
+    fn approle_login(
+        &self,
+        mount: &str,
+        role_id: &str,
+        secret_id: &SecretString,
+    ) -> Result<SecretString, Error> {
+        let api = format!("auth/{mount}/login");
+        let body = serde_json::json!({
+            "role_id": role_id,
+            "secret_id": secret_id.expose_secret(),
+        })
+        .to_string();
+        let mut request = Request::new(Method::Post, format!("{}/v1/{api}", self.address))
+            .json_body(SecretString::from(body));
+        if let Some(ns) = &self.config.namespace {
+            request = request.header("X-Vault-Namespace", ns.as_str());
+        }
+        let response = self.send(request, &api)?;
+        if response.status != 200 {
+            return Err(match response.status {
+                400 | 401 | 403 => Error::store(format!(
+                    "Vault at {} refused the AppRole login at {api} ({}); check role_id and the secret id (it may have expired or run out of uses)",
+                    self.address,
+                    vault_errors(&response)
+                )),
+                _ => self.failure(&response, &api, "log in at"),
+            });
+        }
+        let body: serde_json::Value =
+            serde_json::from_str(response.body.expose_secret()).unwrap_or(serde_json::Value::Null);
+        body["auth"]["client_token"]
+            .as_str()
+            .map(|t| SecretString::from(t.to_owned()))
+            .ok_or_else(|| {
+                Error::store(format!(
+                    "Vault at {} answered the AppRole login without auth.client_token",
+                    self.address
+                ))
+            })
+    }
+
+    /// The Vault address, for messages.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// Reads the latest version of `key` (a path under the store's `path`).
+    pub fn read(&self, key: &str) -> Result<Entry, Error> {
+        let api = self.config.data_path(key);
+        let response = self.send(self.request(Method::Get, &api), &api)?;
+        let server_now = response.header("date").and_then(|d| {
+            time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc2822).ok()
+        });
+        match response.status {
+            200 | 404 => {}
+            _ => return Err(self.failure(&response, &api, "read")),
+        }
+        let body: serde_json::Value =
+            serde_json::from_str(response.body.expose_secret()).unwrap_or(serde_json::Value::Null);
+        let outer = &body["data"];
+        let meta = &outer["metadata"];
+        let version = meta["version"].as_u64().unwrap_or(0);
+        let created = meta["created_time"].as_str().and_then(|t| {
+            OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        });
+        if response.status == 404
+            && version == 0
+            && body
+                .get("errors")
+                .is_some_and(|e| e.as_array().is_some_and(|a| !a.is_empty()))
+        {
+            // A 404 with an error text means the mount or path is wrong, not "absent".
+            return Err(self.failure(&response, &api, "read"));
+        }
+        let data = match &outer["data"] {
+            serde_json::Value::Null => None,
+            d => Some(d.clone()),
+        };
+        Ok(Entry {
+            data,
+            version,
+            created,
+            server_now,
+        })
+    }
+
+    /// Writes `data` (a JSON object, secret) to `key` only if its current version
+    /// is `cas` (0: only if it never existed).
+    pub fn write(&self, key: &str, data: &SecretString, cas: u64) -> Result<Cas, Error> {
+        let api = self.config.data_path(key);
+        let body = format!(
+            "{{\"options\":{{\"cas\":{cas}}},\"data\":{}}}",
+            data.expose_secret()
+        );
+        let request = self
+            .request(Method::Post, &api)
+            .json_body(SecretString::from(body));
+        let response = self.send(request, &api)?;
+        match response.status {
+            200 | 204 => {
+                let body: serde_json::Value = serde_json::from_str(response.body.expose_secret())
+                    .unwrap_or(serde_json::Value::Null);
+                Ok(Cas::Written(
+                    body["data"]["version"].as_u64().unwrap_or(cas + 1),
+                ))
+            }
+            400 if vault_errors(&response).contains("check-and-set") => Ok(Cas::Mismatch),
+            _ => Err(self.failure(&response, &api, "write")),
+        }
+    }
+
+    /// Looks the token itself up (`auth/token/lookup-self`), for `doctor`. A
+    /// token without the `default` policy may not look itself up; that is not
+    /// a failure (the policy check that follows is the real test).
+    pub fn lookup_self(&self) -> Result<(), Error> {
+        let api = "auth/token/lookup-self";
+        let response = self.send(self.request(Method::Get, api), api)?;
+        match response.status {
+            200 => Ok(()),
+            403 if !vault_errors(&response).contains("invalid token") => Ok(()),
+            _ => Err(self.failure(&response, api, "look up the token")),
+        }
+    }
+
+    /// `sys/health` (unauthenticated): the server's version when it is
+    /// initialized and unsealed.
+    pub fn health(&self) -> Result<String, Error> {
+        let api = "sys/health";
+        let response = self.send(
+            Request::new(Method::Get, format!("{}/v1/{api}", self.address)),
+            api,
+        )?;
+        let body: serde_json::Value =
+            serde_json::from_str(response.body.expose_secret()).unwrap_or(serde_json::Value::Null);
+        match response.status {
+            200 | 429 | 472 | 473 => Ok(body["version"].as_str().unwrap_or("unknown").to_owned()),
+            503 => Err(Error::unavailable(format!(
+                "Vault at {} is sealed; unseal it (`vault operator unseal`)",
+                self.address
+            ))),
+            501 => Err(Error::unavailable(format!(
+                "Vault at {} is not initialized",
+                self.address
+            ))),
+            _ => Err(self.failure(&response, api, "check health")),
+        }
+    }
+
+    fn request(&self, method: Method, api: &str) -> Request {
+        let mut r = Request::new(method, format!("{}/v1/{api}", self.address))
+            .secret_header("X-Vault-Token", crate::secret::duplicate(&self.token));
+        if let Some(ns) = &self.config.namespace {
+            r = r.header("X-Vault-Namespace", ns.as_str());
+        }
+        r
+    }
+
+    fn send(&self, request: Request, api: &str) -> Result<Response, Error> {
+        self.transport.send(&request, crate::http::REQUEST_TIMEOUT).map_err(|e| {
+            Error::unavailable(format!(
+                "Vault at {} is unreachable ({}) for {api}; nothing was refreshed, retry when Vault answers",
+                self.address, e.message
+            ))
+        })
+    }
+
+    fn failure(&self, response: &Response, api: &str, what: &str) -> Error {
+        let errors = vault_errors(response);
+        match response.status {
+            401 | 403 => Error::store(format!(
+                "Vault at {} denied the token ({}) to {what} {api}: the token expired or was revoked, or its policy lacks path \"{}\" with capabilities [\"create\", \"read\", \"update\"]; renew the token (`vault login`) or fix the policy (docs/fleet.md)",
+                self.address,
+                if errors.is_empty() { "permission denied".to_owned() } else { errors },
+                self.config.policy_path()
+            )),
+            429 | 500..=599 => Error::unavailable(format!(
+                "Vault at {} answered HTTP {} ({errors}) to {what} {api}; it may be sealed or overloaded, nothing was refreshed, retry later",
+                self.address, response.status
+            )),
+            404 => Error::store(format!(
+                "Vault at {} has no KV version 2 mount at {:?} ({errors}); fix mount in [stores.{}] or enable it with `vault secrets enable -path={} kv-v2`",
+                self.address, self.config.mount, self.config.name, self.config.mount
+            )),
+            s => Error::store(format!(
+                "Vault at {} answered HTTP {s} ({errors}) to {what} {api}; check the store's mount and path (docs/fleet.md)",
+                self.address
+            )),
+        }
+    }
+}
+
+/// Vault's `errors` array joined into one line (they never hold secrets).
+fn vault_errors(response: &Response) -> String {
+    let body: serde_json::Value =
+        serde_json::from_str(response.body.expose_secret()).unwrap_or(serde_json::Value::Null);
+    body["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.as_str())
+                .map(|e| e.replace('\n', " "))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .unwrap_or_default()
+}

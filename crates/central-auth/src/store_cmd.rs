@@ -1,0 +1,33 @@
+//! `central-auth store ...`: moving a chain between stores.
+
+use std::process::ExitCode;
+
+use central_auth_core::migrate::{self, MigrateOutcome};
+use central_auth_core::{Broker, Error};
+
+use crate::cli::StoreAction;
+
+/// Runs a `store` action; one line on stderr saying what happened.
+pub fn run(
+    broker: &Broker,
+    explicit: Option<&str>,
+    action: StoreAction,
+) -> Result<ExitCode, Error> {
+    match action {
+        StoreAction::Migrate { from: _ } => {
+            let profile = broker.profile(explicit)?;
+            let line = match migrate::from_file(broker, profile)? {
+                MigrateOutcome::Moved { to } => format!(
+                    "central-auth: profile {}: moved from the local file store to {to} without a refresh; the local copy is deleted",
+                    profile.name
+                ),
+                MigrateOutcome::AlreadyThere { to } => format!(
+                    "central-auth: profile {}: {to} already held this pair; the local copy is deleted",
+                    profile.name
+                ),
+            };
+            crate::say(&line)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,682 @@
+//! The fleet store against a real OpenBao dev server: several "machines" (separate
+//! `CENTRAL_AUTH_HOME`s, each with its own state) share one refresh chain in KV v2.
+//! Stampede on an expired token (one refresh for 64 processes, also mixing the
+//! helpers), a SIGKILLed lease holder on "another host" (its own UTS namespace),
+//! Vault outages and a revoked Vault token, and a scan of every home's disk for
+//! every refresh token the simulator ever issued. Figures go to stderr.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use central_auth_e2e::bao::Bao;
+use central_auth_e2e::*;
+
+fn figures(line: &str) {
+    let _ = writeln!(std::io::stderr(), "figures: {line}");
+}
+
+/// The policy of docs/fleet.md, taken from the document so the two cannot drift.
+fn documented_policy() -> String {
+    let doc = std::fs::read_to_string(workspace().join("docs/fleet.md")).unwrap();
+    let start = doc
+        .find("```hcl\n")
+        .expect("docs/fleet.md has an hcl block")
+        + 7;
+    let len = doc[start..].find("```").unwrap();
+    doc[start..start + len].to_owned()
+}
+
+/// One machine: its own home and state, the shared sim and Vault.
+struct Machine {
+    dir: tempfile::TempDir,
+    vault_token: String,
+}
+
+struct Fleet {
+    sim: Sim,
+    bao: Bao,
+    machines: Vec<Machine>,
+}
+
+impl Fleet {
+    /// `n` machines, each holding a Vault token with only the documented policy.
+    fn new(n: usize, access_ttl: u64, store_extra: &str) -> Option<Fleet> {
+        let bao = Bao::start()?;
+        let sim = sim_with(access_ttl);
+        let token = bao.token_with_policy("central-auth", &documented_policy());
+        let machines = (0..n)
+            .map(|_| Machine {
+                dir: tempfile::Builder::new()
+                    .prefix("central-auth-fleet-")
+                    .tempdir()
+                    .unwrap(),
+                vault_token: token.clone(),
+            })
+            .collect();
+        let fleet = Fleet { sim, bao, machines };
+        for m in &fleet.machines {
+            fleet.write_config(m, store_extra);
+        }
+        Some(fleet)
+    }
+
+    fn write_config(&self, m: &Machine, store_extra: &str) {
+        let cfg = SimConfig::default();
+        let mut text = format!(
+            "default_profile = \"prod\"\n\n[stores.team]\nkind = \"vault\"\naddress = \"{}\"\ntoken_env = \"E2E_VAULT_TOKEN\"\n{store_extra}\n",
+            self.bao.addr
+        );
+        for name in ["prod", "prod2", "pw"] {
+            text.push_str(&format!(
+                "\n[profiles.{name}]\nstore = \"team\"\nbase_url = \"{}\"\nclient_id = \"{}\"\nclient_secret_env = \"E2E_CLIENT_SECRET\"\ncustomer_id = \"{}\"\nusername = \"{}\"\nlock_timeout = \"60s\"\n",
+                self.sim.url(),
+                cfg.client_id,
+                cfg.customer_id,
+                cfg.username
+            ));
+            if name == "pw" {
+                text.push_str("password_env = \"E2E_PASSWORD\"\n");
+            }
+        }
+        std::fs::write(m.dir.path().join("config.toml"), text).unwrap();
+    }
+
+    fn cmd(&self, m: &Machine, binary: &str) -> Command {
+        let mut c = Command::new(bin(binary));
+        self.env(m, &mut c);
+        c
+    }
+
+    fn env(&self, m: &Machine, c: &mut Command) {
+        let cfg = SimConfig::default();
+        c.env("CENTRAL_AUTH_HOME", m.dir.path())
+            .env("HOME", m.dir.path())
+            .env_remove("CENTRAL_AUTH_PROFILE")
+            .env_remove("VAULT_TOKEN")
+            .env_remove("BAO_TOKEN")
+            .env("E2E_VAULT_TOKEN", &m.vault_token)
+            .env("E2E_CLIENT_SECRET", &cfg.client_secret)
+            .env("E2E_PASSWORD", &cfg.password)
+            .stdin(Stdio::null());
+    }
+
+    fn cli(&self, m: &Machine, args: &[&str]) -> Output {
+        self.cmd(m, "central-auth").args(args).output().unwrap()
+    }
+
+    /// Imports a Download Token `age_secs` old through machine 0 (into Vault).
+    fn import(&self, profile: &str, age_secs: u64) {
+        let mut download = self.sim.download_token();
+        let created = download["created_at"].as_u64().unwrap();
+        download["created_at"] = serde_json::json!(created - age_secs * 1000);
+        let m = &self.machines[0];
+        let file = m.dir.path().join("download.json");
+        std::fs::write(&file, download.to_string()).unwrap();
+        let out = self.cli(
+            m,
+            &[
+                "import",
+                "--force",
+                "--profile",
+                profile,
+                file.to_str().unwrap(),
+            ],
+        );
+        std::fs::remove_file(&file).unwrap();
+        assert!(out.status.success(), "import: {}", text(&out.stderr));
+    }
+
+    /// One helper call printing the token in its own protocol; returns it.
+    fn spawn_helper(&self, m: &Machine, which: usize, profile: &str) -> Child {
+        let (binary, args, stdin): (&str, Vec<&str>, Option<String>) = match which % 5 {
+            0 => ("central-auth", vec!["token", "--profile", profile], None),
+            1 => (
+                "git-credential-central",
+                vec!["--profile", profile, "get"],
+                Some("protocol=http\nhost=127.0.0.1\n\n".into()),
+            ),
+            2 => ("central-auth-kube", vec!["--profile", profile], None),
+            3 => (
+                "central-auth-terraform",
+                vec!["--profile", profile],
+                Some("{}".into()),
+            ),
+            _ => ("central-auth-ansible", vec!["--profile", profile], None),
+        };
+        let mut c = self.cmd(m, binary);
+        c.args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            });
+        let mut child = c.spawn().unwrap();
+        if let Some(input) = stdin {
+            let mut pipe = child.stdin.take().unwrap();
+            pipe.write_all(input.as_bytes()).unwrap();
+        }
+        child
+    }
+
+    /// Every file under every machine's home, for secret scans.
+    fn disk(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        self.machines
+            .iter()
+            .flat_map(|m| tree(m.dir.path()))
+            .collect()
+    }
+}
+
+/// The token in a helper's output, whatever its protocol.
+fn token_of(which: usize, out: &Output) -> String {
+    let s = text(&out.stdout);
+    match which % 5 {
+        0 => s.trim_end().to_owned(),
+        1 => s
+            .lines()
+            .find_map(|l| l.strip_prefix("password="))
+            .unwrap_or_default()
+            .to_owned(),
+        2 => {
+            let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+            v["status"]["token"].as_str().unwrap().to_owned()
+        }
+        _ => {
+            let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+            v["access_token"].as_str().unwrap().to_owned()
+        }
+    }
+}
+
+/// The expiry a helper reported, Unix seconds (git and kubectl only).
+fn reported_expiry(which: usize, out: &Output) -> Option<i64> {
+    let s = text(&out.stdout);
+    match which % 5 {
+        1 => s
+            .lines()
+            .find_map(|l| l.strip_prefix("password_expiry_utc="))
+            .map(|v| v.parse().unwrap()),
+        2 => {
+            let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+            let ts = v["status"]["expirationTimestamp"].as_str().unwrap();
+            let t = time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
+                .unwrap();
+            Some(t.unix_timestamp())
+        }
+        _ => None,
+    }
+}
+
+/// 4 machines × 16 processes at once on `profile`; returns the tokens printed
+/// and the expiries git and kubectl reported.
+fn stampede(fleet: &Fleet, profile: &str, mix: bool) -> (Vec<String>, Vec<i64>, Duration) {
+    let barrier = Barrier::new(64);
+    let t = Instant::now();
+    let outs: Vec<(usize, Output)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..64)
+            .map(|i| {
+                let barrier = &barrier;
+                s.spawn(move || {
+                    let m = &fleet.machines[i % 4];
+                    let which = if mix { i } else { 0 };
+                    barrier.wait();
+                    let child = fleet.spawn_helper(m, which, profile);
+                    (which, child.wait_with_output().unwrap())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let wall = t.elapsed();
+    let expiries = outs
+        .iter()
+        .filter_map(|(which, out)| reported_expiry(*which, out))
+        .collect();
+    let tokens = outs
+        .iter()
+        .map(|(which, out)| {
+            assert!(
+                out.status.success(),
+                "helper {which} failed: {}",
+                text(&out.stderr)
+            );
+            token_of(*which, out)
+        })
+        .collect();
+    (tokens, expiries, wall)
+}
+
+#[test]
+fn fleet_stampede_refreshes_once_and_no_disk_holds_a_refresh_token() {
+    let Some(fleet) = Fleet::new(4, 7200, "") else {
+        return;
+    };
+    for (round, (profile, mix)) in [("prod", false), ("prod2", true)].into_iter().enumerate() {
+        fleet.import(profile, 7300);
+        let before = fleet.sim.counters();
+        let (tokens, expiries, wall) = stampede(&fleet, profile, mix);
+        let c = fleet.sim.counters();
+        let refreshes = c.refresh - before.refresh;
+        assert_eq!(
+            refreshes, 1,
+            "round {round}: 64 callers on 4 machines, one refresh"
+        );
+        assert_eq!(c.refresh_rejected - before.refresh_rejected, 0);
+        assert_eq!(c.login - before.login, 0);
+        let first = &tokens[0];
+        assert!(
+            tokens.iter().all(|t| t == first),
+            "round {round}: one token for all 64"
+        );
+        assert!(fleet.sim.access_token_valid(first));
+        // Helpers report the fleet's rotation moment (expiry minus min_valid 5m),
+        // never the token's own expiry.
+        let record = fleet
+            .bao
+            .kv_get(&format!("central-auth/{profile}"))
+            .unwrap();
+        let rotate_at = record["expires_at"].as_i64().unwrap() - 300;
+        assert_eq!(expiries.len(), if mix { 26 } else { 0 });
+        for e in &expiries {
+            assert!(
+                (rotate_at - 1..=rotate_at).contains(e),
+                "reported {e}, rotation at {rotate_at}"
+            );
+        }
+        figures(&format!(
+            "fleet stampede {} (4 machines x 16 {}): {refreshes} refresh, 0 rejected, 0 logins, 64/64 same valid token, wall {} ms",
+            round + 1,
+            if mix { "mixed helpers" } else { "`central-auth token`" },
+            wall.as_millis()
+        ));
+    }
+    // No machine's disk holds any refresh token the simulator ever issued.
+    let issued = fleet.sim.issued_refresh_tokens();
+    assert!(
+        issued.len() >= 4,
+        "imports and rotations issued refresh tokens"
+    );
+    let disk = fleet.disk();
+    for rt in &issued {
+        for (path, bytes) in &disk {
+            assert!(
+                !String::from_utf8_lossy(bytes).contains(rt.as_str()),
+                "a refresh token is on disk in {}",
+                path.display()
+            );
+        }
+    }
+    // The chain is in Vault, and the caches are private.
+    let record = fleet
+        .bao
+        .kv_get("central-auth/prod")
+        .expect("record in Vault");
+    assert!(issued.contains(&record["refresh_token"].as_str().unwrap().to_owned()));
+    for (path, _) in &disk {
+        if path.to_string_lossy().ends_with(".cache.json") {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+        }
+    }
+    figures(&format!(
+        "fleet disk scan: {} refresh tokens issued, 0 found in {} files on 4 machines",
+        issued.len(),
+        disk.len()
+    ));
+}
+
+/// Runs `central-auth token` as if on another host (own UTS namespace), when
+/// this machine allows it.
+fn spawn_on_other_host(fleet: &Fleet, m: &Machine, profile: &str) -> Option<Child> {
+    let probe = Command::new("unshare")
+        .args(["--uts", "true"])
+        .stderr(Stdio::null())
+        .status();
+    if !probe.is_ok_and(|s| s.success()) {
+        return None;
+    }
+    let mut c = Command::new("unshare");
+    c.args([
+        "--uts",
+        "sh",
+        "-c",
+        "hostname fleet-machine-b && exec \"$0\" \"$@\"",
+    ])
+    .arg(bin("central-auth"))
+    .args(["token", "--profile", profile]);
+    fleet.env(m, &mut c);
+    Some(
+        c.stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn crashed_lease_holder_on_another_host_blocks_for_lock_ttl_only() {
+    let Some(fleet) = Fleet::new(2, 7200, "lock_ttl = \"4s\"") else {
+        return;
+    };
+    fleet.import("pw", 7300);
+    fleet.sim.inject(Fault::Delay {
+        path_prefix: "/oauth2/token".into(),
+        count: 1,
+        millis: 3000,
+    });
+    let Some(mut victim) = spawn_on_other_host(&fleet, &fleet.machines[0], "pw") else {
+        assert!(
+            !is_ci(),
+            "under CI=true the fleet test needs `unshare --uts` (root)"
+        );
+        eprintln!("\n!!!!!! SKIPPED: unshare --uts is not permitted here !!!!!!\n");
+        return;
+    };
+    // Wait until the victim holds the fleet lease and its refresh is in flight.
+    let t = Instant::now();
+    loop {
+        let lease = fleet.bao.kv_get("central-auth/_lease/pw");
+        let held = lease
+            .as_ref()
+            .is_some_and(|l| l["owner"]["host"] == "fleet-machine-b");
+        if held && fleet.sim.counters().token_requests > 0 {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "victim never took the lease"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    victim.kill().unwrap();
+    let _ = victim.wait();
+    let killed_at = Instant::now();
+    let out = fleet.cli(&fleet.machines[1], &["token", "--profile", "pw"]);
+    let took_over = killed_at.elapsed();
+    assert!(out.status.success(), "takeover: {}", text(&out.stderr));
+    let token = text(&out.stdout).trim_end().to_owned();
+    assert!(
+        fleet.sim.access_token_valid(&token),
+        "the machine taking over hands out a live token"
+    );
+    // It waited for the lease to expire (4 s from the victim's write), not longer.
+    assert!(
+        took_over >= Duration::from_millis(1500),
+        "waited {took_over:?}"
+    );
+    assert!(took_over < Duration::from_secs(30), "waited {took_over:?}");
+    // The chain is settled: a third call from the first machine gets the same
+    // token without touching Central.
+    let before = fleet.sim.counters();
+    let again = fleet.cli(&fleet.machines[0], &["token", "--profile", "pw"]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(text(&again.stdout).trim_end(), token);
+    assert_eq!(fleet.sim.counters().token_requests, before.token_requests);
+    let c = fleet.sim.counters();
+    figures(&format!(
+        "fleet crashed holder: takeover after {} ms (lock_ttl 4 s), refreshes {}, rejected {}, logins {}, token valid",
+        took_over.as_millis(),
+        c.refresh,
+        c.refresh_rejected,
+        c.login
+    ));
+}
+
+fn stderr_line(out: &Output) -> String {
+    text(&out.stderr)
+}
+
+#[test]
+fn vault_outage_serves_a_valid_cache_and_never_refreshes() {
+    let Some(mut fleet) = Fleet::new(2, 7200, "cache_ttl = \"1s\"") else {
+        return;
+    };
+    // prod: a live token, read into machine 1's cache. prod2: expired.
+    fleet.import("prod", 0);
+    fleet.import("prod2", 7300);
+    let a = &fleet.machines[1];
+    let live = fleet.cli(a, &["token", "--profile", "prod"]);
+    assert!(live.status.success(), "{}", stderr_line(&live));
+    let live = text(&live.stdout);
+    // Machine 0 imported prod2, so its cache holds prod2's expired access token.
+    std::thread::sleep(Duration::from_millis(1100)); // caches are no longer fresh
+    let before = fleet.sim.counters();
+    fleet.bao.stop();
+
+    let t = Instant::now();
+    let served = fleet.cli(a, &["token", "--profile", "prod"]);
+    let served_ms = t.elapsed().as_millis();
+    assert!(
+        served.status.success(),
+        "cached token with Vault down: {}",
+        stderr_line(&served)
+    );
+    assert_eq!(text(&served.stdout), live, "the cached token is served");
+
+    let down = fleet.cli(&fleet.machines[0], &["token", "--profile", "prod2"]);
+    assert_eq!(down.status.code(), Some(5), "{}", stderr_line(&down));
+    let line = stderr_line(&down);
+    assert!(
+        line.contains("Vault") && line.contains("unreachable"),
+        "{line}"
+    );
+    assert_eq!(line.trim_end().lines().count(), 1, "one line: {line}");
+    let after = fleet.sim.counters();
+    assert_eq!(
+        after.token_requests, before.token_requests,
+        "no refresh with Vault down"
+    );
+    figures(&format!(
+        "fleet outage: cached token served with Vault down in {served_ms} ms; expired -> exit 5, 0 token requests at Central"
+    ));
+}
+
+#[test]
+fn revoked_vault_token_is_exit_6_with_the_policy_path() {
+    let Some(mut fleet) = Fleet::new(1, 7200, "") else {
+        return;
+    };
+    fleet.import("prod", 7300);
+    let revoked = fleet
+        .bao
+        .token_with_policy("central-auth-2", &documented_policy());
+    fleet.bao.revoke(&revoked);
+    fleet.machines[0].vault_token = revoked;
+    let before = fleet.sim.counters();
+    let out = fleet.cli(&fleet.machines[0], &["token", "--profile", "prod"]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr_line(&out));
+    let line = stderr_line(&out);
+    assert!(
+        line.contains("secret/data/central-auth/*"),
+        "names the policy path: {line}"
+    );
+    assert_eq!(fleet.sim.counters().token_requests, before.token_requests);
+    figures(
+        "fleet revoked Vault token: exit 6 naming secret/data/central-auth/*, 0 calls to Central",
+    );
+}
+
+#[test]
+fn migrate_moves_a_live_chain_without_a_refresh_and_doctor_checks_the_store() {
+    let Some(fleet) = Fleet::new(2, 7200, "") else {
+        return;
+    };
+    let (a, b) = (&fleet.machines[0], &fleet.machines[1]);
+    // Machine A keeps prod in its local file store first.
+    let config = a.dir.path().join("config.toml");
+    let shared = std::fs::read_to_string(&config).unwrap();
+    let local = shared.replace("[profiles.prod]\nstore = \"team\"\n", "[profiles.prod]\n");
+    assert_ne!(local, shared);
+    std::fs::write(&config, &local).unwrap();
+    let mut download = fleet.sim.download_token();
+    let file = a.dir.path().join("download.json");
+    std::fs::write(&file, download.to_string()).unwrap();
+    let out = fleet.cli(a, &["import", "--profile", "prod", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::remove_file(&file).unwrap();
+    let access = download["access_token"].take();
+    let on_disk = |rt: &str| {
+        tree(a.dir.path())
+            .iter()
+            .any(|(_, bytes)| String::from_utf8_lossy(bytes).contains(rt))
+    };
+    let imported_rt = download["refresh_token"].as_str().unwrap().to_owned();
+    assert!(
+        on_disk(&imported_rt),
+        "the file store holds the chain before"
+    );
+
+    // Without a store configured, migrate says what to add and changes nothing.
+    let out = fleet.cli(
+        a,
+        &["store", "migrate", "--profile", "prod", "--from", "file"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("store = "),
+        "{}",
+        text(&out.stderr)
+    );
+
+    std::fs::write(&config, &shared).unwrap();
+    let before = fleet.sim.counters();
+    let out = fleet.cli(
+        a,
+        &["store", "migrate", "--profile", "prod", "--from", "file"],
+    );
+    assert!(out.status.success(), "migrate: {}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("without a refresh"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        fleet.sim.counters().token_requests,
+        before.token_requests,
+        "no refresh"
+    );
+    // The local copy is gone; Vault holds the chain.
+    assert!(!on_disk(&imported_rt), "the local copy is deleted");
+    assert!(fleet.bao.kv_get("central-auth/prod").is_some());
+
+    // Machine B gets the very same token, and the chain is alive: a refresh works.
+    let out = fleet.cli(b, &["token", "--profile", "prod"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim_end(), access.as_str().unwrap());
+    assert!(fleet.sim.access_token_valid(access.as_str().unwrap()));
+    let out = fleet.cli(b, &["refresh", "--profile", "prod"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let c = fleet.sim.counters();
+    assert_eq!((c.refresh, c.refresh_rejected, c.login), (1, 0, 0));
+
+    // status and doctor show the store and check it.
+    let status = text(&fleet.cli(b, &["status", "--profile", "prod"]).stdout);
+    assert!(status.contains("vault http://127.0.0.1:"), "{status}");
+    let used_by = status
+        .lines()
+        .find(|l| l.contains("used by"))
+        .unwrap_or_default();
+    assert!(
+        used_by.contains("cli"),
+        "status lists the tools using it: {status}"
+    );
+    let out = fleet.cli(b, &["doctor", "--profile", "prod"]);
+    let report = text(&out.stdout);
+    for line in [
+        "ok   store",
+        "ok   store reach",
+        "ok   store auth",
+        "ok   store policy",
+    ] {
+        assert!(report.contains(line), "missing {line:?} in {report}");
+    }
+    // logout writes a tombstone with check-and-set; a later import writes over it.
+    let out = fleet.cli(b, &["logout", "--profile", "prod"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        fleet.bao.kv_get("central-auth/prod").unwrap()["deleted"],
+        true
+    );
+    let out = fleet.cli(b, &["token", "--profile", "prod"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    fleet.import("prod", 0);
+    let out = fleet.cli(b, &["token", "--profile", "prod"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    figures("fleet migrate: file -> vault with 0 token requests at Central; token valid from another machine; then 1 refresh, 0 rejected");
+}
+
+#[test]
+fn approle_login_reaches_the_shared_chain() {
+    let Some(fleet) = Fleet::new(1, 7200, "") else {
+        return;
+    };
+    let bao = &fleet.bao;
+    let ok = |args: &[&str]| {
+        let out = bao.cli(args);
+        assert!(out.status.success(), "bao {args:?}: {}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap_or_default()
+    };
+    ok(&["auth", "enable", "approle"]);
+    ok(&[
+        "write",
+        "auth/approle/role/fleet",
+        "token_policies=central-auth",
+        "token_ttl=10m",
+    ]);
+    let role_id = ok(&["read", "-format=json", "auth/approle/role/fleet/role-id"])["data"]
+        ["role_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secret_id = ok(&[
+        "write",
+        "-format=json",
+        "-f",
+        "auth/approle/role/fleet/secret-id",
+    ])["data"]["secret_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fleet.import("prod", 0);
+    let m = &fleet.machines[0];
+    let config = m.dir.path().join("config.toml");
+    let text_cfg = std::fs::read_to_string(&config).unwrap().replace(
+        "token_env = \"E2E_VAULT_TOKEN\"\n",
+        &format!("auth = \"approle\"\nrole_id = \"{role_id}\"\nsecret_id_env = \"E2E_SECRET_ID\"\ncache_ttl = \"0s\"\n"),
+    );
+    std::fs::write(&config, text_cfg).unwrap();
+    let stored = fleet.bao.kv_get("central-auth/prod").unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = fleet
+        .cmd(m, "central-auth")
+        .args(["token", "--profile", "prod"])
+        .env_remove("E2E_VAULT_TOKEN")
+        .env("E2E_SECRET_ID", &secret_id)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "approle: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim_end(), stored);
+    let out = fleet
+        .cmd(m, "central-auth")
+        .args(["token", "--profile", "prod"])
+        .env_remove("E2E_VAULT_TOKEN")
+        .env("E2E_SECRET_ID", "not-the-secret-id")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("AppRole login"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stderr).contains("not-the-secret-id"));
+    figures("fleet approle: login with role_id + secret_id reads the shared chain; a wrong secret id is exit 6");
+}

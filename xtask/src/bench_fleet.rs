@@ -1,0 +1,254 @@
+//! `cargo xtask bench`, fleet rows: the Vault / OpenBao store against a real
+//! OpenBao dev server (from the `openbao` venv). A cached call (local cache
+//! fresh), against the file store's cached call and `cat`; an uncached call
+//! (`cache_ttl = "0s"`: local lock, lease, record read, release); and the wall
+//! time of 4 machines × 16 processes on an expired token, which must refresh
+//! exactly once.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::bench::{measure, ms, percentile, Case};
+use crate::util::{http, is_ci, say, DemoHome, Res, SimProcess};
+
+/// Stampede rounds.
+const ROUNDS: usize = 5;
+const ROOT_TOKEN: &str = "bench-root";
+
+/// An OpenBao dev server; killed on drop.
+struct BaoProcess {
+    child: Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl BaoProcess {
+    fn start(bin: &Path) -> Res<BaoProcess> {
+        let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+        // The dev server also listens on PORT+1 (cluster); find a free pair.
+        let port = loop {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+            let p = l.local_addr().map_err(|e| e.to_string())?.port();
+            if p < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+                break p;
+            }
+        };
+        let child = Command::new(bin)
+            .args(["server", "-dev", "-dev-no-store-token"])
+            .arg(format!("-dev-root-token-id={ROOT_TOKEN}"))
+            .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
+            .env("HOME", dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let bao = BaoProcess {
+            child,
+            addr: format!("127.0.0.1:{port}"),
+            _dir: dir,
+        };
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(30) {
+            if matches!(http(&bao.addr, "GET", "/v1/sys/health"), Ok((200, _))) {
+                return Ok(bao);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err("the OpenBao dev server did not become ready in 30 s".into())
+    }
+}
+
+impl Drop for BaoProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A demo home whose profile lives in the Vault store.
+fn fleet_home(bin_dir: &Path, sim: &SimProcess, bao: &BaoProcess, extra: &str) -> Res<DemoHome> {
+    let home = DemoHome::new(bin_dir, sim, "5m")?;
+    let token_file = home.path().join("vault-token");
+    std::fs::write(&token_file, ROOT_TOKEN)
+        .map_err(|e| format!("cannot write the token file: {e}"))?;
+    let config = format!(
+        "{}store = \"team\"\n\n[stores.team]\nkind = \"vault\"\naddress = \"http://{}\"\ntoken_file = \"{}\"\n{extra}",
+        home.config,
+        bao.addr,
+        token_file.display()
+    );
+    std::fs::write(home.path().join("config.toml"), config)
+        .map_err(|e| format!("cannot write config.toml: {e}"))?;
+    Ok(home)
+}
+
+/// Runs the fleet rows and prints their table. `cat` and the file store's cached
+/// call come from the main table, for the ratios.
+pub fn run(
+    bin_dir: &Path,
+    sim: &SimProcess,
+    runs: usize,
+    cat: Option<Duration>,
+    file_cached: Option<Duration>,
+) -> Res<()> {
+    let bao_bin: PathBuf = crate::venv::venvs_dir().join("openbao/bin/bao");
+    if !bao_bin.is_file() {
+        let msg = format!(
+            "{} is missing; `cargo xtask test` installs it (venv openbao)",
+            bao_bin.display()
+        );
+        if is_ci() {
+            return Err(msg);
+        }
+        say(format!("!!!!!! SKIPPED: fleet bench rows: {msg} !!!!!!"));
+        return Ok(());
+    }
+    let bao = BaoProcess::start(&bao_bin)?;
+    let file = DemoHome::new(bin_dir, sim, "5m")?;
+    file.import_download(sim, 0)?;
+    let cached = fleet_home(bin_dir, sim, &bao, "")?;
+    let uncached = fleet_home(bin_dir, sim, &bao, "cache_ttl = \"0s\"\n")?;
+    cached.import_download(sim, 0)?;
+    let homes = [
+        (
+            &file,
+            "file store, cached (measured interleaved with the next)",
+        ),
+        (&cached, "vault store, cached (`cache_ttl` 30 s)"),
+        (
+            &uncached,
+            "vault store, uncached (lock, lease, read, release)",
+        ),
+    ];
+    // Interleave the rows in chunks, so the load of a shared machine hits them
+    // alike and the ratio to the file store is fair.
+    let chunks = 10;
+    let per_chunk = runs.div_ceil(chunks).max(1);
+    let mut times: Vec<Result<Vec<Duration>, String>> = vec![Ok(Vec::new()); homes.len()];
+    say(format!(
+        "measuring `central-auth token` on the file store and the vault store, {chunks} interleaved chunks of {per_chunk}"
+    ));
+    for chunk in 0..chunks {
+        for (i, (home, label)) in homes.iter().enumerate() {
+            if chunk == 0 {
+                // Warm the local cache once.
+                let _ = home.cmd("central-auth").arg("token").output();
+            }
+            let case = Case {
+                label: (*label).to_owned(),
+                bin: Some("central-auth"),
+                args: vec!["token".into()],
+                env: vec![],
+                stdin: vec![],
+            };
+            if let Ok(acc) = &mut times[i] {
+                match measure(home, &case, per_chunk) {
+                    Ok(t) => acc.extend(t),
+                    Err(why) => times[i] = Err(why),
+                }
+            }
+        }
+    }
+    let file_med = match &times[0] {
+        Ok(t) => {
+            let mut t = t.clone();
+            t.sort();
+            Some(percentile(&t, 50))
+        }
+        Err(_) => file_cached,
+    };
+    let mut rows = Vec::new();
+    for ((_, label), result) in homes.iter().zip(times) {
+        rows.push(match result {
+            Ok(mut times) => {
+                times.sort();
+                let med = percentile(&times, 50);
+                let ratio = |base: Option<Duration>| {
+                    base.map_or("n/a".to_owned(), |b| {
+                        format!("{:.2}×", med.as_secs_f64() / b.as_secs_f64().max(1e-9))
+                    })
+                };
+                format!(
+                    "| `central-auth token`, {label} | {} | {} | {} | {} |",
+                    ms(med),
+                    ms(percentile(&times, 90)),
+                    ratio(file_med),
+                    ratio(cat)
+                )
+            }
+            Err(why) => format!("| `central-auth token`, {label} | {why} | | | |"),
+        });
+    }
+
+    // 4 machines × 16 processes on an expired token.
+    let machines = (0..4)
+        .map(|_| fleet_home(bin_dir, sim, &bao, ""))
+        .collect::<Res<Vec<_>>>()?;
+    let mut walls = Vec::new();
+    let mut counts = Vec::new();
+    let mut bad = Vec::new();
+    say(format!("fleet stampede 4 × 16: {ROUNDS} rounds"));
+    for _ in 0..ROUNDS {
+        // Rounds as if `cache_ttl` apart: a fresh cache would rightly keep
+        // serving the previous round's (still valid) token.
+        for m in &machines {
+            let _ = std::fs::remove_dir_all(m.path().join("state/fleet"));
+        }
+        machines[0].import_download(sim, 2 * 3600)?;
+        let before = sim.counter("refresh")?;
+        let t = Instant::now();
+        let children = (0..64)
+            .map(|i| {
+                machines[i % 4]
+                    .cmd("central-auth")
+                    .arg("token")
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .map_err(|e| format!("cannot start central-auth: {e}"))
+            })
+            .collect::<Res<Vec<_>>>()?;
+        let mut tokens = Vec::new();
+        for c in children {
+            let out = c.wait_with_output().map_err(|e| e.to_string())?;
+            if !out.status.success() {
+                bad.push(format!(
+                    "a fleet caller failed: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+            tokens.push(out.stdout);
+        }
+        walls.push(t.elapsed());
+        let n = sim.counter("refresh")? - before;
+        if n != 1 || tokens.iter().any(|t| *t != tokens[0]) {
+            bad.push(format!("fleet stampede: {n} refreshes or differing tokens"));
+        }
+        counts.push(n.to_string());
+    }
+    walls.sort();
+
+    println!("Fleet store (OpenBao dev server on loopback), whole process spawn ({runs} runs):");
+    println!();
+    println!("| call | median | p90 | × file store cached | × cat |");
+    println!("|---|---:|---:|---:|---:|");
+    for r in &rows {
+        println!("{r}");
+    }
+    println!();
+    println!("| fleet stampede (expired token) | median wall of {ROUNDS} | refreshes per round |");
+    println!("|---|---:|---|");
+    println!(
+        "| 4 machines × 16 `central-auth token` | {} | {} |",
+        ms(percentile(&walls, 50)),
+        counts.join(", ")
+    );
+    println!();
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(bad.join("; "))
+    }
+}
