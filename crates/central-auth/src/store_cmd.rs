@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use central_auth_core::migrate::{self, MigrateOutcome};
 use central_auth_core::{Broker, Error};
 
-use crate::cli::StoreAction;
+use central_auth::cli::StoreAction;
 
 /// Runs a `store` action; one line on stderr saying what happened.
 pub fn run(
