@@ -17,6 +17,7 @@ mod git;
 mod kube;
 mod leaks;
 mod ops;
+mod proxy;
 mod pycentral;
 mod security;
 mod soak;

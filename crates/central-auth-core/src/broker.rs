@@ -453,6 +453,11 @@ impl Broker {
             usage::read(&usage::path(&self.home.state_dir, &profile.name)),
             OffsetDateTime::now_utc(),
         )
+        .map(|mut s| {
+            s.api_quota =
+                crate::quota::read(&crate::quota::path(&self.home.state_dir, &profile.name));
+            s
+        })
     }
 
     fn lock<'s>(&'s self, profile: &Profile) -> Result<Box<dyn StoreGuard + 's>, Error> {

@@ -264,7 +264,7 @@ impl UreqTransport {
     }
 }
 
-fn load_roots(path: &Path) -> Result<ureq::tls::RootCerts, Error> {
+pub(crate) fn load_roots(path: &Path) -> Result<ureq::tls::RootCerts, Error> {
     let pem = std::fs::read(path).map_err(|e| {
         Error::config(format!(
             "cannot read CA file {}: {e}; fix ca_file in the profile or SSL_CERT_FILE",
@@ -346,7 +346,7 @@ impl Transport for UreqTransport {
 /// Maps a ureq error to a message that cannot contain the URL or a secret. TLS
 /// failures name the problem and the fix and are never retryable: the same
 /// certificate fails the same way a second later.
-fn transport_error(e: &ureq::Error, host: &str) -> TransportError {
+pub(crate) fn transport_error(e: &ureq::Error, host: &str) -> TransportError {
     use ureq::Error as E;
     if let Some(message) = tls_failure(e, host) {
         // The handshake comes before the request: nothing was sent.

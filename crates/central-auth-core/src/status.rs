@@ -43,6 +43,9 @@ pub struct ProfileStatus {
     /// Warnings for the user (lost chain, interrupted refresh, expiring refresh
     /// token, rejected token).
     pub warnings: Vec<String>,
+    /// The day's API quota as last seen by `central-auth proxy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_quota: Option<crate::quota::Quota>,
 }
 
 impl ProfileStatus {
@@ -155,6 +158,7 @@ pub fn build(
         min_valid_seconds: profile.min_valid.as_secs(),
         effective_min_valid_seconds,
         warnings,
+        api_quota: None,
     })
 }
 

@@ -102,6 +102,21 @@ pub enum Command {
         #[command(subcommand)]
         action: StoreAction,
     },
+    /// Serve Central's API on a loopback port with the current token added.
+    ///
+    /// Forwards every request to the profile's base URL with `Authorization:
+    /// Bearer <token>` (replacing the client's), retries once with a refreshed
+    /// token on 401 invalid_token, and keeps all clients within Central's calls
+    /// per second (then 429 with Retry-After). Prints `listening on URL` first;
+    /// stops on SIGTERM or Ctrl-C. See docs/proxy.md.
+    Proxy {
+        /// Loopback address to listen on (port 0 picks a free one).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8470")]
+        listen: String,
+        /// Upstream calls per second across all clients (Central allows 7 per application).
+        #[arg(long, value_name = "N", default_value_t = 7)]
+        rate: u32,
+    },
     /// Run a command with the token and base URL in its environment.
     ///
     /// Sets CENTRAL_ACCESS_TOKEN, CENTRAL_BASE_URL, TF_VAR_central_access_token,

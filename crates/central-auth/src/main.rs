@@ -7,6 +7,7 @@
 
 mod exec;
 mod password;
+mod proxy;
 mod store_cmd;
 mod view;
 
@@ -50,7 +51,7 @@ fn verbose_log(line: &str) {
     );
 }
 
-fn open_broker(verbose: bool, client: &str) -> Result<Broker, Error> {
+pub(crate) fn open_broker(verbose: bool, client: &str) -> Result<Broker, Error> {
     let broker = Broker::from_env()?.with_client(client);
     if let Some(w) = central_auth_core::strict::exposure_warning(broker.home(), broker.config()) {
         verbose_log(&w);
@@ -73,6 +74,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     // (Terraform, scripts), so it is recorded apart from direct `token` calls.
     let client = match cli.command {
         Command::Exec { .. } => "exec",
+        Command::Proxy { .. } => "proxy",
         _ => "cli",
     };
     let broker = open_broker(cli.common.verbose, client)?;
@@ -194,6 +196,16 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             });
         }
         Command::Store { action } => return store_cmd::run(&broker, explicit, action),
+        Command::Proxy { listen, rate } => {
+            let (profile, _) = chosen(&broker, explicit)?;
+            return proxy::run(
+                profile,
+                &broker.home().state_dir,
+                &listen,
+                rate,
+                cli.common.verbose,
+            );
+        }
         Command::Exec { min_valid, command } => {
             let (profile, _) = chosen(&broker, explicit)?;
             let t = broker.token(profile, min_valid)?;
@@ -340,7 +352,7 @@ fn read_input(file: &str) -> Result<String, Error> {
 }
 
 /// Writes to stdout; a closed pipe is not an error worth reporting.
-fn print_stdout(text: &str) -> Result<(), Error> {
+pub(crate) fn print_stdout(text: &str) -> Result<(), Error> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),

@@ -152,6 +152,9 @@ pub fn status_text(statuses: &[ProfileStatus]) -> String {
                 .collect();
             let _ = writeln!(out, "  used by        {}", list.join(", "));
         }
+        if let Some(q) = &s.api_quota {
+            let _ = writeln!(out, "  api quota      {}", crate::proxy::quota_line(q));
+        }
         for w in &s.warnings {
             let _ = writeln!(out, "  warning: {w}");
         }

@@ -1,0 +1,256 @@
+//! Forwarding one API request to a profile's gateway with the broker's bearer
+//! token, for `central-auth proxy`.
+//!
+//! This keeps the invariant that only the core speaks HTTP to Central: the proxy
+//! parses its clients' requests, and this module sends them on with the same TLS
+//! roots, timeouts, proxy environment and no-redirect policy as every other call.
+//! The client's own `Authorization`, any `access_token` query parameter (Kong reads
+//! it before the header) and hop-by-hop headers are never forwarded.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::http::{load_roots, transport_error, TransportError, CONNECT_TIMEOUT};
+use crate::secret::{ExposeSecret, SecretString};
+
+/// Time allowed for one forwarded request.
+pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest response body passed back to a client.
+pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Methods the proxy forwards.
+pub const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// Request headers never forwarded: hop-by-hop ones, those the upstream
+/// connection sets itself, and the client's credentials.
+const DROPPED_REQUEST: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "accept-encoding",
+    "expect",
+];
+
+/// Response headers not passed back (the proxy frames the body itself, and the
+/// upstream body is already decompressed).
+const DROPPED_RESPONSE: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "content-encoding",
+    "trailer",
+    "upgrade",
+];
+
+/// One request as the client sent it.
+#[derive(Debug)]
+pub struct Outgoing<'a> {
+    /// Method (one of [`METHODS`]).
+    pub method: &'a str,
+    /// Path and query, starting with `/`.
+    pub target: &'a str,
+    /// Client headers (dropped ones are filtered here).
+    pub headers: &'a [(String, String)],
+    /// Body bytes.
+    pub body: &'a [u8],
+}
+
+/// The gateway's answer.
+#[derive(Debug)]
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// Headers to pass back, names lowercased.
+    pub headers: Vec<(String, String)>,
+    /// Body (decompressed).
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The first header with this (lowercase) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// True for Kong's `401 invalid_token`: the bearer token is dead and a
+    /// refreshed one may work.
+    pub fn invalid_token(&self) -> bool {
+        self.status == 401
+            && (String::from_utf8_lossy(&self.body).contains("invalid_token")
+                || self
+                    .header("www-authenticate")
+                    .is_some_and(|v| v.contains("invalid_token")))
+    }
+}
+
+/// A ureq agent aimed at one profile's gateway.
+pub struct Upstream {
+    agent: ureq::Agent,
+    base_url: String,
+    host: String,
+}
+
+impl Upstream {
+    /// Builds the agent for `base_url`; `ca_file` adds trusted roots.
+    pub fn new(base_url: &str, ca_file: Option<&Path>) -> Result<Upstream, Error> {
+        let roots = match ca_file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("SSL_CERT_FILE").map(PathBuf::from))
+        {
+            Some(path) => load_roots(&path)?,
+            None => ureq::tls::RootCerts::WebPki,
+        };
+        let tls = ureq::tls::TlsConfig::builder().root_certs(roots).build();
+        let config = ureq::Agent::config_builder()
+            .timeout_connect(Some(CONNECT_TIMEOUT))
+            .timeout_global(Some(FORWARD_TIMEOUT))
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .user_agent(concat!("central-auth-proxy/", env!("CARGO_PKG_VERSION")))
+            .proxy(ureq::Proxy::try_from_env())
+            .tls_config(tls)
+            .build();
+        let host = base_url
+            .split_once("://")
+            .map_or(base_url, |(_, rest)| rest)
+            .split(['/', '?'])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Upstream {
+            agent: config.into(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            host,
+        })
+    }
+
+    /// Sends `req` with `Authorization: Bearer <token>` and reads the answer.
+    pub fn send(&self, req: &Outgoing<'_>, token: &SecretString) -> Result<Answer, TransportError> {
+        let url = format!("{}{}", self.base_url, strip_access_token(req.target));
+        let mut builder = ureq::http::Request::builder()
+            .method(req.method)
+            .uri(url.as_str());
+        for (k, v) in req.headers {
+            if !DROPPED_REQUEST.contains(&k.to_ascii_lowercase().as_str()) {
+                builder = builder.header(k.as_str(), v.as_str());
+            }
+        }
+        builder = builder.header("Authorization", format!("Bearer {}", token.expose_secret()));
+        let result = if req.body.is_empty() {
+            builder.body(()).map_err(|_| bad_request()).and_then(|r| {
+                self.agent
+                    .run(r)
+                    .map_err(|e| transport_error(&e, &self.host))
+            })
+        } else {
+            builder
+                .body(req.body)
+                .map_err(|_| bad_request())
+                .and_then(|r| {
+                    self.agent
+                        .run(r)
+                        .map_err(|e| transport_error(&e, &self.host))
+                })
+        };
+        let mut response = result?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    v.to_str().unwrap_or("").to_owned(),
+                )
+            })
+            .filter(|(k, _)| !DROPPED_RESPONSE.contains(&k.as_str()))
+            .collect();
+        let body = if req.method == "HEAD" {
+            Vec::new()
+        } else {
+            response
+                .body_mut()
+                .with_config()
+                .limit(MAX_RESPONSE_BYTES)
+                .read_to_vec()
+                .map_err(|e| transport_error(&e, &self.host))?
+        };
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+fn bad_request() -> TransportError {
+    TransportError {
+        message: "the request cannot be sent (invalid header or target)".to_owned(),
+        retryable: false,
+        maybe_sent: false,
+    }
+}
+
+/// Removes every `access_token` query parameter: Kong prefers it to the
+/// `Authorization` header, so a stale one would defeat the broker's token.
+pub fn strip_access_token(target: &str) -> String {
+    let Some((path, query)) = target.split_once('?') else {
+        return target.to_owned();
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
+            !key.eq_ignore_ascii_case("access_token") && !pair.is_empty()
+        })
+        .collect();
+    if kept.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_token_parameters_are_stripped() {
+        assert_eq!(strip_access_token("/a"), "/a");
+        assert_eq!(strip_access_token("/a?access_token=x"), "/a");
+        assert_eq!(
+            strip_access_token("/a?limit=2&ACCESS_TOKEN=x&offset=1"),
+            "/a?limit=2&offset=1"
+        );
+    }
+
+    #[test]
+    fn invalid_token_is_recognised_by_body_or_header() {
+        let a = Answer {
+            status: 401,
+            headers: vec![],
+            body: br#"{"error":"invalid_token"}"#.to_vec(),
+        };
+        assert!(a.invalid_token());
+        let missing = Answer {
+            status: 401,
+            headers: vec![],
+            body: br#"{"error":"invalid_request"}"#.to_vec(),
+        };
+        assert!(!missing.invalid_token());
+    }
+}
