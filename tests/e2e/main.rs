@@ -19,6 +19,7 @@ mod leaks;
 mod ops;
 mod proxy;
 mod pycentral;
+mod pycentral_provider;
 mod security;
 mod soak;
 mod terraform;

@@ -35,7 +35,7 @@ pub const NAME: &str = "central-auth-ansible";
     about = "Ansible lookup program: prints the current Aruba Central access token as JSON",
     long_about = "Ansible lookup program behind `lookup('central_auth.central.token', ...)`: \
 prints {\"access_token\",\"expires_at\",\"base_url\",\"profile\"} as one JSON object on \
-stdout (expires_at in RFC 3339). Reads nothing from stdin.\n\n\
+stdout (expires_at in RFC 3339). Reads stdin only with --reject-stdin.\n\n\
 The token is the one every other central-auth tool gets: it is refreshed only when it \
 is valid for less than --min-valid, and then exactly once for everyone.",
     after_help = after_help("")
@@ -44,6 +44,13 @@ pub struct Cli {
     /// `--profile`, `--min-valid`, `--verbose`, as on every helper.
     #[command(flatten)]
     pub args: HelperArgs,
+
+    /// Read the access token a server rejected (401 invalid_token) from the first
+    /// line of stdin and mark it rejected first, so the answer is a refreshed
+    /// token (one refresh for every process on the chain). Used by the pycentral
+    /// provider (`central_auth_pycentral`).
+    #[arg(long)]
+    pub reject_stdin: bool,
 }
 
 /// Where a bad command line comes from, for the usage error.
@@ -54,9 +61,44 @@ pub use central_auth_core::adapter::Failure;
 /// One run: gets the token of the chosen profile from `broker` and writes the
 /// answer to `stdout`. Nothing is written to `stdout` unless everything succeeded.
 pub fn run(cli: &Cli, broker: &Broker, stdout: impl Write) -> Result<(), Failure> {
+    run_with_input(cli, broker, std::io::empty(), stdout)
+}
+
+/// Like [`run`], reading the rejected token from `stdin` with `--reject-stdin`.
+pub fn run_with_input(
+    cli: &Cli,
+    broker: &Broker,
+    stdin: impl std::io::Read,
+    stdout: impl Write,
+) -> Result<(), Failure> {
     let profile = broker.profile(cli.args.common.profile.as_deref())?;
+    if cli.reject_stdin {
+        let rejected = read_rejected(stdin)?;
+        broker.reject(profile, &rejected)?;
+    }
     let token = broker.token(profile, cli.args.min_valid)?;
     answer::write(stdout, profile.name.as_str(), &token).map_err(Failure::Output)
+}
+
+/// The first line of `stdin`, at most 16 KiB, as a secret.
+fn read_rejected(stdin: impl std::io::Read) -> Result<central_auth_core::SecretString, Failure> {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(stdin.take(16 * 1024))
+        .read_line(&mut line)
+        .map_err(|e| {
+            central_auth_core::Error::bad_input(format!(
+                "cannot read the rejected token from stdin: {e}"
+            ))
+        })?;
+    let token = line.trim();
+    if token.is_empty() {
+        return Err(central_auth_core::Error::bad_input(
+            "--reject-stdin needs the rejected access token on the first line of stdin",
+        )
+        .into());
+    }
+    Ok(central_auth_core::SecretString::from(token.to_owned()))
 }
 
 /// The stderr line for a failure: `central-auth-ansible: message`, always one line.
@@ -151,6 +193,28 @@ mod tests {
             time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
                 .expect("RFC 3339");
         assert!(parsed > time::OffsetDateTime::now_utc() + time::Duration::minutes(110));
+    }
+
+    #[test]
+    fn reject_stdin_marks_only_the_stored_token_and_needs_one() {
+        let (_dir, broker) = broker();
+        let lab_cli = cli(&["--profile", "lab", "--reject-stdin"]);
+        let mut out = Vec::new();
+        run_with_input(&lab_cli, &broker, &b"someone-elses\n"[..], &mut out).expect("answer");
+        assert!(String::from_utf8(out)
+            .expect("UTF-8")
+            .contains("lab-access"));
+        let mut out = Vec::new();
+        let f = run_with_input(&lab_cli, &broker, &b"lab-access\n"[..], &mut out)
+            .expect_err("refresh needed");
+        assert!(out.is_empty());
+        assert_eq!(f.exit_code(), 5, "{f}");
+        let empty = run_with_input(&lab_cli, &broker, &b""[..], Vec::new()).expect_err("no token");
+        assert_eq!(empty.exit_code(), 2);
+        assert!(
+            empty.to_string().contains("--reject-stdin needs"),
+            "{empty}"
+        );
     }
 
     #[test]

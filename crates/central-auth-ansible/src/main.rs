@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use central_auth_ansible::{run, Cli, NAME, USAGE_HINT};
+use central_auth_ansible::{run_with_input, Cli, NAME, USAGE_HINT};
 use central_auth_cli_common::{Context, Failed, Helper};
 
 struct Ansible;
@@ -17,7 +17,12 @@ impl Helper for Ansible {
         cli.args.common.verbose
     }
     fn run(cli: Cli, cx: &Context) -> Result<(), Failed> {
-        Ok(run(&cli, &cx.open_broker()?, std::io::stdout().lock())?)
+        Ok(run_with_input(
+            &cli,
+            &cx.open_broker()?,
+            std::io::stdin().lock(),
+            std::io::stdout().lock(),
+        )?)
     }
 }
 
