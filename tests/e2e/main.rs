@@ -16,6 +16,7 @@ mod fleet;
 mod git;
 mod kube;
 mod leaks;
+mod migrate;
 mod ops;
 mod proxy;
 mod pycentral;

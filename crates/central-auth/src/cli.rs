@@ -35,6 +35,10 @@ pub enum Command {
         /// Replace a stored token even if the file is older than it.
         #[arg(long)]
         force: bool,
+        /// Take over the chain from another tool's token file, then leave that
+        /// file with only the access token (no refresh; see docs/pycentral.md).
+        #[arg(long, value_name = "TOOL", value_enum)]
+        from: Option<ImportFrom>,
         /// The JSON file, or `-` for stdin.
         #[arg(value_name = "FILE|-")]
         file: String,
@@ -151,4 +155,11 @@ pub enum StoreAction {
         #[arg(long, value_name = "KIND", value_parser = ["file"])]
         from: String,
     },
+}
+
+/// The tools whose token files `import --from` understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ImportFrom {
+    /// pycentral 1.4.3's `temp/tok_<customer_id>_<client_id>.json`.
+    Pycentral,
 }

@@ -6,6 +6,7 @@
 //! (see `--help`).
 
 mod exec;
+mod migrate;
 mod password;
 mod proxy;
 mod store_cmd;
@@ -81,8 +82,18 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     let explicit = cli.common.profile.as_deref();
     match cli.command {
         Command::Completions { .. } => {}
-        Command::Import { force, file, json } => {
+        Command::Import {
+            force,
+            from,
+            file,
+            json,
+        } => {
             let (profile, label) = chosen(&broker, explicit)?;
+            if let Some(from) = from {
+                let line = migrate::import(&broker, profile, from, file.as_ref(), force)?;
+                say(&line)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let text = read_input(&file)?;
             let outcome = broker.import(profile, &text, force)?;
             let (key, note) = match outcome {

@@ -1,0 +1,96 @@
+//! `central-auth import --from pycentral FILE`: take over the chain from another
+//! tool's token cache, then leave that tool unable to rotate it.
+//!
+//! pycentral 1.4.3 caches the raw token response (`access_token`,
+//! `refresh_token`, `token_type`, `expires_in`) in `temp/tok_<customer>_<client>.json`
+//! with no timestamp. The file's modification time is when pycentral wrote the
+//! pair, so it is passed as the issue time: the broker then knows how much of the
+//! access token's life is left and refreshes only when it must. No call is made
+//! to Central. After the pair is stored, the file is replaced (atomically, mode
+//! 0600) by an access-token-only version: pycentral keeps working until that
+//! token expires, and can never spend the refresh token central-auth now owns.
+
+use std::path::Path;
+
+use central_auth::cli::ImportFrom as From;
+use central_auth_core::broker::ImportOutcome;
+use central_auth_core::{Broker, Error, Profile};
+
+/// Imports the pair from `file` into `profile`, then rewrites `file` without
+/// its refresh token. Returns the line to tell the user.
+pub fn import(
+    broker: &Broker,
+    profile: &Profile,
+    from: From,
+    file: &Path,
+    force: bool,
+) -> Result<String, Error> {
+    let From::Pycentral = from;
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        Error::bad_input(format!(
+            "cannot read {}: {e}; pass pycentral's token cache, e.g. temp/tok_<customer_id>_<client_id>.json",
+            file.display()
+        ))
+    })?;
+    let not_cache = || {
+        Error::bad_input(format!(
+            "{} is not a pycentral token cache (a JSON object with access_token, refresh_token and expires_in); pass temp/tok_<customer_id>_<client_id>.json",
+            file.display()
+        ))
+    };
+    let mut cache: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&text).map_err(|_| not_cache())?;
+    let has = |k: &str| {
+        cache
+            .get(k)
+            .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+    };
+    if !has("access_token") {
+        return Err(not_cache());
+    }
+    if !has("refresh_token") {
+        return Err(Error::bad_input(format!(
+            "{} holds no refresh token (already taken over?); nothing to import. Use `central-auth import` with a token downloaded from the Web UI",
+            file.display()
+        )));
+    }
+    let written = std::fs::metadata(file)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    if let (Some(at), false) = (written, cache.contains_key("created_at")) {
+        cache.insert(
+            "created_at".to_owned(),
+            serde_json::Value::from(at.as_millis() as u64),
+        );
+    }
+    let with_time = serde_json::Value::Object(cache.clone()).to_string();
+    let outcome = broker.import(profile, &with_time, force)?;
+
+    // The chain is now central-auth's: leave pycentral only the access token.
+    let mut access_only = serde_json::Map::new();
+    for key in ["access_token", "token_type", "expires_in"] {
+        if let Some(v) = cache.remove(key) {
+            access_only.insert(key.to_owned(), v);
+        }
+    }
+    let bytes = serde_json::to_vec_pretty(&serde_json::Value::Object(access_only))
+        .expect("a map of JSON values always serializes");
+    let stored = match outcome {
+        ImportOutcome::Stored { replaced: false } => "stored",
+        ImportOutcome::Stored { replaced: true } => "stored, replacing the previous token",
+        ImportOutcome::AlreadyStored => "already stored",
+    };
+    central_auth_core::store::file::write_atomically(file, &bytes).map_err(|e| {
+        Error::store(format!(
+            "profile {}: token {stored}, but {} could not be rewritten ({e}); delete it so pycentral cannot rotate the chain",
+            profile.name,
+            file.display()
+        ))
+    })?;
+    Ok(format!(
+        "central-auth: profile {}: token {stored} without a refresh; {} now holds only the access token (mode 0600), so pycentral cannot rotate the chain. Give pycentral its token with the provider: see docs/pycentral.md",
+        profile.name,
+        file.display()
+    ))
+}
