@@ -4,7 +4,7 @@
 //! the wall time of 1, 16 and 64 concurrent `central-auth token` calls on an
 //! expired token. Prints Markdown tables; fails unless every stampede round made
 //! exactly one token request, the one successful refresh (no rejected refresh, no
-//! login).
+//! login). Then the proxy's added latency and saturation rate (`bench_proxy`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -188,6 +188,7 @@ pub fn run(args: &[String]) -> Res<()> {
     for r in &stampede_rows {
         println!("{r}");
     }
+    crate::bench_proxy::run(&home, &sim)?;
     println!();
     let fleet = crate::bench_fleet::run(&bin_dir, &sim, runs, baseline, file_cached);
     if let Err(e) = &fleet {

@@ -17,6 +17,7 @@
 
 mod bench;
 mod bench_fleet;
+mod bench_proxy;
 mod demo;
 mod fuzz;
 mod mutants;
