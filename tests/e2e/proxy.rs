@@ -162,8 +162,38 @@ fn curl_needs_no_credentials_and_a_killed_token_costs_one_refresh() {
         &["-H", "Authorization: Bearer not-a-token"],
     );
     assert_eq!(code, 200);
+    // Methods and bodies reach Central (the simulator's APIs answer 405 to POST
+    // after checking the token).
+    let (code, body) = curl(
+        &format!("{}/configuration/v2/groups", proxy.url),
+        &[
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            "{\"a\":1}",
+        ],
+    );
+    assert_eq!(
+        (code, body.as_str()),
+        (405, r#"{"message":"Method not allowed"}"#)
+    );
+    let (code, _) = curl(
+        &format!("{}/configuration/v2/groups", proxy.url),
+        &["-X", "POST"],
+    );
+    assert_eq!(code, 405);
     let before = home.sim.counters();
-    assert_eq!((before.refresh, before.login, before.api_ok), (0, 0, 2));
+    assert_eq!(
+        (
+            before.refresh,
+            before.login,
+            before.api_ok,
+            before.api_unauthorized
+        ),
+        (0, 0, 2, 0)
+    );
 
     // Central kills the access token: one request, one 401, one refresh, one retry.
     home.sim.expire_access_tokens();
@@ -201,6 +231,7 @@ fn curl_needs_no_credentials_and_a_killed_token_costs_one_refresh() {
     assert!(out.status.success(), "SIGTERM exit: {:?}", out.status);
     let log = text(&out.stderr);
     assert_eq!(log.matches("proxy: GET ").count(), 4, "{log}");
+    assert_eq!(log.matches("proxy: POST ").count(), 2, "{log}");
     assert!(log.contains("retried with the refreshed token"), "{log}");
     assert!(
         log.contains("/configuration/v2/groups ->"),

@@ -153,7 +153,7 @@ struct Tool {
     apt: Option<&'static str>,
 }
 
-const TOOLS: [Tool; 6] = [
+const TOOLS: [Tool; 7] = [
     Tool {
         name: "git",
         apt: Some("git"),
@@ -179,6 +179,10 @@ const TOOLS: [Tool; 6] = [
     Tool {
         name: "setpriv",
         apt: Some("util-linux"),
+    },
+    Tool {
+        name: "curl",
+        apt: Some("curl"),
     },
 ];
 
@@ -209,6 +213,10 @@ fn versioned_kubectl() -> Option<PathBuf> {
 
 /// Checks git, kubectl, terraform, openssl, time and setpriv; installs those with
 /// a Debian package with apt when allowed. Under CI a missing tool is an error; elsewhere a loud SKIPPED line.
+    },
+    Tool {
+        name: "curl",
+        apt: Some("curl"),
 fn check_tools(allow_apt: bool) -> Res<()> {
     let mut missing = Vec::new();
     for tool in &TOOLS {
