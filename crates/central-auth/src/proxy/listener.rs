@@ -1,6 +1,7 @@
 //! The loopback listener: a bounded pool of worker threads fed through a
-//! bounded queue, an accept loop that polls a stop flag set by SIGTERM/SIGINT,
-//! and a clean drain on stop.
+//! bounded queue, a blocking accept loop, and a clean drain on stop. SIGTERM and
+//! SIGINT set a flag; a watcher thread that looks at it every 100 ms then wakes
+//! the blocked `accept` by connecting to the listener itself.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,8 +18,8 @@ use super::response::{write, Reply};
 pub const WORKERS: usize = 32;
 /// Accepted connections waiting for a worker; beyond this the proxy answers 503.
 pub const QUEUE: usize = 64;
-/// How often the accept loop looks at the stop flag.
-const POLL: Duration = Duration::from_millis(50);
+/// How often the watcher looks at the stop flag.
+const POLL: Duration = Duration::from_millis(100);
 
 /// Binds `addr`, which must be a loopback address.
 pub fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
@@ -46,8 +47,22 @@ pub fn run(
     shared: Arc<Shared>,
     profile: &str,
     open_broker: fn() -> Result<Broker, Error>,
-    stop: &AtomicBool,
+    stop: Arc<AtomicBool>,
 ) -> Result<(), Error> {
+    let local = listener
+        .local_addr()
+        .map_err(|e| Error::unavailable(format!("cannot read the listening address: {e}")))?;
+    let watcher_stop = Arc::clone(&stop);
+    std::thread::Builder::new()
+        .name("proxy-stop".to_owned())
+        .spawn(move || {
+            while !watcher_stop.load(Ordering::SeqCst) {
+                std::thread::sleep(POLL);
+            }
+            // Wake the blocked accept; the loop sees the flag and stops.
+            let _ = TcpStream::connect(local);
+        })
+        .map_err(|e| Error::unavailable(format!("cannot start the signal watcher: {e}")))?;
     let (tx, rx) = sync_channel::<TcpStream>(QUEUE);
     let rx = Arc::new(Mutex::new(rx));
     let mut workers = Vec::with_capacity(WORKERS);
@@ -61,24 +76,25 @@ pub fn run(
             .map_err(|e| Error::unavailable(format!("cannot start a worker thread: {e}")))?;
         workers.push(handle);
     }
-    while !stop.load(Ordering::SeqCst) {
-        match listener.accept() {
+    loop {
+        let accepted = listener.accept();
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        match accepted {
             Ok((stream, _)) => {
-                let _ = stream.set_nonblocking(false);
-                match tx.try_send(stream) {
-                    Ok(()) => {}
-                    Err(TrySendError::Full(mut s) | TrySendError::Disconnected(mut s)) => {
-                        let _ = s.set_write_timeout(Some(Duration::from_secs(1)));
-                        let busy = Reply::message(
-                            503,
-                            "central-auth proxy: too many requests in flight; retry shortly",
-                        )
-                        .with_header("Retry-After", "1");
-                        let _ = write(&mut s, &busy, false);
-                    }
+                if let Err(TrySendError::Full(mut s) | TrySendError::Disconnected(mut s)) =
+                    tx.try_send(stream)
+                {
+                    let _ = s.set_write_timeout(Some(Duration::from_secs(1)));
+                    let busy = Reply::message(
+                        503,
+                        "central-auth proxy: too many requests in flight; retry shortly",
+                    )
+                    .with_header("Retry-After", "1");
+                    let _ = write(&mut s, &busy, false);
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(POLL),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
                 super::log(&format!("proxy: accept failed: {e}"));

@@ -66,7 +66,7 @@ pub fn run(
         .map_err(|e| Error::unavailable(format!("cannot read the listening address: {e}")))?;
     crate::print_stdout(&format!("listening on http://{local}\n"))?;
     let open = if verbose { open_verbose } else { open_quiet };
-    listener::run(listener, shared, profile.name.as_str(), open, &stop)?;
+    listener::run(listener, shared, profile.name.as_str(), open, stop)?;
     if verbose {
         log("proxy: stopped");
     }
