@@ -28,15 +28,11 @@ pub fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
             "--listen {addr} is not a loopback address; use 127.0.0.1:PORT or [::1]:PORT (the proxy adds your token to every request, so it never listens beyond this machine)"
         )));
     }
-    let listener = TcpListener::bind(addr).map_err(|e| {
+    TcpListener::bind(addr).map_err(|e| {
         Error::bad_input(format!(
             "cannot listen on {addr}: {e}; pick another --listen port"
         ))
-    })?;
-    listener
-        .set_nonblocking(true)
-        .map_err(|e| Error::unavailable(format!("cannot configure the listener: {e}")))?;
-    Ok(listener)
+    })
 }
 
 /// Serves until `stop` is set, then lets the workers finish their requests.
