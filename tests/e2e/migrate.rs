@@ -2,6 +2,7 @@
 //! cache written by real pycentral 1.4.3 against the simulator, with no refresh,
 //! and leave pycentral's file holding only the access token.
 
+use std::io::Write;
 use std::process::Command;
 
 use central_auth_e2e::*;
@@ -116,7 +117,8 @@ fn takes_over_a_real_pycentral_cache_without_a_refresh() {
     let refreshed = home.cli(&["refresh", "--profile", "test"]);
     assert!(refreshed.status.success(), "{}", text(&refreshed.stderr));
     assert_eq!(home.sim.counters().refresh_rejected, 0);
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr(),
         "figures: migrate from pycentral: 0 token calls during the takeover; access token valid afterwards; chain refreshed once afterwards with 0 rejected"
     );
 }
