@@ -211,12 +211,9 @@ fn versioned_kubectl() -> Option<PathBuf> {
     found.pop().map(|(_, p)| p)
 }
 
-/// Checks git, kubectl, terraform, openssl, time and setpriv; installs those with
-/// a Debian package with apt when allowed. Under CI a missing tool is an error; elsewhere a loud SKIPPED line.
-    },
-    Tool {
-        name: "curl",
-        apt: Some("curl"),
+/// Checks git, kubectl, terraform, openssl, time, setpriv and curl (the proxy
+/// suite); installs those with a Debian package with apt when allowed. Under CI a
+/// missing tool is an error; elsewhere a loud SKIPPED line.
 fn check_tools(allow_apt: bool) -> Res<()> {
     let mut missing = Vec::new();
     for tool in &TOOLS {
