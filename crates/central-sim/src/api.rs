@@ -31,7 +31,8 @@ pub fn is_api_path(path: &str) -> bool {
     )
 }
 
-fn bearer(req: &Request, params: &Params) -> Option<String> {
+/// The bearer token as Kong 0.14 finds it (parameter first, then header).
+pub fn bearer(req: &Request, params: &Params) -> Option<String> {
     if let Some(t) = params.get("access_token") {
         return Some(t.to_string());
     }

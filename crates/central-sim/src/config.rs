@@ -33,6 +33,11 @@ pub struct SimConfig {
     pub rate_limit_day: u32,
     /// Status answered to a wrong username or password (real value unknown).
     pub login_failure_status: u16,
+    /// Whether `/oauth2/*` and client-credentials token calls count against
+    /// the app's rate limits (undocumented; default `true`: Central's docs
+    /// count "all API calls" through the gateway and show the headers on
+    /// every response).
+    pub rate_limit_oauth: bool,
 }
 
 impl Default for SimConfig {
@@ -52,6 +57,7 @@ impl Default for SimConfig {
             rate_limit_second: 7,
             rate_limit_day: 5000,
             login_failure_status: 401,
+            rate_limit_oauth: true,
         }
     }
 }

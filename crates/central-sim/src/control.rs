@@ -15,12 +15,15 @@
 //! | `POST /_sim/rate-limits?second=N&day=N` | change the limits |
 //! | `POST /_sim/reset-rate-limits` | forget rate-limit usage |
 //!
+//! The API Gateway's apps and tokens are in [`crate::gateway_http`].
+//!
 //! Successful actions without a natural body answer `{"ok":true}`.
 
 use std::time::Duration;
 
 use crate::api::not_found;
 use crate::faults::Fault;
+use crate::gateway_http;
 use crate::http::{Request, Response};
 use crate::shared::Shared;
 
@@ -89,6 +92,6 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
             shared.reset_rate_limits();
             ok()
         }
-        _ => not_found(),
+        _ => gateway_http::handle(shared, req).unwrap_or_else(not_found),
     }
 }

@@ -49,7 +49,7 @@ pub fn token(st: &mut State, req: &Request, params: &Params) -> Response {
     } else {
         st.counters.client_credentials += 1;
         let token = jwt_like(st, &creds.id);
-        st.store_cc_token(&token);
+        st.store_cc_token(&token, &creds.id);
         Response::json_value(
             200,
             &serde_json::json!({

@@ -22,6 +22,8 @@ mod config;
 mod control;
 mod encoding;
 mod faults;
+mod gateway;
+mod gateway_http;
 mod greenlake;
 mod http;
 mod oauth;
@@ -39,6 +41,7 @@ use std::time::Duration;
 
 pub use config::SimConfig;
 pub use faults::Fault;
+pub use gateway::{AppInfo, GatewayError, TokenInfo, TokenStatus};
 pub use state::{Counters, TokenCall};
 
 use server::Server;
@@ -121,10 +124,58 @@ impl Sim {
         self.shared.advance_clock(by);
     }
 
-    /// Mints a fresh pair as the Web UI would and returns the ten-field
-    /// "Download Token" JSON (`created_at` in milliseconds). Not a refresh.
+    /// Mints a fresh pair as the Web UI would (a new token of the `default`
+    /// app) and returns the ten-field "Download Token" JSON (`created_at` in
+    /// milliseconds). Not a refresh.
     pub fn download_token(&self) -> serde_json::Value {
         self.shared.download_token()
+    }
+
+    /// API Gateway "+ Add Apps & Token": creates an app (a new client id and
+    /// secret) with its first token. Names: 1 to 64 of `[A-Za-z0-9._-]`.
+    pub fn create_app(
+        &self,
+        name: &str,
+        token_name: Option<&str>,
+    ) -> Result<(AppInfo, TokenInfo), GatewayError> {
+        self.shared.create_app(name, token_name)
+    }
+
+    /// Adds a token (a new refresh chain) to an app; `default` is the app of
+    /// the configured client id.
+    pub fn add_token(
+        &self,
+        app: &str,
+        token_name: Option<&str>,
+    ) -> Result<TokenInfo, GatewayError> {
+        self.shared.add_token(app, token_name)
+    }
+
+    /// Every app, `default` first.
+    pub fn apps(&self) -> Vec<AppInfo> {
+        self.shared.apps()
+    }
+
+    /// Every token (of one app when `app` is set), expired and revoked included.
+    pub fn tokens(&self, app: Option<&str>) -> Result<Vec<TokenInfo>, GatewayError> {
+        self.shared.tokens(app)
+    }
+
+    /// One token's state.
+    pub fn token_info(&self, id: &str) -> Result<TokenInfo, GatewayError> {
+        self.shared.token_info(id)
+    }
+
+    /// "Download Token": the ten-field JSON of the token's current pair (after
+    /// refreshes, the newest one). Refused for revoked or expired tokens.
+    pub fn download(&self, id: &str) -> Result<serde_json::Value, GatewayError> {
+        self.shared.download(id)
+    }
+
+    /// "Revoke": the token's access token and refresh chain stop working;
+    /// other tokens, of this app or others, are untouched.
+    pub fn revoke_token(&self, id: &str) -> Result<TokenInfo, GatewayError> {
+        self.shared.revoke_token(id)
     }
 
     /// Would the protected APIs accept this bearer token now?

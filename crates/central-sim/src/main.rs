@@ -59,6 +59,9 @@ struct Args {
     /// Status for a failed login.
     #[arg(long)]
     login_failure_status: Option<u16>,
+    /// Whether /oauth2/* and token calls count against the app's rate limits.
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    rate_limit_oauth: bool,
 }
 
 impl Args {
@@ -83,6 +86,7 @@ impl Args {
             rate_limit_second: self.rate_limit_second.unwrap_or(d.rate_limit_second),
             rate_limit_day: self.rate_limit_day.unwrap_or(d.rate_limit_day),
             login_failure_status: self.login_failure_status.unwrap_or(d.login_failure_status),
+            rate_limit_oauth: self.rate_limit_oauth,
         }
     }
 }

@@ -53,7 +53,8 @@ struct TokenOk<'a> {
 
 /// Step 1: `POST /oauth2/authorize/central/api/login?client_id=ID`.
 pub fn login(st: &mut State, req: &Request, params: &Params) -> Response {
-    if req.query_param("client_id").as_deref() != Some(st.cfg.client_id.as_str()) {
+    let client_id = req.query_param("client_id").unwrap_or_default();
+    if !st.gateway.is_client(&client_id) {
         return Response::json(400, INVALID_CLIENT);
     }
     let ok = params.get("username") == Some(st.cfg.username.as_str())
@@ -81,7 +82,8 @@ pub fn login(st: &mut State, req: &Request, params: &Params) -> Response {
 
 /// Step 2: `POST /oauth2/authorize/central/api?client_id=ID&response_type=code&scope=all`.
 pub fn authorize(st: &mut State, req: &Request, params: &Params) -> Response {
-    if req.query_param("client_id").as_deref() != Some(st.cfg.client_id.as_str()) {
+    let client_id = req.query_param("client_id").unwrap_or_default();
+    if !st.gateway.is_client(&client_id) {
         return Response::json(400, INVALID_CLIENT);
     }
     let session = req
@@ -121,7 +123,7 @@ pub fn authorize(st: &mut State, req: &Request, params: &Params) -> Response {
         );
     }
     st.counters.authorize += 1;
-    let code = st.issue_code(&scope);
+    let code = st.issue_code(&scope, &client_id);
     Response::json_value(200, &serde_json::json!({ "auth_code": code }))
 }
 
@@ -135,23 +137,33 @@ pub fn token(st: &mut State, req: &Request, params: &Params) -> Outcome {
     }
     let creds = client_credentials(req, params);
     let client_status = if creds.from_header { 401 } else { 400 };
-    if creds.id != st.cfg.client_id || creds.secret != st.cfg.client_secret {
-        error = Some((
-            client_status,
-            "invalid_client",
-            "Invalid client authentication",
-        ));
+    let bad_client = (
+        client_status,
+        "invalid_client",
+        "Invalid client authentication",
+    );
+    if !st.gateway.client_ok(&creds.id, &creds.secret) {
+        error = Some(bad_client);
     }
     let mut pair = None;
     if error.is_none() {
         if grant_type == "authorization_code" {
             match params.get("code").and_then(|c| st.take_code(c)) {
+                // Kong: a code issued to another client is invalid_client.
+                Some(code) if code.client_id != creds.id => error = Some(bad_client),
                 Some(code) => {
                     st.counters.code_exchange += 1;
-                    pair = Some(st.issue_pair(&code.scope));
+                    pair = Some(st.mint_token(&creds.id, Some("oauth-login"), &code.scope).1);
                 }
                 None => error = Some((400, "invalid_request", "Invalid code")),
             }
+        } else if params
+            .get("refresh_token")
+            .and_then(|r| st.refresh.get(r))
+            .is_some_and(|r| r.client_id != creds.id)
+        {
+            // Kong: a refresh token issued to another client is invalid_client.
+            error = Some((400, "invalid_client", "Invalid client authentication"));
         } else {
             match params.get("refresh_token").and_then(|r| st.rotate(r)) {
                 Some(p) => {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::faults::{status_response, Fault};
 use crate::http::{Outcome, Request, Response};
-use crate::params::Params;
-use crate::ratelimit::RateHeaders;
+use crate::params::{client_credentials, Params};
+use crate::ratelimit::{RateHeaders, ANONYMOUS};
 use crate::shared::Shared;
 use crate::state::{unix, State, TokenCall};
 use crate::{api, control, greenlake, oauth};
@@ -33,7 +33,7 @@ pub fn handle(shared: &Shared, req: &Request) -> Outcome {
         let resp = control::handle(shared, req);
         let mut st = shared.lock();
         let (sec, day) = (wall_second(), st.sim_day());
-        let rate = st.rate.snapshot(sec, day);
+        let rate = st.rate.snapshot(ANONYMOUS, sec, day);
         return Outcome::Respond(finish(&st, resp, rate, started));
     }
 
@@ -89,14 +89,20 @@ pub fn handle(shared: &Shared, req: &Request) -> Outcome {
 
     let mut st = shared.lock();
     let (sec, day) = (wall_second(), st.sim_day());
+    let (bucket, counted) = rate_bucket(&st, req, &params);
     let (outcome, rate) = if let Some(resp) = faulted {
-        let mut rate = st.rate.snapshot(sec, day);
+        let mut rate = st.rate.snapshot(&bucket, sec, day);
         if let Some(f) = rate_override {
             rate = f(rate);
         }
         (Outcome::Respond(resp), rate)
     } else {
-        match st.rate.check(sec, day) {
+        let checked = if counted {
+            st.rate.check(&bucket, sec, day)
+        } else {
+            Ok(st.rate.snapshot(&bucket, sec, day))
+        };
+        match checked {
             Err(rate) => {
                 st.counters.rate_limited += 1;
                 let resp = Response::json(429, r#"{"message":"API rate limit exceeded"}"#);
@@ -116,6 +122,29 @@ pub fn handle(shared: &Shared, req: &Request) -> Outcome {
         Outcome::Respond(resp) => Outcome::Respond(finish(&st, resp, rate, started)),
         Outcome::Drop => Outcome::Drop,
     }
+}
+
+/// The rate-limit bucket a request counts against (its client app) and
+/// whether it counts at all (`/oauth2/*` and token calls only when
+/// `rate_limit_oauth` is set).
+fn rate_bucket(st: &State, req: &Request, params: &Params) -> (String, bool) {
+    let oauth = req.path.starts_with("/oauth2/") || greenlake::is_token_path(&req.path);
+    if oauth {
+        let creds = client_credentials(req, params);
+        let id = if creds.id.is_empty() {
+            req.query_param("client_id").unwrap_or_default()
+        } else {
+            creds.id
+        };
+        let known = st.gateway.is_client(&id) || id == st.cfg.gl_client_id;
+        let bucket = if known { id } else { ANONYMOUS.to_string() };
+        return (bucket, st.cfg.rate_limit_oauth);
+    }
+    let bucket = api::bearer(req, params)
+        .and_then(|t| st.access.get(&t))
+        .map(|a| a.client_id.clone())
+        .unwrap_or_default();
+    (bucket, true)
 }
 
 fn route(st: &mut State, req: &Request, params: &Params) -> Outcome {

@@ -5,7 +5,8 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::faults::Fault;
-use crate::state::{unix, Counters, State, TokenCall};
+use crate::gateway::{AppInfo, GatewayError, TokenInfo};
+use crate::state::{Counters, State, TokenCall};
 
 /// State plus the server's base URL.
 #[derive(Debug)]
@@ -63,23 +64,53 @@ impl Shared {
         st.purge_expired();
     }
 
-    /// Mints a pair as the Web UI would and returns the Download Token JSON.
+    /// Mints a pair as the Web UI would (a new token of the `default` app)
+    /// and returns the Download Token JSON.
     pub fn download_token(&self) -> serde_json::Value {
-        let mut st = self.lock();
-        let pair = st.issue_pair("all");
-        let id = st.rng.uuid();
-        serde_json::json!({
-            "access_token": pair.access_token,
-            "appname": "nms",
-            "authenticated_userid": st.cfg.username,
-            "created_at": unix(pair.created_at).as_millis() as u64,
-            "credential_id": st.credential_id,
-            "expires_in": st.cfg.access_ttl.as_secs(),
-            "id": id,
-            "refresh_token": pair.refresh_token,
-            "scope": "all",
-            "token_type": "bearer",
-        })
+        self.lock().download_new_default()
+    }
+
+    /// "+ Add Apps & Token": a new app with its own client and first token.
+    pub fn create_app(
+        &self,
+        name: &str,
+        token_name: Option<&str>,
+    ) -> Result<(AppInfo, TokenInfo), GatewayError> {
+        self.lock().create_app(name, token_name)
+    }
+
+    /// Adds a token to an app.
+    pub fn add_token(
+        &self,
+        app: &str,
+        token_name: Option<&str>,
+    ) -> Result<TokenInfo, GatewayError> {
+        self.lock().add_token(app, token_name)
+    }
+
+    /// Every app.
+    pub fn apps(&self) -> Vec<AppInfo> {
+        self.lock().apps()
+    }
+
+    /// Every token, or one app's.
+    pub fn tokens(&self, app: Option<&str>) -> Result<Vec<TokenInfo>, GatewayError> {
+        self.lock().tokens(app)
+    }
+
+    /// One token.
+    pub fn token_info(&self, id: &str) -> Result<TokenInfo, GatewayError> {
+        self.lock().token_info(id)
+    }
+
+    /// Download Token JSON of a token's current pair.
+    pub fn download(&self, id: &str) -> Result<serde_json::Value, GatewayError> {
+        self.lock().download(id)
+    }
+
+    /// Revokes one token's chain.
+    pub fn revoke_token(&self, id: &str) -> Result<TokenInfo, GatewayError> {
+        self.lock().revoke_token(id)
     }
 
     /// Would the API accept this bearer token now?

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::SimConfig;
 use crate::faults::FaultQueue;
+use crate::gateway::Gateway;
 use crate::ratelimit::RateLimiter;
 use crate::rng::Rng;
 
@@ -76,6 +77,10 @@ pub struct TokenCall {
 pub struct AccessToken {
     /// Expiry on the simulated clock.
     pub expires_at: SystemTime,
+    /// Client id of the app it was issued to (its rate-limit bucket).
+    pub client_id: String,
+    /// API Gateway token (chain) it belongs to; `None` for client credentials.
+    pub origin: Option<String>,
 }
 
 /// An issued refresh token.
@@ -87,6 +92,10 @@ pub struct RefreshToken {
     pub last_used: SystemTime,
     /// Scope carried over to the next pair.
     pub scope: String,
+    /// Client id of the app it was issued to.
+    pub client_id: String,
+    /// API Gateway token (chain) it belongs to.
+    pub origin: String,
 }
 
 /// An issued authorization code.
@@ -96,6 +105,8 @@ pub struct AuthCode {
     pub expires_at: SystemTime,
     /// Requested scope.
     pub scope: String,
+    /// Client id the code was issued to.
+    pub client_id: String,
 }
 
 /// A freshly minted classic token pair.
@@ -105,8 +116,6 @@ pub struct Pair {
     pub access_token: String,
     /// Refresh token.
     pub refresh_token: String,
-    /// Issue time on the simulated clock.
-    pub created_at: SystemTime,
 }
 
 /// All mutable simulator state.
@@ -134,8 +143,6 @@ pub struct State {
     pub rate: RateLimiter,
     /// Token-endpoint call log.
     pub token_log: Vec<TokenCall>,
-    /// Kong credential id of the classic client (Download Token field).
-    pub credential_id: String,
     /// Every authorization code, session cookie and CSRF token ever issued, so
     /// secret-leak audits know what to look for.
     pub issued_login_secrets: Vec<String>,
@@ -145,6 +152,8 @@ pub struct State {
     /// Every refresh token ever issued, live or rotated, so tests can scan
     /// disks for them.
     pub issued_refresh_tokens: Vec<String>,
+    /// API Gateway apps and tokens.
+    pub gateway: Gateway,
 }
 
 impl State {
@@ -152,6 +161,11 @@ impl State {
     pub fn new(cfg: SimConfig) -> State {
         let mut rng = Rng::from_os();
         let credential_id = rng.uuid();
+        let gateway = Gateway::new(
+            &cfg,
+            &credential_id,
+            unix(SystemTime::now()).as_millis() as u64,
+        );
         State {
             rate: RateLimiter::new(cfg.rate_limit_second, cfg.rate_limit_day),
             cfg,
@@ -164,10 +178,10 @@ impl State {
             refresh: HashMap::new(),
             faults: FaultQueue::default(),
             token_log: Vec::new(),
-            credential_id,
             issued_login_secrets: Vec::new(),
             issued_tokens: Vec::new(),
             issued_refresh_tokens: Vec::new(),
+            gateway,
         }
     }
 
@@ -192,7 +206,7 @@ impl State {
     }
 
     /// Stores a new authorization code.
-    pub fn issue_code(&mut self, scope: &str) -> String {
+    pub fn issue_code(&mut self, scope: &str, client_id: &str) -> String {
         let code = self.token();
         self.issued_login_secrets.push(code.clone());
         let expires_at = self.now() + CODE_TTL;
@@ -201,6 +215,7 @@ impl State {
             AuthCode {
                 expires_at,
                 scope: scope.to_string(),
+                client_id: client_id.to_string(),
             },
         );
         code
@@ -212,17 +227,21 @@ impl State {
         (self.now() < c.expires_at).then_some(c)
     }
 
-    /// Mints and stores a classic access/refresh pair.
-    pub fn issue_pair(&mut self, scope: &str) -> Pair {
+    /// Mints and stores a classic access/refresh pair for `client_id`, as
+    /// the newest link of API Gateway token `origin`'s chain.
+    pub fn issue_pair(&mut self, scope: &str, client_id: &str, origin: &str) -> Pair {
         let access_token = self.token();
         let refresh_token = self.token();
         self.issued_tokens
             .extend([access_token.clone(), refresh_token.clone()]);
         let now = self.now();
+        let expires_at = now + self.cfg.access_ttl;
         self.access.insert(
             access_token.clone(),
             AccessToken {
-                expires_at: now + self.cfg.access_ttl,
+                expires_at,
+                client_id: client_id.to_string(),
+                origin: Some(origin.to_string()),
             },
         );
         self.refresh.insert(
@@ -231,13 +250,19 @@ impl State {
                 access_token: access_token.clone(),
                 last_used: now,
                 scope: scope.to_string(),
+                client_id: client_id.to_string(),
+                origin: origin.to_string(),
             },
         );
         self.issued_refresh_tokens.push(refresh_token.clone());
+        self.gateway.on_issue(
+            origin,
+            unix(now).as_millis() as u64,
+            unix(expires_at).as_millis() as u64,
+        );
         Pair {
             access_token,
             refresh_token,
-            created_at: now,
         }
     }
 
@@ -250,15 +275,21 @@ impl State {
             return None;
         }
         self.access.remove(&old.access_token);
-        Some(self.issue_pair(&old.scope))
+        Some(self.issue_pair(&old.scope, &old.client_id, &old.origin))
     }
 
     /// Stores a client-credentials access token.
-    pub fn store_cc_token(&mut self, token: &str) {
+    pub fn store_cc_token(&mut self, token: &str, client_id: &str) {
         let expires_at = self.now() + self.cfg.gl_ttl;
         self.issued_tokens.push(token.to_string());
-        self.access
-            .insert(token.to_string(), AccessToken { expires_at });
+        self.access.insert(
+            token.to_string(),
+            AccessToken {
+                expires_at,
+                client_id: client_id.to_string(),
+                origin: None,
+            },
+        );
     }
 
     /// Would the protected API accept this bearer token now?
@@ -280,6 +311,8 @@ impl State {
     pub fn revoke_all(&mut self) {
         self.access.clear();
         self.refresh.clear();
+        let now_ms = self.now_ms();
+        self.gateway.mark_all_revoked(now_ms);
     }
 
     /// Drops refresh tokens idle longer than `refresh_ttl` and codes past

@@ -1151,3 +1151,278 @@ fn concurrent_refreshes_of_one_token_rotate_once() {
     );
     assert_eq!(sim.token_log().len(), 17);
 }
+
+// ---------------------------------------------------------------- API Gateway
+
+fn refresh_as(sim: &Sim, id: &str, secret: &str, rt: &str) -> Resp {
+    call(
+        sim,
+        "POST",
+        &format!("/oauth2/token?client_id={id}&client_secret={secret}&grant_type=refresh_token&refresh_token={rt}"),
+        &[],
+        b"",
+    )
+}
+
+fn s(v: &Value) -> String {
+    v.as_str().unwrap().to_string()
+}
+
+#[test]
+fn gateway_apps_tokens_download_and_revoke_over_http() {
+    let sim = sim();
+    // "+ Add Apps & Token": a new app with its own client and a first token.
+    let r = call(
+        &sim,
+        "POST",
+        "/_sim/apps",
+        &[("Content-Type", "application/json")],
+        br#"{"name":"ci-bot","token_name":"first"}"#,
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let created = r.json();
+    let (cid, csecret) = (
+        s(&created["app"]["client_id"]),
+        s(&created["app"]["client_secret"]),
+    );
+    assert_ne!(cid, "sim-client");
+    assert_eq!(created["token"]["status"], "active");
+    assert_eq!(created["token"]["app"], "ci-bot");
+    let first = s(&created["token"]["id"]);
+    // A second token on the same app (form body, as the page sends it).
+    let r = call(
+        &sim,
+        "POST",
+        "/_sim/apps/ci-bot/tokens",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        b"name=second",
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let second = s(&r.json()["id"]);
+    let apps = call(&sim, "GET", "/_sim/apps", &[], b"").json();
+    assert_eq!(apps[0]["name"], "default");
+    assert_eq!(apps[1]["name"], "ci-bot");
+    assert_eq!(apps[1]["tokens"], 2);
+
+    // Download: the exact ten fields, created_at in ms, as an attachment.
+    let r = call(
+        &sim,
+        "GET",
+        &format!("/_sim/tokens/{first}/download"),
+        &[],
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("Content-Disposition"),
+        Some("attachment; filename=\"token_first.json\"")
+    );
+    let d1 = r.json();
+    let mut keys: Vec<&String> = d1.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "access_token",
+            "appname",
+            "authenticated_userid",
+            "created_at",
+            "credential_id",
+            "expires_in",
+            "id",
+            "refresh_token",
+            "scope",
+            "token_type"
+        ]
+    );
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let created_at = d1["created_at"].as_u64().unwrap();
+    assert!(created_at.abs_diff(now_ms) < 60_000, "created_at is in ms");
+    assert_eq!(
+        (d1["appname"].clone(), d1["id"].clone()),
+        (json!("nms"), json!(first))
+    );
+    let d2 = call(
+        &sim,
+        "POST",
+        &format!("/_sim/tokens/{second}/download"),
+        &[],
+        b"",
+    )
+    .json();
+    assert_eq!(api(&sim, &s(&d1["access_token"])).status, 200);
+    assert_eq!(api(&sim, &s(&d2["access_token"])).status, 200);
+
+    // Only the owning client may refresh; a refresh rotates within the chain.
+    let r = refresh(&sim, &s(&d1["refresh_token"]));
+    assert_eq!((r.status, r.text()), (400, INVALID_CLIENT.to_string()));
+    let r = refresh_as(&sim, &cid, &csecret, &s(&d1["refresh_token"]));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let rotated = r.json();
+    let info = call(&sim, "GET", &format!("/_sim/tokens/{first}"), &[], b"").json();
+    assert_eq!(
+        (info["refresh_used"].clone(), info["refreshes"].clone()),
+        (json!(true), json!(1))
+    );
+    // A new download gives the chain's newest pair.
+    let d1b = call(
+        &sim,
+        "GET",
+        &format!("/_sim/tokens/{first}/download"),
+        &[],
+        b"",
+    )
+    .json();
+    assert_eq!(d1b["refresh_token"], rotated["refresh_token"]);
+
+    // Revoke the first token: its chain dies, the second token lives on.
+    let r = call(
+        &sim,
+        "POST",
+        &format!("/_sim/tokens/{first}/revoke"),
+        &[],
+        b"",
+    );
+    assert_eq!(
+        (r.status, r.json()["status"].clone()),
+        (200, json!("revoked"))
+    );
+    assert_eq!(
+        api(&sim, &s(&rotated["access_token"])).text(),
+        INVALID_TOKEN
+    );
+    let r = refresh_as(&sim, &cid, &csecret, &s(&rotated["refresh_token"]));
+    assert_eq!(r.text(), INVALID_REFRESH);
+    assert_eq!(api(&sim, &s(&d2["access_token"])).status, 200);
+    assert_eq!(
+        refresh_as(&sim, &cid, &csecret, &s(&d2["refresh_token"])).status,
+        200
+    );
+    let r = call(
+        &sim,
+        "GET",
+        &format!("/_sim/tokens/{first}/download"),
+        &[],
+        b"",
+    );
+    assert_eq!(r.status, 410, "{}", r.text());
+
+    // The list keeps revoked and expired tokens.
+    sim.advance_clock(Duration::from_secs(16 * 24 * 3600));
+    let list = call(&sim, "GET", "/_sim/apps/ci-bot/tokens", &[], b"").json();
+    let statuses: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["revoked", "expired"]);
+    assert_eq!(
+        call(&sim, "GET", "/_sim/tokens", &[], b"")
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Errors are one clear line with a fitting status.
+    let r = call(&sim, "POST", "/_sim/apps", &[], b"name=ci-bot");
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert_eq!(
+        call(&sim, "POST", "/_sim/apps", &[], b"name=a%20b").status,
+        400
+    );
+    assert_eq!(
+        call(&sim, "GET", "/_sim/apps/nope/tokens", &[], b"").status,
+        404
+    );
+    let r = call(&sim, "POST", "/_sim/tokens/nope/revoke", &[], b"");
+    assert_eq!(r.status, 404);
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("GET /_sim/tokens"));
+}
+
+#[test]
+fn gateway_in_process_and_login_tokens_are_listed() {
+    let sim = sim();
+    let (app, t1) = sim.create_app("ops", None).unwrap();
+    assert_eq!(t1.name, "token-1");
+    let t2 = sim.add_token("ops", Some("nightly")).unwrap();
+    let d1 = sim.download(&t1.id).unwrap();
+    let d2 = sim.download(&t2.id).unwrap();
+    assert!(sim.access_token_valid(d1["access_token"].as_str().unwrap()));
+    // The three-step login adds a token to the default app.
+    let (at, _) = login_pair(&sim);
+    let mine = sim.tokens(Some("default")).unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].name, "oauth-login");
+    // The legacy download-token endpoint and revoke-all still work.
+    let legacy = sim.download_token();
+    assert_eq!(sim.tokens(Some("default")).unwrap().len(), 2);
+    sim.revoke_token(&t1.id).unwrap();
+    assert!(!sim.access_token_valid(d1["access_token"].as_str().unwrap()));
+    assert!(!sim.refresh_token_valid(d1["refresh_token"].as_str().unwrap()));
+    assert!(sim.access_token_valid(d2["access_token"].as_str().unwrap()));
+    assert!(sim.access_token_valid(&at));
+    assert_eq!(
+        sim.token_info(&t1.id).unwrap().status,
+        central_sim::TokenStatus::Revoked
+    );
+    sim.expire_access_tokens();
+    assert_eq!(
+        sim.token_info(&t2.id).unwrap().status,
+        central_sim::TokenStatus::AccessExpired
+    );
+    sim.revoke_all();
+    assert!(!sim.refresh_token_valid(legacy["refresh_token"].as_str().unwrap()));
+    assert!(sim.tokens(None).unwrap().iter().all(|t| t.revoked));
+    assert_eq!(app.application, "nms");
+    assert!(matches!(
+        sim.download(&t2.id),
+        Err(central_sim::GatewayError::Revoked(_))
+    ));
+}
+
+#[test]
+fn rate_limits_count_per_client_app() {
+    let sim = Sim::start(SimConfig {
+        rate_limit_second: 1000,
+        rate_limit_day: 2,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let (_, a) = sim.create_app("a", None).unwrap();
+    let (_, b) = sim.create_app("b", None).unwrap();
+    let ta = s(&sim.download(&a.id).unwrap()["access_token"]);
+    let tb = s(&sim.download(&b.id).unwrap()["access_token"]);
+    assert_eq!(api(&sim, &ta).status, 200);
+    assert_eq!(api(&sim, &ta).status, 200);
+    assert_eq!(api(&sim, &ta).status, 429, "app a spent its day");
+    let r = api(&sim, &tb);
+    assert_eq!(r.status, 200, "app b has its own bucket");
+    assert_eq!(r.header("X-RateLimit-Remaining-day"), Some("1"));
+}
+
+#[test]
+fn oauth_calls_count_unless_the_flag_is_off() {
+    for (flag, expect) in [(true, 429), (false, 200)] {
+        let sim = Sim::start(SimConfig {
+            rate_limit_second: 1000,
+            rate_limit_day: 1,
+            rate_limit_oauth: flag,
+            ..SimConfig::default()
+        })
+        .unwrap();
+        let d = sim.download_token();
+        let r = refresh(&sim, d["refresh_token"].as_str().unwrap());
+        assert_eq!(r.status, 200, "{}", r.text());
+        let at = r.json()["access_token"].as_str().unwrap().to_string();
+        assert_eq!(api(&sim, &at).status, expect, "rate_limit_oauth={flag}");
+    }
+}
