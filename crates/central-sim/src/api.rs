@@ -1,6 +1,6 @@
-//! Protected Central APIs behind Kong's oauth2 plugin:
-//! `GET /configuration/v2/groups`, `GET /monitoring/v1/aps`,
-//! `GET /auditlogs/v1/events`.
+//! Protected Central APIs behind Kong's oauth2 plugin: the monitoring and
+//! configuration paths of [`crate::inventory::PATHS`], answered from the
+//! seeded inventory.
 //!
 //! The bearer token is taken like Kong 0.14's `parse_access_token()`: an
 //! `access_token` parameter (query or body) first, else an
@@ -9,6 +9,7 @@
 //! `{"message":"Method not allowed"}` [UNCONFIRMED].
 
 use crate::http::{Request, Response};
+use crate::inventory;
 use crate::params::Params;
 use crate::state::State;
 
@@ -25,10 +26,7 @@ pub fn not_found() -> Response {
 
 /// Is `path` a protected API the simulator serves?
 pub fn is_api_path(path: &str) -> bool {
-    matches!(
-        path.trim_end_matches('/'),
-        "/configuration/v2/groups" | "/monitoring/v1/aps" | "/auditlogs/v1/events"
-    )
+    inventory::serves(path)
 }
 
 /// The bearer token as Kong 0.14 finds it (parameter first, then header).
@@ -67,34 +65,7 @@ pub fn handle(st: &mut State, req: &Request, params: &Params) -> Response {
         return Response::json(405, r#"{"message":"Method not allowed"}"#);
     }
     st.counters.api_ok += 1;
-    let body = match req.path.trim_end_matches('/') {
-        "/configuration/v2/groups" => groups(params),
-        "/monitoring/v1/aps" => serde_json::json!({
-            "aps": [
-                {"name": "ap-lobby", "serial": "CNSIM00001", "macaddr": "20:4c:03:00:00:01",
-                 "status": "Up", "group_name": "default", "model": "535"},
-                {"name": "ap-branch", "serial": "CNSIM00002", "macaddr": "20:4c:03:00:00:02",
-                 "status": "Down", "group_name": "branch", "model": "505"}
-            ],
-            "count": 2,
-            "total": 2
-        }),
-        _ => serde_json::json!({"events": [], "total": 0}),
-    };
+    let now_s = st.now_ms() / 1000;
+    let body = inventory::answer(&req.path, params, now_s).unwrap_or_default();
     Response::json_value(200, &body)
-}
-
-fn groups(params: &Params) -> serde_json::Value {
-    const GROUPS: [&str; 2] = ["default", "branch"];
-    let offset = params
-        .get("offset")
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(GROUPS.len());
-    let limit = params
-        .get("limit")
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .unwrap_or(20);
-    let data: Vec<[&str; 1]> = GROUPS[offset..].iter().take(limit).map(|g| [*g]).collect();
-    serde_json::json!({ "data": data, "total": GROUPS.len() })
 }

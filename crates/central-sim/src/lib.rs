@@ -26,6 +26,7 @@ mod gateway;
 mod gateway_http;
 mod greenlake;
 mod http;
+mod inventory;
 mod oauth;
 mod params;
 mod ratelimit;

@@ -300,7 +300,7 @@ fn full_three_step_flow_then_api_call() {
 
     let r = api(&sim, at);
     assert_eq!(r.status, 200);
-    assert_eq!(r.json(), json!({"data":[["default"]],"total":2}));
+    assert_eq!(r.json(), json!({"data":[["default"]],"total":3}));
     assert_common_headers(&r);
     // access_token query parameter, duplicated query keys, other APIs.
     let r = call(
@@ -310,7 +310,7 @@ fn full_three_step_flow_then_api_call() {
         &[],
         b"",
     );
-    assert_eq!(r.json(), json!({"data":[["branch"]],"total":2}));
+    assert_eq!(r.json(), json!({"data":[["campus"],["branch"]],"total":3}));
     let r = call(
         &sim,
         "GET",
@@ -319,7 +319,7 @@ fn full_three_step_flow_then_api_call() {
         b"",
     );
     assert_eq!(r.status, 200);
-    assert_eq!(r.json()["count"], 2);
+    assert_eq!(r.json()["count"], 3);
     let r = call(
         &sim,
         "GET",
@@ -327,7 +327,10 @@ fn full_three_step_flow_then_api_call() {
         &[("Authorization", &format!("Bearer {at}"))],
         b"",
     );
-    assert_eq!(r.json(), json!({"events":[],"total":0}));
+    assert_eq!(
+        (r.json()["total"].clone(), r.json()["count"].clone()),
+        (json!(3), json!(3))
+    );
 
     let c = sim.counters();
     assert_eq!(
@@ -1425,4 +1428,83 @@ fn oauth_calls_count_unless_the_flag_is_off() {
         let at = r.json()["access_token"].as_str().unwrap().to_string();
         assert_eq!(api(&sim, &at).status, expect, "rate_limit_oauth={flag}");
     }
+}
+
+#[test]
+fn inventory_paths_paginate_and_filter() {
+    let sim = sim();
+    let at = sim.download_token()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let get = |path: &str| {
+        let r = call(
+            &sim,
+            "GET",
+            path,
+            &[("Authorization", &format!("Bearer {at}"))],
+            b"",
+        );
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        r.json()
+    };
+    let aps = get("/monitoring/v2/aps?limit=2&offset=1&calculate_total=true");
+    assert_eq!(
+        (aps["count"].clone(), aps["total"].clone()),
+        (json!(2), json!(3))
+    );
+    assert_eq!(aps["aps"][0]["serial"], "CNSIMAP002");
+    let sw = get("/monitoring/v1/switches?group=branch");
+    assert_eq!(sw["switches"][0]["name"], "sw-branch-01");
+    assert_eq!(sw["total"], 1);
+    assert_eq!(
+        get("/monitoring/v2/mobility_controllers")["mcs"][0]["serial"],
+        "CNSIMGW001"
+    );
+    assert_eq!(
+        get("/monitoring/v1/gateways")["gateways"][0]["serial"],
+        "CNSIMGW001"
+    );
+    let wl = get("/monitoring/v1/clients/wireless?site=HQ");
+    assert_eq!(wl["total"], 3);
+    assert_eq!(wl["clients"][0]["associated_device_name"], "ap-hq-lobby");
+    assert_eq!(
+        get("/monitoring/v1/clients/wired")["clients"][0]["interface_port"],
+        "1/1/7"
+    );
+    assert_eq!(
+        get("/monitoring/v2/networks")["networks"][0]["essid"],
+        "Corp-WiFi"
+    );
+    let sites = get("/central/v2/sites");
+    assert_eq!(sites["sites"][0]["associated_device_count"], 4);
+    assert_eq!(get("/central/v2/labels")["labels"][1]["label_name"], "lab");
+    assert_eq!(
+        get("/central/v1/notifications")["notifications"][0]["severity"],
+        "Major"
+    );
+    let tmpl = get("/configuration/v2/groups/template_info?groups=campus,branch");
+    assert_eq!(tmpl["data"][1]["group"], "branch");
+    let props = get("/configuration/v1/groups/properties?groups=branch");
+    assert_eq!(
+        props["data"][0]["properties"]["GwNetworkRole"],
+        "BranchGateway"
+    );
+    // A path Central does not have keeps Kong's 404 body.
+    let r = call(
+        &sim,
+        "GET",
+        "/monitoring/v9/nothing",
+        &[("Authorization", &format!("Bearer {at}"))],
+        b"",
+    );
+    assert_eq!(
+        (r.status, r.text()),
+        (
+            404,
+            r#"{"message":"no route and no API found with those values"}"#.to_string()
+        )
+    );
+    // Without a token the new paths answer Kong's 401.
+    assert_eq!(call(&sim, "GET", "/central/v2/sites", &[], b"").status, 401);
 }
