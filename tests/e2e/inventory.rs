@@ -67,9 +67,15 @@ fn centralcli_everyday_commands_read_the_seeded_inventory() {
             text(&out.stderr)
         );
         for want in *wants {
-            assert!(stdout.contains(want), "cencli {args}: no {want:?} in\n{stdout}");
+            assert!(
+                stdout.contains(want),
+                "cencli {args}: no {want:?} in\n{stdout}"
+            );
         }
-        assert!(!stdout.contains("no route and no API"), "cencli {args}: a 404\n{stdout}");
+        assert!(
+            !stdout.contains("no route and no API"),
+            "cencli {args}: a 404\n{stdout}"
+        );
     }
     // `show token` refreshes the pair and prints the new access token, which
     // the simulator must accept.
@@ -132,15 +138,36 @@ fn pycentral_reads_the_same_paths() {
         "BranchGateway"
     );
     let aps = msg("/monitoring/v2/aps");
-    assert_eq!((aps["count"].clone(), aps["total"].clone()), (2.into(), 3.into()));
-    assert_eq!(msg("/monitoring/v1/switches")["switches"][0]["serial"], "SGSIMSW001");
-    assert_eq!(msg("/monitoring/v1/gateways")["gateways"][0]["name"], "gw-hq-01");
-    assert_eq!(msg("/monitoring/v2/mobility_controllers")["mcs"][0]["name"], "gw-hq-01");
+    assert_eq!(
+        (aps["count"].clone(), aps["total"].clone()),
+        (2.into(), 3.into())
+    );
+    assert_eq!(
+        msg("/monitoring/v1/switches")["switches"][0]["serial"],
+        "SGSIMSW001"
+    );
+    assert_eq!(
+        msg("/monitoring/v1/gateways")["gateways"][0]["name"],
+        "gw-hq-01"
+    );
+    assert_eq!(
+        msg("/monitoring/v2/mobility_controllers")["mcs"][0]["name"],
+        "gw-hq-01"
+    );
     assert_eq!(msg("/monitoring/v1/clients/wireless")["total"], 3);
-    assert_eq!(msg("/monitoring/v1/clients/wired")["clients"][0]["name"], "printer-hq");
-    assert_eq!(msg("/monitoring/v2/networks")["networks"][1]["essid"], "Guest");
+    assert_eq!(
+        msg("/monitoring/v1/clients/wired")["clients"][0]["name"],
+        "printer-hq"
+    );
+    assert_eq!(
+        msg("/monitoring/v2/networks")["networks"][1]["essid"],
+        "Guest"
+    );
     assert_eq!(msg("/central/v2/sites")["sites"][0]["site_name"], "HQ");
-    assert_eq!(msg("/central/v2/labels")["labels"][0]["label_name"], "production");
+    assert_eq!(
+        msg("/central/v2/labels")["labels"][0]["label_name"],
+        "production"
+    );
     assert_eq!(msg("/central/v1/notifications")["total"], 2);
     assert_eq!(msg("/auditlogs/v1/events")["total"], 3);
     let c = sim.counters();

@@ -13,6 +13,7 @@ mod conventions;
 mod docs;
 mod edges;
 mod fleet;
+mod gateway_page;
 mod git;
 mod inventory;
 mod kube;

@@ -1,8 +1,9 @@
 //! `cargo xtask`: project automation for central-auth.
 //!
 //! * `cargo xtask test [--no-setup] [-- ARGS]`: builds every binary, sets up the
-//!   Python venvs the end-to-end tests drive (pycentral, ansible-core, kubernetes),
-//!   checks the real tools (git, kubectl, terraform, openssl, curl) and runs
+//!   Python venvs the end-to-end tests drive (pycentral, ansible-core, kubernetes,
+//!   openbao, centralcli, playwright) and Debian's chromium, checks the real tools
+//!   (git, kubectl, terraform, openssl, curl) and runs
 //!   `cargo test --workspace`. Under `CI=true` a tool that cannot be set up is fatal.
 //! * `cargo xtask demo`: a readable story against the `central-sim` binary: login,
 //!   status, token, expiry and refresh, then a 16-process stampede with one refresh.
@@ -18,6 +19,7 @@
 mod bench;
 mod bench_fleet;
 mod bench_proxy;
+mod browser;
 mod demo;
 mod fuzz;
 mod mutants;

@@ -1,6 +1,6 @@
 //! `cargo xtask test`: the one test command. Builds every binary, sets up the
-//! Python venvs (unless `--no-setup`), checks the real tools the end-to-end tests
-//! drive, then runs `cargo test --workspace` with `CENTRAL_AUTH_VENVS` and
+//! Python venvs and Debian's chromium in parallel (unless `--no-setup`), checks
+//! the real tools the end-to-end tests drive, then runs `cargo test --workspace` with `CENTRAL_AUTH_VENVS` and
 //! `CENTRAL_AUTH_BIN_DIR` set. Arguments before `--` go to `cargo test`, after it
 //! to the test binaries. Under `CI=true` a tool that cannot be set up is fatal.
 
@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::util::{self, build_bins, cargo, is_ci, say, which, Res};
-use crate::venv;
+use crate::{browser, venv};
 
 /// Parsed `cargo xtask test` arguments.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -51,8 +51,19 @@ pub fn run_tests(args: &TestArgs) -> Res<()> {
     let bin_dir = build_bins(false)?;
     if args.no_setup {
         say("--no-setup: not touching the Python venvs");
+        browser::ensure_chromium(false)?;
     } else {
-        venv::setup_all()?;
+        // The browser's apt install runs beside the pip installs.
+        let (venvs, chromium) = std::thread::scope(|s| {
+            let browser = s.spawn(|| browser::ensure_chromium(true));
+            let venvs = venv::setup_all();
+            let chromium = browser
+                .join()
+                .unwrap_or_else(|_| Err("chromium setup thread panicked".to_owned()));
+            (venvs, chromium)
+        });
+        venvs?;
+        chromium?;
     }
     check_tools(!args.no_setup)?;
 

@@ -15,7 +15,8 @@
 //! | `POST /_sim/rate-limits?second=N&day=N` | change the limits |
 //! | `POST /_sim/reset-rate-limits` | forget rate-limit usage |
 //!
-//! The API Gateway's apps and tokens are in [`crate::gateway_http`].
+//! The API Gateway's apps and tokens are in [`crate::gateway_http`], its
+//! HTML page (`GET /_sim/`) in [`crate::page`].
 //!
 //! Successful actions without a natural body answer `{"ok":true}`.
 
@@ -23,9 +24,9 @@ use std::time::Duration;
 
 use crate::api::not_found;
 use crate::faults::Fault;
-use crate::gateway_http;
 use crate::http::{Request, Response};
 use crate::shared::Shared;
+use crate::{gateway_http, page};
 
 fn ok() -> Response {
     Response::json(200, r#"{"ok":true}"#)
@@ -92,6 +93,8 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
             shared.reset_rate_limits();
             ok()
         }
-        _ => gateway_http::handle(shared, req).unwrap_or_else(not_found),
+        _ => page::handle(shared, req)
+            .or_else(|| gateway_http::handle(shared, req))
+            .unwrap_or_else(not_found),
     }
 }

@@ -28,6 +28,7 @@ mod greenlake;
 mod http;
 mod inventory;
 mod oauth;
+mod page;
 mod params;
 mod ratelimit;
 mod rng;

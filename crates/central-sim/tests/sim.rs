@@ -1508,3 +1508,43 @@ fn inventory_paths_paginate_and_filter() {
     // Without a token the new paths answer Kong's 401.
     assert_eq!(call(&sim, "GET", "/central/v2/sites", &[], b"").status, 401);
 }
+
+#[test]
+fn gateway_page_renders_and_its_forms_act() {
+    let sim = sim();
+    let r = call(&sim, "GET", "/_sim/", &[], b"");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Content-Type"), Some("text/html; charset=utf-8"));
+    assert!(r.text().contains("+ Add Apps &amp; Token"));
+    assert!(r.text().contains("No tokens yet"));
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let r = call(
+        &sim,
+        "POST",
+        "/_sim/ui/apps",
+        &form,
+        b"name=web&token_name=one",
+    );
+    assert_eq!((r.status, r.header("Location")), (303, Some("/_sim/")));
+    let id = sim.tokens(Some("web")).unwrap()[0].id.clone();
+    let page = call(&sim, "GET", "/_sim", &[], b"").text();
+    assert!(page.contains(&format!("/_sim/tokens/{id}/download")));
+    assert!(page.contains(r#"data-status="active""#));
+    let r = call(
+        &sim,
+        "POST",
+        &format!("/_sim/ui/tokens/{id}/revoke"),
+        &form,
+        b"",
+    );
+    assert_eq!(r.status, 303);
+    let page = call(&sim, "GET", "/_sim/", &[], b"").text();
+    assert!(page.contains(r#"data-status="revoked""#));
+    assert!(!page.contains(&format!("/_sim/tokens/{id}/download")));
+    // A refused action shows the page with a one-line error banner.
+    let r = call(&sim, "POST", "/_sim/ui/apps", &form, b"name=web");
+    assert_eq!(r.status, 409);
+    assert!(r
+        .text()
+        .contains(r#"role="alert">an app named &quot;web&quot; already exists"#));
+}
