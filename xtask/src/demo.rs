@@ -1,5 +1,6 @@
 //! `cargo xtask demo`: a short story against the real `central-sim` and
-//! `central-auth` binaries. Login, status, token; the 8-second access token runs
+//! `central-auth` binaries. It opens with the API Gateway life cycle
+//! ([`crate::demo_gateway`]: app, tokens, download, import, revoke). Then login, status, token; the 8-second access token runs
 //! out and the next `token` call refreshes it; then an expired token meets 16
 //! processes started at once, and the simulator counts exactly one refresh.
 //! Exits non-zero when any step of the story does not hold.
@@ -25,7 +26,12 @@ pub fn run(args: &[String]) -> Res<()> {
         "central-sim is listening on {} (access tokens live {ACCESS_TTL} s)",
         sim.url
     ));
+    let gateway_home = DemoHome::new(&bin_dir, &sim, "2s")?;
+    crate::demo_gateway::lifecycle(&sim, &gateway_home)?;
+    drop(gateway_home);
+
     let home = DemoHome::new(&bin_dir, &sim, "2s")?;
+    println!();
     say(format!(
         "CENTRAL_AUTH_HOME={} with config.toml:",
         home.path().display()

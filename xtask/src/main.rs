@@ -5,7 +5,8 @@
 //!   openbao, centralcli, playwright) and Debian's chromium, checks the real tools
 //!   (git, kubectl, terraform, openssl, curl) and runs
 //!   `cargo test --workspace`. Under `CI=true` a tool that cannot be set up is fatal.
-//! * `cargo xtask demo`: a readable story against the `central-sim` binary: login,
+//! * `cargo xtask demo`: a readable story against the `central-sim` binary: the
+//!   API Gateway life cycle (app, tokens, download, import, revoke), then login,
 //!   status, token, expiry and refresh, then a 16-process stampede with one refresh.
 //! * `cargo xtask fuzz [--seconds N]`: every cargo-fuzz target for N seconds.
 //! * `cargo xtask release [--target TRIPLE] [--out DIR] | --check ARCHIVE`: the
@@ -21,6 +22,7 @@ mod bench_fleet;
 mod bench_proxy;
 mod browser;
 mod demo;
+mod demo_gateway;
 mod fuzz;
 mod mutants;
 mod release;
@@ -37,7 +39,7 @@ tasks:
   test [--no-setup] [-- CARGO_TEST_ARGS...]
         build all binaries, set up the Python venvs under target/venvs, check the
         real tools, run `cargo test --workspace` (CI=true: missing tools are fatal)
-  demo  login, status, token, expiry + refresh, and a 16-process stampede against
+  demo  API Gateway life cycle (app, tokens, download, import, revoke), login, status, token, expiry + refresh, and a 16-process stampede against
         the central-sim binary (about 15 s)
   fuzz [--seconds N]
         run every cargo-fuzz target N seconds (default 10) on the checked-in
