@@ -130,7 +130,8 @@ fn browser_adds_downloads_and_revokes_a_token_central_auth_notices() {
         let len = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
         assert!(len > 1000, "screenshot {} missing", png.display());
     }
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr(),
         "figures: gateway page browser life cycle in {:.1} s, screenshots in {}",
         started.elapsed().as_secs_f64(),
         out_dir.display()

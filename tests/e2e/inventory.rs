@@ -4,6 +4,7 @@
 //! the official SDK pycentral 1.4.3 calls the same API paths. Each must exit 0
 //! and show what the simulator seeded.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
@@ -93,7 +94,8 @@ fn centralcli_everyday_commands_read_the_seeded_inventory() {
     assert_eq!(c.refresh, before + 1, "show token refreshed once");
     assert_eq!(c.login, 1, "one login, then the token cache");
     assert_eq!(c.api_unauthorized, 0);
-    eprintln!(
+    let _ = writeln!(
+        std::io::stderr(),
         "figures: centralcli {} commands in {:.1} s, {} API calls answered 200",
         COMMANDS.len() + 1,
         started.elapsed().as_secs_f64(),
