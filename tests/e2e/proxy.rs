@@ -156,7 +156,7 @@ fn curl_needs_no_credentials_and_a_killed_token_costs_one_refresh() {
     // No credentials at all, then a bogus one: both replaced by the broker's token.
     let (code, body) = curl(&format!("{}/monitoring/v1/aps", proxy.url), &[]);
     assert_eq!(code, 200, "{body}");
-    assert!(body.contains("ap-lobby"), "{body}");
+    assert!(body.contains("ap-hq-lobby"), "{body}");
     let (code, _) = curl(
         &format!("{}/configuration/v2/groups?access_token=stale", proxy.url),
         &["-H", "Authorization: Bearer not-a-token"],
