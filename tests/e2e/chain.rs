@@ -30,20 +30,7 @@ fn spawn_token(home: &TestHome, profile: &str) -> Child {
 }
 
 fn import_expired(home: &TestHome, profile: &str) -> String {
-    let mut download = home.sim.download_token();
-    let created = download["created_at"].as_u64().unwrap();
-    download["created_at"] = serde_json::json!(created - 7250 * 1000);
-    let file = home.path().join(format!("{profile}-download.json"));
-    std::fs::write(&file, download.to_string()).unwrap();
-    let out = home.cli(&[
-        "import",
-        "--force",
-        "--profile",
-        profile,
-        file.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    download["refresh_token"].as_str().unwrap().to_owned()
+    home.import_aged(profile, 7250)
 }
 
 fn wait_until_locked(home: &TestHome, profile: &str) {

@@ -21,26 +21,6 @@ fn record(home: &TestHome, profile: &str) -> serde_json::Value {
     serde_json::from_slice(&bytes).expect("record parses")
 }
 
-/// Imports a Download Token minted `age_secs` ago with `--force`; returns its
-/// refresh token.
-fn import_aged(home: &TestHome, profile: &str, age_secs: u64) -> String {
-    let mut download = home.sim.download_token();
-    let created = download["created_at"].as_u64().unwrap();
-    download["created_at"] = serde_json::json!(created - age_secs * 1000);
-    let file = home.path().join(format!("{profile}-download.json"));
-    std::fs::write(&file, download.to_string()).unwrap();
-    let out = home.cli(&[
-        "import",
-        "--force",
-        "--profile",
-        profile,
-        file.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    std::fs::remove_file(&file).unwrap();
-    download["refresh_token"].as_str().unwrap().to_owned()
-}
-
 fn two_profiles() -> TestHome {
     TestHome::with(
         sim_with(7200),
@@ -114,7 +94,7 @@ fn killed_forced_rotations_never_hand_out_a_dead_token() {
         // Half `refresh` of a fresh token, half `token --min-valid 1h` of a token
         // with 59 minutes left: either way the access token still looks valid.
         let by_refresh = (i / 2) % 2 == 0;
-        let old_refresh = import_aged(&home, profile, if by_refresh { 0 } else { 3660 });
+        let old_refresh = home.import_aged(profile, if by_refresh { 0 } else { 3660 });
         home.sim.inject(Fault::Delay {
             path_prefix: "/oauth2/token".into(),
             count: 1,
@@ -249,7 +229,7 @@ fn rotate_then_drop_is_settled_not_trusted() {
     for i in 0..rounds {
         let profile = if i % 2 == 0 { "nopw" } else { "pw" };
         let by_refresh = (i / 2) % 2 == 0;
-        import_aged(&home, profile, if by_refresh { 0 } else { 3660 });
+        home.import_aged(profile, if by_refresh { 0 } else { 3660 });
         home.sim.inject(Fault::RotateThenDrop { count: 1 });
         let out = if by_refresh {
             home.cli(&["refresh", "--profile", profile])
@@ -318,7 +298,7 @@ fn run_with_stdin(home: &TestHome, bin_name: &str, args: &[&str], input: &[u8]) 
 #[test]
 fn a_dead_chain_is_state_that_every_tool_reports() {
     let home = TestHome::new();
-    import_aged(&home, "test", 7250);
+    home.import_aged("test", 7250);
     home.sim.revoke_all();
     let out = home.cli(&["token", "--profile", "test"]);
     assert_eq!(out.status.code(), Some(3));
@@ -421,7 +401,7 @@ fn login_clears_a_lost_chain() {
             ..ProfileOpts::default()
         }],
     );
-    import_aged(&home, "test", 7250);
+    home.import_aged("test", 7250);
     home.sim.revoke_all();
     assert_eq!(home.cli(&["token"]).status.code(), Some(3));
     let mut child = home
@@ -518,7 +498,7 @@ fn hostile_answers_never_panic_and_lose_the_chain_plainly() {
     let home = two_profiles();
     let (mut clamped, mut lost, mut relogin) = (0, 0, 0);
     for (what, body, survives) in hostile_shapes() {
-        import_aged(&home, "nopw", 7250);
+        home.import_aged("nopw", 7250);
         home.sim.inject(Fault::RotateThenAnswer {
             count: 1,
             status: 200,
@@ -557,11 +537,11 @@ fn hostile_answers_never_panic_and_lose_the_chain_plainly() {
         lost += 1;
     }
     // The repair: a fresh download replaces the lost record.
-    import_aged(&home, "nopw", 0);
+    home.import_aged("nopw", 0);
     assert!(home.sim.access_token_valid(&home.token("nopw")));
 
     // With a password source the same answer is recovered by logging in.
-    import_aged(&home, "pw", 7250);
+    home.import_aged("pw", 7250);
     home.sim.inject(Fault::RotateThenAnswer {
         count: 1,
         status: 200,
@@ -580,7 +560,7 @@ fn hostile_answers_never_panic_and_lose_the_chain_plainly() {
 #[test]
 fn an_oversized_or_damaged_record_can_always_be_replaced_or_removed() {
     let home = TestHome::new();
-    import_aged(&home, "test", 0);
+    home.import_aged("test", 0);
     let path = home.record_path("test");
     for junk in [vec![b'x'; 100_000], b"{\"format\":1,".to_vec()] {
         std::fs::write(&path, &junk).unwrap();
@@ -601,7 +581,7 @@ fn an_oversized_or_damaged_record_can_always_be_replaced_or_removed() {
         let out = home.cli(&["logout"]);
         assert!(out.status.success(), "{}", text(&out.stderr));
         assert!(!path.exists());
-        import_aged(&home, "test", 0);
+        home.import_aged("test", 0);
     }
 }
 
@@ -623,7 +603,7 @@ fn secret_commands_are_bounded_and_quiet() {
         ),
     );
     std::fs::write(home.config_path(), &config).unwrap();
-    import_aged(&home, "test", 7250);
+    home.import_aged("test", 7250);
     let start = Instant::now();
     let out = home.cli(&["token"]);
     let took = start.elapsed();
@@ -716,7 +696,7 @@ fn the_worst_case_lock_hold_is_bounded() {
             ..ProfileOpts::default()
         }],
     );
-    import_aged(&home, "test", 7250);
+    home.import_aged("test", 7250);
     // Every token-endpoint and login request hangs longer than the budget.
     home.sim.inject(Fault::Delay {
         path_prefix: "/oauth2/".into(),
@@ -743,7 +723,7 @@ fn the_worst_case_lock_hold_is_bounded() {
 #[test]
 fn a_replaced_lock_file_whose_holder_wins_gives_everyone_its_pair() {
     let home = TestHome::new();
-    import_aged(&home, "test", 7250);
+    home.import_aged("test", 7250);
     home.sim.inject(Fault::Delay {
         path_prefix: "/oauth2/token".into(),
         count: 1,
@@ -776,7 +756,7 @@ fn a_replaced_lock_file_whose_holder_wins_gives_everyone_its_pair() {
 #[test]
 fn an_unmeetable_min_valid_is_said_and_shown() {
     let home = TestHome::new();
-    import_aged(&home, "test", 0);
+    home.import_aged("test", 0);
     let out = home.cli(&["token", "--min-valid", "3h"]);
     assert!(out.status.success());
     let err = text(&out.stderr);
@@ -830,7 +810,7 @@ fn ctrl_c_at_the_password_prompt_restores_the_terminal() {
 #[test]
 fn a_rotated_pair_that_cannot_be_saved_is_reported_honestly() {
     let home = TestHome::new();
-    import_aged(&home, "test", 7250);
+    home.import_aged("test", 7250);
     home.sim.inject(Fault::Delay {
         path_prefix: "/oauth2/token".into(),
         count: 1,

@@ -322,6 +322,26 @@ impl TestHome {
         download
     }
 
+    /// Imports with `--force` a Download Token minted `age_secs` ago (so it
+    /// replaces whatever is stored, even a newer pair); returns its refresh token.
+    pub fn import_aged(&self, profile: &str, age_secs: u64) -> String {
+        let mut download = self.sim.download_token();
+        let created = download["created_at"].as_u64().unwrap();
+        download["created_at"] = serde_json::json!(created - age_secs * 1000);
+        let file = self.path().join(format!("{profile}-download.json"));
+        std::fs::write(&file, download.to_string()).unwrap();
+        let out = self.cli(&[
+            "import",
+            "--force",
+            "--profile",
+            profile,
+            file.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "import failed: {}", text(&out.stderr));
+        std::fs::remove_file(&file).unwrap();
+        download["refresh_token"].as_str().unwrap().to_owned()
+    }
+
     /// `central-auth token` for a profile; asserts success and returns the token.
     pub fn token(&self, profile: &str) -> String {
         let out = self.cli(&["token", "--profile", profile]);

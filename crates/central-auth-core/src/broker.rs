@@ -254,19 +254,9 @@ impl Broker {
 
     /// Refreshes (or mints) now, whatever the stored token's validity.
     pub fn force_refresh(&self, profile: &Profile) -> Result<AccessToken, Error> {
-        let started = Instant::now();
-        loop {
-            let mut guard = self.lock(profile)?;
-            let current = guard.read()?;
-            if let Some(mark) = current.as_ref().and_then(in_flight) {
-                let generation = current.as_ref().map_or(0, |t| t.generation);
-                drop(guard);
-                self.wait_for_holder(profile, generation, &mark, started)?;
-                continue;
-            }
-            let next = self.renew(profile, guard.as_mut(), current)?;
-            return Ok(self.handed_out(profile, &next, true, profile.min_valid));
-        }
+        let (mut guard, current) = self.lock_settled(profile)?;
+        let next = self.renew(profile, guard.as_mut(), current)?;
+        Ok(self.handed_out(profile, &next, true, profile.min_valid))
     }
 
     /// Runs the classic login (or mints, for client credentials) and stores the
@@ -384,42 +374,30 @@ impl Broker {
         if profile.grant == Grant::ClientCredentials {
             return Ok(KeepaliveOutcome::NotApplicable);
         }
-        let started = Instant::now();
-        loop {
-            let mut guard = self.lock(profile)?;
-            let current = guard.read()?;
-            let now = OffsetDateTime::now_utc();
-            if let Some(t) = &current {
-                if let Some(mark) = in_flight(t) {
-                    let generation = t.generation;
-                    drop(guard);
-                    self.wait_for_holder(profile, generation, &mark, started)?;
-                    continue;
-                }
-                if let Some(lost) = &t.lost {
-                    if !profile.can_relogin() {
-                        return Err(lost_error(profile, lost));
-                    }
-                }
+        let (mut guard, current) = self.lock_settled(profile)?;
+        if let Some(lost) = current.as_ref().and_then(|t| t.lost.as_ref()) {
+            if !profile.can_relogin() {
+                return Err(lost_error(profile, lost));
             }
-            let age = match current.as_ref().and_then(|t| t.refresh_age(now)) {
-                Some(age) => age,
-                None => {
-                    return Err(Error::NeedsLogin {
-                        profile: profile.name.to_string(),
-                        reason: "no refresh token is stored".to_owned(),
-                    })
-                }
-            };
-            let pending = current
-                .as_ref()
-                .is_some_and(|t| t.rotating.is_some() || t.lost.is_some());
-            if age < older_than && !pending {
-                return Ok(KeepaliveOutcome::Fresh { age });
-            }
-            self.renew(profile, guard.as_mut(), current)?;
-            return Ok(KeepaliveOutcome::Refreshed { age });
         }
+        let now = OffsetDateTime::now_utc();
+        let age = match current.as_ref().and_then(|t| t.refresh_age(now)) {
+            Some(age) => age,
+            None => {
+                return Err(Error::NeedsLogin {
+                    profile: profile.name.to_string(),
+                    reason: "no refresh token is stored".to_owned(),
+                })
+            }
+        };
+        let pending = current
+            .as_ref()
+            .is_some_and(|t| t.rotating.is_some() || t.lost.is_some());
+        if age < older_than && !pending {
+            return Ok(KeepaliveOutcome::Fresh { age });
+        }
+        self.renew(profile, guard.as_mut(), current)?;
+        Ok(KeepaliveOutcome::Refreshed { age })
     }
 
     /// Sends one request through this broker's HTTP transport and retry policy
@@ -473,6 +451,30 @@ impl Broker {
             ));
         }
         Ok(guard)
+    }
+
+    /// Takes the lock and reads the record, first waiting out a rotation that a
+    /// process still running on this host has in flight (it holds a replaced
+    /// lock file), so the caller never races it.
+    fn lock_settled(
+        &self,
+        profile: &Profile,
+    ) -> Result<(Box<dyn StoreGuard + '_>, Option<StoredToken>), Error> {
+        let started = Instant::now();
+        loop {
+            let mut guard = self.lock(profile)?;
+            let current = guard.read()?;
+            match current
+                .as_ref()
+                .and_then(|t| in_flight(t).map(|m| (t.generation, m)))
+            {
+                Some((generation, mark)) => {
+                    drop(guard);
+                    self.wait_for_holder(profile, generation, &mark, started)?;
+                }
+                None => return Ok((guard, current)),
+            }
+        }
     }
 
     /// Reads the record; one that cannot be read is removed when `replace` (an
