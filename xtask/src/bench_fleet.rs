@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::bench::{measure, ms, percentile, Case};
+use crate::bench::{measure_interleaved, ms, percentile, Case};
 use crate::util::{http, is_ci, say, DemoHome, Res, SimProcess};
 
 /// Stampede rounds.
@@ -122,35 +122,22 @@ pub fn run(
             "vault store, uncached (lock, lease, read, release)",
         ),
     ];
-    // Interleave the rows in chunks, so the load of a shared machine hits them
-    // alike and the ratio to the file store is fair.
-    let chunks = 10;
-    let per_chunk = runs.div_ceil(chunks).max(1);
-    let mut times: Vec<Result<Vec<Duration>, String>> = vec![Ok(Vec::new()); homes.len()];
-    say(format!(
-        "measuring `central-auth token` on the file store and the vault store, {chunks} interleaved chunks of {per_chunk}"
-    ));
-    for chunk in 0..chunks {
-        for (i, (home, label)) in homes.iter().enumerate() {
-            if chunk == 0 {
-                // Warm the local cache once.
-                let _ = home.cmd("central-auth").arg("token").output();
-            }
-            let case = Case {
-                label: (*label).to_owned(),
-                bin: Some("central-auth"),
-                args: vec!["token".into()],
-                env: vec![],
-                stdin: vec![],
-            };
-            if let Ok(acc) = &mut times[i] {
-                match measure(home, &case, per_chunk) {
-                    Ok(t) => acc.extend(t),
-                    Err(why) => times[i] = Err(why),
-                }
-            }
-        }
+    for (home, _) in &homes {
+        // Warm the local cache once.
+        let _ = home.cmd("central-auth").arg("token").output();
     }
+    let cases: Vec<Case> = homes
+        .iter()
+        .map(|(_, label)| Case {
+            label: (*label).to_owned(),
+            bin: Some("central-auth"),
+            args: vec!["token".into()],
+            env: vec![],
+            stdin: vec![],
+        })
+        .collect();
+    let rows: Vec<(&DemoHome, &Case)> = homes.iter().map(|(h, _)| *h).zip(&cases).collect();
+    let times = measure_interleaved(&rows, runs);
     let file_med = match &times[0] {
         Ok(t) => {
             let mut t = t.clone();

@@ -269,6 +269,15 @@ impl DemoHome {
         })
     }
 
+    /// Appends `text` to the home's config file.
+    pub fn append_config(&self, text: &str) -> Res<()> {
+        let file = self.path().join("config.toml");
+        let mut config = std::fs::read_to_string(&file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        config.push_str(text);
+        std::fs::write(&file, config).map_err(|e| format!("cannot write {}: {e}", file.display()))
+    }
+
     /// The home directory.
     pub fn path(&self) -> &Path {
         self.dir.path()

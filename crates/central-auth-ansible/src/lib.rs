@@ -53,6 +53,18 @@ pub struct Cli {
     pub reject_stdin: bool,
 }
 
+impl Cli {
+    /// No arguments but a profile, built without clap (see
+    /// `central_auth_cli_common::quick`); `None` for every other command line.
+    pub fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
+        let (profile, words) = central_auth_cli_common::quick::split(args)?;
+        words.is_empty().then(|| Cli {
+            args: HelperArgs::with_profile(profile),
+            reject_stdin: false,
+        })
+    }
+}
+
 /// Where a bad command line comes from, for the usage error.
 pub const USAGE_HINT: &str = "check the lookup's profile and min_valid options";
 
@@ -118,6 +130,21 @@ mod tests {
     use central_auth_core::Home;
     use clap::CommandFactory;
     use std::time::Duration;
+
+    #[test]
+    fn quick_lines_are_what_clap_builds() {
+        let n = "central-auth-ansible";
+        central_auth_cli_common::quick::assert_agrees_with_clap(
+            Cli::quick,
+            &[&[n], &[n, "--profile", "prod"], &[n, "-p", "prod"]],
+            &[
+                &[n, "get"],
+                &[n, "--min-valid", "5m"],
+                &[n, "-v"],
+                &[n, "--reject-stdin"],
+            ],
+        );
+    }
 
     fn cli(args: &[&str]) -> Cli {
         Cli::try_parse_from(std::iter::once(NAME).chain(args.iter().copied()))

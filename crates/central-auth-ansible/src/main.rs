@@ -13,13 +13,16 @@ impl Helper for Ansible {
     const NAME: &'static str = NAME;
     const CLIENT: &'static str = "ansible";
     const USAGE_HINT: &'static str = USAGE_HINT;
+    fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
+        Cli::quick(args)
+    }
     fn verbose(cli: &Cli) -> bool {
         cli.args.common.verbose
     }
     fn run(cli: Cli, cx: &Context) -> Result<(), Failed> {
         Ok(run_with_input(
             &cli,
-            &cx.open_broker()?,
+            &cx.open_broker_for(cli.args.common.profile.as_deref())?,
             std::io::stdin().lock(),
             std::io::stdout().lock(),
         )?)

@@ -5,9 +5,13 @@
 //!   subcommand);
 //! - [`HelperArgs`]: [`Common`] plus `--min-valid`, the flags of every tool helper;
 //! - [`after_help`]: the exit codes and every environment variable the binaries read;
+//! - [`quick`]: the clap-free reading of the hot command lines (a cached call
+//!   is a whole process start);
 //! - [`Helper`] and [`main`]: the one runner of the tool helpers (parse, open the
 //!   broker lazily, map a failure to one stderr line and the shared exit code),
 //!   so each helper's `main` is one call, as Cargo's `cargo_credential::main`.
+
+pub mod quick;
 
 use std::fmt::Display;
 use std::process::ExitCode;
@@ -41,6 +45,19 @@ pub struct HelperArgs {
     /// Minimum remaining validity of the token, e.g. 10m (else the profile's min_valid).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub min_valid: Option<Duration>,
+}
+
+impl HelperArgs {
+    /// The flags with only `profile` given: what the quick path builds.
+    pub fn with_profile(profile: Option<String>) -> HelperArgs {
+        HelperArgs {
+            common: Common {
+                profile,
+                verbose: false,
+            },
+            min_valid: None,
+        }
+    }
 }
 
 /// Parses a duration such as `30s`, `5m`, `1h`, `7d` (the value parser of the flags).
@@ -114,7 +131,19 @@ impl Context {
     /// client; with `--verbose` its redacted log lines go to stderr. A warning
     /// about a literal secret in a config others can read is always printed.
     pub fn open_broker(&self) -> Result<Broker, Error> {
-        let broker = Broker::from_env()?.with_client(self.client);
+        self.finish(Broker::from_env()?)
+    }
+
+    /// [`Context::open_broker`] for a run whose profile is `explicit`, else
+    /// `CENTRAL_AUTH_PROFILE`, else the default: only that profile's part of the
+    /// config is read (`Broker::open_for`). A helper whose profile may come from
+    /// its input (a Terraform query, git's host) calls [`Context::open_broker`].
+    pub fn open_broker_for(&self, explicit: Option<&str>) -> Result<Broker, Error> {
+        self.finish(Broker::from_env_for(explicit)?)
+    }
+
+    fn finish(&self, broker: Broker) -> Result<Broker, Error> {
+        let broker = broker.with_client(self.client);
         // A literal secret in a config others can read is said on every run,
         // verbose or not (docs/security.md).
         if let Some(w) = central_auth_core::strict::exposure_warning(broker.home(), broker.config())
@@ -155,6 +184,12 @@ pub trait Helper {
     const USAGE_HINT: &'static str = "";
     /// `--verbose` of the parsed command line.
     fn verbose(cli: &Self::Cli) -> bool;
+    /// The command line built without clap for the hot shapes (see [`quick`]),
+    /// exactly as clap would build it; `None` (the default) parses with clap.
+    fn quick(args: &[std::ffi::OsString]) -> Option<Self::Cli> {
+        let _ = args;
+        None
+    }
     /// One run over the process's stdin and stdout.
     fn run(cli: Self::Cli, cx: &Context) -> Result<(), Failed>;
 }
@@ -165,7 +200,12 @@ pub trait Helper {
 pub fn main<H: Helper>() -> ExitCode {
     // Non-dumpable before anything reads a secret (docs/security.md).
     central_auth_core::process::harden();
-    let cli = match H::Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let parsed = match H::quick(&args) {
+        Some(cli) => Ok(cli),
+        None => H::Cli::try_parse(),
+    };
+    let cli = match parsed {
         Ok(cli) => cli,
         // --help and --version print to stdout and exit 0.
         Err(e) if !e.use_stderr() => e.exit(),

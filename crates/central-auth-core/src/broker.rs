@@ -112,6 +112,26 @@ impl Broker {
     pub fn open(home: Home) -> Result<Broker, Error> {
         crate::strict::enforce(&home)?;
         let config = Config::load(&home.config_file)?;
+        Ok(Broker::with_config(home, config))
+    }
+
+    /// Opens a broker for a call about one profile: `explicit` (`--profile`),
+    /// else `CENTRAL_AUTH_PROFILE`, else the default profile. Only that
+    /// profile's part of the config is parsed and validated
+    /// ([`Config::load_for`]), so a large config costs a cached call little.
+    pub fn open_for(home: Home, explicit: Option<&str>) -> Result<Broker, Error> {
+        crate::strict::enforce(&home)?;
+        let env = std::env::var(PROFILE_ENV).ok().filter(|s| !s.is_empty());
+        let config = Config::load_for(&home.config_file, explicit.or(env.as_deref()))?;
+        Ok(Broker::with_config(home, config))
+    }
+
+    /// [`Broker::open_for`] from the environment.
+    pub fn from_env_for(explicit: Option<&str>) -> Result<Broker, Error> {
+        Broker::open_for(Home::from_env()?, explicit)
+    }
+
+    fn with_config(home: Home, config: Config) -> Broker {
         let store: Box<dyn TokenStore> = Box::new(FileStore::new(&home.state_dir));
         let shared = config
             .stores
@@ -121,7 +141,7 @@ impl Broker {
                 (name.clone(), s)
             })
             .collect();
-        Ok(Broker {
+        Broker {
             home,
             config,
             store,
@@ -130,7 +150,7 @@ impl Broker {
             client: None,
             retry: RetryPolicy::default(),
             transport: None,
-        })
+        }
     }
 
     /// Opens the broker from the environment (`CENTRAL_AUTH_HOME` or platform dirs).

@@ -199,6 +199,48 @@ impl Config {
         }
     }
 
+    /// Loads what a call for one profile needs: the profile `wanted` (else the
+    /// file's `default_profile`), the default profile, and every table that is
+    /// not another profile's (see [`crate::sections`]). Falls back to
+    /// [`Config::load`] when there is no name to go by, the file cannot be split
+    /// exactly, or the profile is not found (so the error lists every profile).
+    /// Only the profiles read are validated; `central-auth profiles` and `doctor`
+    /// read them all.
+    pub fn load_for(path: &Path, wanted: Option<&str>) -> Result<Config, Error> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::parse_for(&text, path, wanted),
+            Err(_) => Config::load(path),
+        }
+    }
+
+    /// [`Config::load_for`] on text; `path` is used in messages only.
+    pub fn parse_for(text: &str, path: &Path, wanted: Option<&str>) -> Result<Config, Error> {
+        #[derive(Deserialize)]
+        struct Root {
+            default_profile: Option<String>,
+        }
+        let Some(sections) = crate::sections::Sections::scan(text) else {
+            return Config::parse(text, path);
+        };
+        let default = toml::from_str::<Root>(sections.root())
+            .ok()
+            .and_then(|r| r.default_profile);
+        let keep: Vec<&str> = wanted.iter().copied().chain(default.as_deref()).collect();
+        if keep.is_empty() {
+            return Config::parse(text, path);
+        }
+        match Config::parse(&sections.keep_profiles(&keep), path) {
+            Ok(config)
+                if keep.iter().all(|name| {
+                    ProfileName::new(name).is_ok_and(|n| config.profiles.contains_key(&n))
+                }) =>
+            {
+                Ok(config)
+            }
+            _ => Config::parse(text, path),
+        }
+    }
+
     /// Parses config text; `path` is used in messages only.
     pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         let shown = path.display();
@@ -541,6 +583,74 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, Error> {
         Config::parse(text, Path::new("/x/config.toml"))
+    }
+
+    fn parse_for(text: &str, wanted: Option<&str>) -> Result<Config, Error> {
+        Config::parse_for(text, Path::new("/x/config.toml"), wanted)
+    }
+
+    fn names(c: &Config) -> Vec<&str> {
+        c.profiles.keys().map(|k| k.as_str()).collect()
+    }
+
+    fn profile_table(name: &str) -> String {
+        format!("\n[profiles.{name}]\ncluster = \"US-2\"\nclient_id = \"cid-{name}\"\nclient_secret_env = \"S\"\n")
+    }
+
+    #[test]
+    fn one_profile_call_reads_only_its_profile() {
+        let mut text = String::from("default_profile = \"main\"\n");
+        for i in 0..50 {
+            text.push_str(&profile_table(&format!("p{i}")));
+        }
+        text.push_str(&profile_table("main"));
+        text.push_str("[profiles.\"dotted.name\"]\ncluster = \"EU-1\"\nclient_id = \"d\"\nclient_secret_env = \"S\"\n");
+        let full = parse(&text).unwrap();
+        for (wanted, expect) in [
+            (Some("p7"), vec!["main", "p7"]),
+            (None, vec!["main"]),
+            (Some("dotted.name"), vec!["dotted.name", "main"]),
+        ] {
+            let part = parse_for(&text, wanted).unwrap();
+            assert_eq!(names(&part), expect, "{wanted:?}");
+            // The profile read is exactly what the whole parse gives.
+            let a = part.select(wanted, None).unwrap();
+            let b = full.select(wanted, None).unwrap();
+            assert_eq!(format!("{a:?}"), format!("{b:?}"));
+            assert_eq!(part.default_profile, full.default_profile);
+        }
+    }
+
+    #[test]
+    fn one_profile_call_falls_back_to_the_whole_file() {
+        let two = format!("{}{}", profile_table("a"), profile_table("b"));
+        // No name to go by: the "only profile" and "several profiles" rules need all.
+        assert_eq!(names(&parse_for(&two, None).unwrap()), vec!["a", "b"]);
+        // An unknown profile: the error lists every profile.
+        let e = parse_for(&two, Some("zz"))
+            .unwrap()
+            .select(Some("zz"), None)
+            .unwrap_err();
+        assert!(e.to_string().contains("a, b"), "{e}");
+        // A file the scan cannot split exactly is parsed whole.
+        let aot = format!("{two}[[extra]]\nx = 1\n");
+        assert!(parse_for(&aot, Some("a")).is_err());
+    }
+
+    #[test]
+    fn one_profile_call_reports_its_errors_on_the_file_lines() {
+        let text = format!(
+            "{}{}\n[profiles.bad]\ncluster = \"US-2\"\nclient_id = 7\n",
+            profile_table("a"),
+            profile_table("b")
+        );
+        let whole = parse(&text).unwrap_err().to_string();
+        let part = parse_for(&text, Some("bad")).unwrap_err().to_string();
+        assert_eq!(part, whole);
+        assert!(part.contains("line 14"), "{part}");
+        // Another profile's mistake does not break this one's call; the whole
+        // file still reports it.
+        assert!(parse_for(&text, Some("a")).is_ok());
     }
 
     const MINIMAL: &str = r#"

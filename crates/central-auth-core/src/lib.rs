@@ -29,6 +29,7 @@ pub mod quota;
 pub mod redact;
 pub mod secret;
 pub mod secret_source;
+pub mod sections;
 pub mod status;
 pub mod store;
 pub mod strict;

@@ -14,6 +14,9 @@ impl Helper for Kube {
     const NAME: &'static str = NAME;
     const CLIENT: &'static str = "kubectl";
     const USAGE_HINT: &'static str = USAGE_HINT;
+    fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
+        Cli::quick(args)
+    }
     fn verbose(cli: &Cli) -> bool {
         cli.args.common.verbose
     }
@@ -23,7 +26,14 @@ impl Helper for Kube {
             Err(std::env::VarError::NotPresent) => None,
             Err(std::env::VarError::NotUnicode(_)) => Some(String::from("\u{fffd}")),
         };
-        let broker = cx.open_broker()?;
+        // The profile is the flag's, else the cluster extension's, else the
+        // environment's or the default: one profile's part of the config is read.
+        let cluster_profile = exec_info
+            .as_deref()
+            .and_then(|text| central_auth_kube::exec_info::parse(text).ok())
+            .and_then(|info| info.cluster_profile);
+        let explicit = cli.args.common.profile.clone().or(cluster_profile);
+        let broker = cx.open_broker_for(explicit.as_deref())?;
         Ok(run(
             &cli,
             exec_info.as_deref(),

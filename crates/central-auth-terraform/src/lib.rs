@@ -76,6 +76,17 @@ pub use central_auth_core::adapter::Failure;
 /// The binary's name, the prefix of its stderr lines.
 pub const NAME: &str = "central-auth-terraform";
 
+impl Cli {
+    /// No arguments but a profile, built without clap (see
+    /// `central_auth_cli_common::quick`); `None` for every other command line.
+    pub fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
+        let (profile, words) = central_auth_cli_common::quick::split(args)?;
+        words.is_empty().then(|| Cli {
+            args: HelperArgs::with_profile(profile),
+        })
+    }
+}
+
 /// Where a bad command line comes from, for the usage error.
 pub const USAGE_HINT: &str = "check `program` of the external data source";
 
@@ -108,6 +119,16 @@ pub fn usage_error_line(e: &clap::Error) -> String {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn quick_lines_are_what_clap_builds() {
+        let n = "central-auth-terraform";
+        central_auth_cli_common::quick::assert_agrees_with_clap(
+            Cli::quick,
+            &[&[n], &[n, "--profile", "prod"], &[n, "-p", "prod"]],
+            &[&[n, "get"], &[n, "--min-valid", "5m"], &[n, "-v"]],
+        );
+    }
 
     fn cli(args: &[&str]) -> Cli {
         Cli::try_parse_from(std::iter::once("central-auth-terraform").chain(args.iter().copied()))

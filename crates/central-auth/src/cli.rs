@@ -21,6 +21,22 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// `token` with at most a profile, built without clap (the cached call is a
+    /// whole process start; see `central_auth_cli_common::quick`); `None` for
+    /// every other command line.
+    pub fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
+        let (profile, words) = central_auth_cli_common::quick::split(args)?;
+        (words == ["token"]).then_some(Cli {
+            common: Common {
+                profile,
+                verbose: false,
+            },
+            command: Command::Token { min_valid: None },
+        })
+    }
+}
+
 /// The variables `exec` sets, for `--help`.
 const EXEC_ENV_HELP: &str = "  exec sets CENTRAL_ACCESS_TOKEN, CENTRAL_BASE_URL, TF_VAR_central_access_token,\n  TF_VAR_central_base_url, ARUBA_CENTRAL_ACCESS_TOKEN and ARUBA_CENTRAL_BASE_URL";
 
@@ -162,4 +178,31 @@ pub enum StoreAction {
 pub enum ImportFrom {
     /// pycentral 1.4.3's `temp/tok_<customer_id>_<client_id>.json`.
     Pycentral,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quick_token_is_what_clap_builds() {
+        central_auth_cli_common::quick::assert_agrees_with_clap(
+            Cli::quick,
+            &[
+                &["central-auth", "token"],
+                &["central-auth", "-p", "prod", "token"],
+                &["central-auth", "token", "--profile", "prod"],
+                &["central-auth", "--profile=prod", "token"],
+            ],
+            &[
+                &["central-auth", "status"],
+                &["central-auth", "token", "-v"],
+                &["central-auth", "token", "--min-valid", "5m"],
+                &["central-auth", "token", "extra"],
+                &["central-auth", "-p", "token", "token"],
+            ],
+        );
+        assert!(Cli::quick(&["status".into()]).is_none());
+        assert!(Cli::quick(&["token".into(), "x".into()]).is_none());
+    }
 }

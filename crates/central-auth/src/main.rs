@@ -25,7 +25,8 @@ use central_auth::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     central_auth_core::process::harden();
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let cli = Cli::quick(&args).unwrap_or_else(Cli::parse);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -52,8 +53,18 @@ fn verbose_log(line: &str) {
     );
 }
 
-pub(crate) fn open_broker(verbose: bool, client: &str) -> Result<Broker, Error> {
-    let broker = Broker::from_env()?.with_client(client);
+/// Opens the broker; with `for_profile` (the hot one-profile commands) only that
+/// profile's part of the config is read (`Broker::open_for`).
+pub(crate) fn open_broker(
+    verbose: bool,
+    client: &str,
+    for_profile: Option<Option<&str>>,
+) -> Result<Broker, Error> {
+    let broker = match for_profile {
+        Some(explicit) => Broker::from_env_for(explicit)?,
+        None => Broker::from_env()?,
+    }
+    .with_client(client);
     if let Some(w) = central_auth_core::strict::exposure_warning(broker.home(), broker.config()) {
         verbose_log(&w);
     }
@@ -78,8 +89,9 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Proxy { .. } => "proxy",
         _ => "cli",
     };
-    let broker = open_broker(cli.common.verbose, client)?;
     let explicit = cli.common.profile.as_deref();
+    let one_profile = matches!(cli.command, Command::Token { .. } | Command::Exec { .. });
+    let broker = open_broker(cli.common.verbose, client, one_profile.then_some(explicit))?;
     match cli.command {
         Command::Completions { .. } => {}
         Command::Import {

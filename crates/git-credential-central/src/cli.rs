@@ -26,3 +26,46 @@ pub struct Cli {
     #[arg(value_name = "OPERATION")]
     pub operation: Option<String>,
 }
+
+impl Cli {
+    /// The operation word with at most a profile, built without clap (see
+    /// `central_auth_cli_common::quick`); `None` for every other command line.
+    pub fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
+        let (profile, words) = central_auth_cli_common::quick::split(args)?;
+        match words[..] {
+            [] => Some(None),
+            [op] => Some(Some(op.to_owned())),
+            _ => None,
+        }
+        .map(|operation| Cli {
+            args: HelperArgs::with_profile(profile),
+            operation,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quick_lines_are_what_clap_builds() {
+        let n = "git-credential-central";
+        central_auth_cli_common::quick::assert_agrees_with_clap(
+            Cli::quick,
+            &[
+                &[n, "get"],
+                &[n, "store"],
+                &[n, "erase"],
+                &[n],
+                &[n, "--profile", "prod", "get"],
+                &[n, "-p", "prod", "capability"],
+            ],
+            &[
+                &[n, "get", "extra"],
+                &[n, "--min-valid", "5m", "get"],
+                &[n, "-v", "get"],
+            ],
+        );
+    }
+}

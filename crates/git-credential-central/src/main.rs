@@ -16,6 +16,9 @@ impl Helper for Git {
     type Cli = Cli;
     const NAME: &'static str = "git-credential-central";
     const CLIENT: &'static str = "git";
+    fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
+        Cli::quick(args)
+    }
     fn verbose(cli: &Cli) -> bool {
         cli.args.common.verbose
     }
@@ -30,7 +33,12 @@ impl Helper for Git {
             &opts,
             std::io::stdin().lock(),
             std::io::stdout().lock(),
-            || cx.open_broker(),
+            // With --profile one profile's part of the config is read; else
+            // git's host picks the profile among all of them.
+            || match &opts.profile {
+                Some(p) => cx.open_broker_for(Some(p)),
+                None => cx.open_broker(),
+            },
             &note,
         )
         .map_err(|f| Failed::new(f.message, f.code as u8))

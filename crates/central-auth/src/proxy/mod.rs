@@ -74,11 +74,11 @@ pub fn run(
 }
 
 fn open_quiet() -> Result<Broker, Error> {
-    crate::open_broker(false, "proxy")
+    crate::open_broker(false, "proxy", None)
 }
 
 fn open_verbose() -> Result<Broker, Error> {
-    crate::open_broker(true, "proxy")
+    crate::open_broker(true, "proxy", None)
 }
 
 /// One `-v` line on stderr.
