@@ -77,7 +77,12 @@ fn permissions(broker: &Broker, profile: &Profile) -> Check {
         let detail: Vec<&str> = found.iter().map(|f| f.message.as_str()).collect();
         return check("permissions", verdict, detail.join("; "));
     }
-    match broker.store_for(profile).peek(&profile.name) {
+    let store = broker.store_for(profile);
+    if store.shared() {
+        // The record is remote: the `store ...` checks read it.
+        return check("permissions", Verdict::Ok, "config and state are private");
+    }
+    match store.peek(&profile.name) {
         Ok(_) => check("permissions", Verdict::Ok, "config and state are private"),
         Err(e) => check("permissions", Verdict::Fail, e.to_string()),
     }

@@ -27,6 +27,11 @@ pub struct ProfileStatus {
     pub base_url: String,
     /// Where the record lives.
     pub store: String,
+    /// The store kind: `file` or `vault`.
+    pub store_kind: &'static str,
+    /// A remote store's place, auth method and local cache; `None` for the
+    /// file store.
+    pub store_details: Option<crate::store::StoreDetails>,
     /// Whether another process holds the profile lock right now.
     pub lock_held: bool,
     /// The stored token, if any.
@@ -151,6 +156,8 @@ pub fn build(
         grant: profile.grant.as_str(),
         base_url: profile.base_url.clone(),
         store: store.location(&profile.name),
+        store_kind: store.kind(),
+        store_details: store.details(&profile.name),
         lock_held: store.lock_held(&profile.name).unwrap_or(false),
         token,
         store_error,

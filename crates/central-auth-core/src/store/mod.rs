@@ -150,6 +150,58 @@ pub trait TokenStore {
     fn diagnose(&self, _profile: &ProfileName) -> Vec<(&'static str, Result<String, Error>)> {
         Vec::new()
     }
+
+    /// What `status` shows about a remote store: its place, auth method and
+    /// the local cache. `None` for a local store. Never contacts the store.
+    fn details(&self, _profile: &ProfileName) -> Option<StoreDetails> {
+        None
+    }
+}
+
+/// A remote store as `status` shows it (JSON field names documented in
+/// docs/json.md). Never holds a secret.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StoreDetails {
+    /// The `[stores.NAME]` table.
+    pub name: String,
+    /// The server address, any credentials redacted; `None` when neither the
+    /// config nor the environment gives one.
+    pub address: Option<String>,
+    /// The KV v2 mount.
+    pub mount: String,
+    /// The path under the mount.
+    pub path: String,
+    /// The record's API path (after `/v1/`).
+    pub record: String,
+    /// The policy path (HCL) that covers the records and leases.
+    pub policy_path: String,
+    /// The namespace, if any.
+    pub namespace: Option<String>,
+    /// `token`, `approle` or `kubernetes`.
+    pub auth: &'static str,
+    /// Where the token comes from, e.g. `token_env VAULT_TOKEN` or
+    /// `kubernetes login at auth/kubernetes/login (role ci, jwt_file ...)`.
+    pub auth_source: String,
+    /// The cache's freshness bound (`cache_ttl`), in seconds.
+    pub cache_ttl_seconds: u64,
+    /// The local cache of the access token; `None` when there is none.
+    pub cache: Option<CacheDetails>,
+}
+
+/// The local read-through cache of a remote store, as `status` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CacheDetails {
+    /// When the cached token was last read from (or written to) the store
+    /// (RFC 3339).
+    pub read_at: String,
+    /// Seconds since then.
+    pub age_seconds: i64,
+    /// Read less than `cache_ttl` ago: served without asking the store.
+    pub fresh: bool,
+    /// The cached access token's expiry (RFC 3339).
+    pub expires_at: String,
+    /// The store's version of the record it came from.
+    pub version: u64,
 }
 
 /// A held profile lock; dropping it releases the lock.

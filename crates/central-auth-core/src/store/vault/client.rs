@@ -8,6 +8,15 @@
 //! Failures are mapped by what the caller does next: unreachable or sealed
 //! Vault is [`Error::Unavailable`] (exit 5), a denied or expired token is
 //! [`Error::Store`] naming the policy path (exit 6).
+//!
+//! The Vault token is resolved on the first request that needs one, so
+//! `sys/health` works without it. With `auth = "approle"` or `"kubernetes"` it
+//! comes from a login (`POST auth/<mount>/login`); the client logs in again
+//! when the login token's lease is about to end, and once more when Vault
+//! denies a request with a token from an earlier login (expired or revoked).
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
 
 use time::OffsetDateTime;
 
@@ -43,72 +52,143 @@ pub enum Cas {
 pub struct Client {
     address: String,
     config: VaultConfig,
-    token: SecretString,
+    token: RefCell<Option<HeldToken>>,
     transport: Box<dyn Transport>,
 }
 
+/// The Vault token in use and, for a login token, when to log in again.
+struct HeldToken {
+    value: SecretString,
+    /// `None`: not from a login, or a login token without a lease end.
+    renew_after: Option<Instant>,
+}
+
+/// Log in again this long before a login token's lease ends.
+const RENEW_MARGIN: Duration = Duration::from_secs(10);
+
 impl Client {
-    /// Connects nothing yet: resolves address and token, builds the agent.
+    /// Connects nothing yet: resolves the address and builds the agent. The
+    /// token is resolved (or the login made) by the first request needing it.
     pub fn new(config: &VaultConfig) -> Result<Client, Error> {
         let address = config.address()?;
         let transport = UreqTransport::new(config.ca_file.as_deref())?;
-        let mut client = Client {
+        Ok(Client {
             address,
             config: config.clone(),
-            token: SecretString::from(String::new()),
+            token: RefCell::new(None),
             transport: Box::new(transport),
-        };
-        client.token = match &config.token {
+        })
+    }
+
+    /// The current Vault token, and whether it was obtained just now (so a
+    /// denial is not a stale login token). Logs in when needed.
+    fn token(&self) -> Result<(SecretString, bool), Error> {
+        if let Some(held) = self.token.borrow().as_ref() {
+            if held.renew_after.is_none_or(|t| Instant::now() < t) {
+                return Ok((crate::secret::duplicate(&held.value), false));
+            }
+        }
+        let held = match &self.config.token {
             TokenSource::AppRole {
                 mount,
                 role_id,
                 secret_id,
-            } => client.approle_login(mount, role_id, &secret_id.resolve()?)?,
-            _ => config.token()?,
+            } => {
+                let body = serde_json::json!({
+                    "role_id": role_id,
+                    "secret_id": secret_id.resolve()?.expose_secret(),
+                });
+                self.login(mount, SecretString::from(body.to_string()))?
+            }
+            TokenSource::Kubernetes {
+                mount,
+                role,
+                jwt_file,
+            } => {
+                let jwt = super::config::read_jwt(jwt_file)?;
+                let body = serde_json::json!({"role": role, "jwt": jwt.expose_secret()});
+                self.login(mount, SecretString::from(body.to_string()))?
+            }
+            _ => HeldToken {
+                value: self.config.token()?,
+                renew_after: None,
+            },
         };
-        Ok(client)
+        let value = crate::secret::duplicate(&held.value);
+        *self.token.borrow_mut() = Some(held);
+        Ok((value, true))
     }
 
-    /// `POST auth/<mount>/login` with the role and secret id; the client token.
-    fn approle_login(
-        &self,
-        mount: &str,
-        role_id: &str,
-        secret_id: &SecretString,
-    ) -> Result<SecretString, Error> {
+    /// `POST auth/<mount>/login` with the method's credentials (`body`, a
+    /// secret JSON object): the client token and its lease.
+    fn login(&self, mount: &str, body: SecretString) -> Result<HeldToken, Error> {
         let api = format!("auth/{mount}/login");
-        let body = serde_json::json!({
-            "role_id": role_id,
-            "secret_id": secret_id.expose_secret(),
-        })
-        .to_string();
-        let mut request = Request::new(Method::Post, format!("{}/v1/{api}", self.address))
-            .json_body(SecretString::from(body));
+        let mut request =
+            Request::new(Method::Post, format!("{}/v1/{api}", self.address)).json_body(body);
         if let Some(ns) = &self.config.namespace {
             request = request.header("X-Vault-Namespace", ns.as_str());
         }
         let response = self.send(request, &api)?;
         if response.status != 200 {
             return Err(match response.status {
-                400 | 401 | 403 => Error::store(format!(
-                    "Vault at {} refused the AppRole login at {api} ({}); check role_id and the secret id (it may have expired or run out of uses)",
-                    self.address,
-                    vault_errors(&response)
-                )),
+                400 | 401 | 403 => self.login_refused(&api, &vault_errors(&response)),
                 _ => self.failure(&response, &api, "log in at"),
             });
         }
         let body: serde_json::Value =
             serde_json::from_str(response.body.expose_secret()).unwrap_or(serde_json::Value::Null);
-        body["auth"]["client_token"]
+        let value = body["auth"]["client_token"]
             .as_str()
             .map(|t| SecretString::from(t.to_owned()))
             .ok_or_else(|| {
                 Error::store(format!(
-                    "Vault at {} answered the AppRole login without auth.client_token",
+                    "Vault at {} answered the login at {api} without auth.client_token",
                     self.address
                 ))
-            })
+            })?;
+        let lease = body["auth"]["lease_duration"].as_u64().unwrap_or(0);
+        let renew_after = (lease > 0)
+            .then(|| Instant::now() + Duration::from_secs(lease).saturating_sub(RENEW_MARGIN));
+        Ok(HeldToken { value, renew_after })
+    }
+
+    /// A refused login, named by what to check for the configured method.
+    fn login_refused(&self, api: &str, errors: &str) -> Error {
+        let errors = if errors.is_empty() {
+            "permission denied"
+        } else {
+            errors
+        };
+        match &self.config.token {
+            TokenSource::Kubernetes { role, jwt_file, .. } => Error::store(format!(
+                "Vault at {} refused the Kubernetes login at {api} for role {role:?} ({errors}); check that the role exists at that auth path and is bound to this pod's service account and namespace, and that {} holds the pod's current service account token (docs/fleet.md)",
+                self.address,
+                jwt_file.display()
+            )),
+            _ => Error::store(format!(
+                "Vault at {} refused the AppRole login at {api} ({errors}); check role_id and the secret id (it may have expired or run out of uses)",
+                self.address
+            )),
+        }
+    }
+
+    /// Sends an authenticated request; with a login token from an earlier
+    /// login that Vault denies (it expired or was revoked), logs in again and
+    /// sends it once more.
+    fn send_authed(
+        &self,
+        method: Method,
+        api: &str,
+        body: Option<&SecretString>,
+    ) -> Result<Response, Error> {
+        let (token, fresh) = self.token()?;
+        let response = self.send(self.request(method, api, token, body), api)?;
+        if matches!(response.status, 401 | 403) && self.config.token.is_login() && !fresh {
+            *self.token.borrow_mut() = None;
+            let (token, _) = self.token()?;
+            return self.send(self.request(method, api, token, body), api);
+        }
+        Ok(response)
     }
 
     /// The Vault address, for messages.
@@ -119,7 +199,7 @@ impl Client {
     /// Reads the latest version of `key` (a path under the store's `path`).
     pub fn read(&self, key: &str) -> Result<Entry, Error> {
         let api = self.config.data_path(key);
-        let response = self.send(self.request(Method::Get, &api), &api)?;
+        let response = self.send_authed(Method::Get, &api, None)?;
         let server_now = response.header("date").and_then(|d| {
             time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc2822).ok()
         });
@@ -164,10 +244,7 @@ impl Client {
             "{{\"options\":{{\"cas\":{cas}}},\"data\":{}}}",
             data.expose_secret()
         );
-        let request = self
-            .request(Method::Post, &api)
-            .json_body(SecretString::from(body));
-        let response = self.send(request, &api)?;
+        let response = self.send_authed(Method::Post, &api, Some(&SecretString::from(body)))?;
         match response.status {
             200 | 204 => {
                 let body: serde_json::Value = serde_json::from_str(response.body.expose_secret())
@@ -181,12 +258,27 @@ impl Client {
         }
     }
 
+    /// Proves the policy allows writing `key` without writing it: a
+    /// check-and-set write over a version the key cannot have. Vault checks
+    /// the policy first (403) and then the version (400, nothing written).
+    pub fn probe_write(&self, key: &str) -> Result<(), Error> {
+        let current = self.read(key)?.version;
+        let body = SecretString::from("{\"probe\":true}".to_owned());
+        match self.write(key, &body, current + 1_000_000)? {
+            Cas::Mismatch => Ok(()),
+            Cas::Written(v) => Err(Error::store(format!(
+                "BUG: the write probe of {} was stored as version {v}",
+                self.config.data_path(key)
+            ))),
+        }
+    }
+
     /// Looks the token itself up (`auth/token/lookup-self`), for `doctor`. A
     /// token without the `default` policy may not look itself up; that is not
     /// a failure (the policy check that follows is the real test).
     pub fn lookup_self(&self) -> Result<(), Error> {
         let api = "auth/token/lookup-self";
-        let response = self.send(self.request(Method::Get, api), api)?;
+        let response = self.send_authed(Method::Get, api, None)?;
         match response.status {
             200 => Ok(()),
             403 if !vault_errors(&response).contains("invalid token") => Ok(()),
@@ -218,11 +310,20 @@ impl Client {
         }
     }
 
-    fn request(&self, method: Method, api: &str) -> Request {
+    fn request(
+        &self,
+        method: Method,
+        api: &str,
+        token: SecretString,
+        body: Option<&SecretString>,
+    ) -> Request {
         let mut r = Request::new(method, format!("{}/v1/{api}", self.address))
-            .secret_header("X-Vault-Token", crate::secret::duplicate(&self.token));
+            .secret_header("X-Vault-Token", token);
         if let Some(ns) = &self.config.namespace {
             r = r.header("X-Vault-Namespace", ns.as_str());
+        }
+        if let Some(body) = body {
+            r = r.json_body(crate::secret::duplicate(body));
         }
         r
     }
@@ -239,6 +340,13 @@ impl Client {
     fn failure(&self, response: &Response, api: &str, what: &str) -> Error {
         let errors = vault_errors(response);
         match response.status {
+            401 | 403 if self.config.token.is_login() => Error::store(format!(
+                "Vault at {} denied the token of the {} ({}) to {what} {api}: its policy lacks path \"{}\" with capabilities [\"create\", \"read\", \"update\"]; add the policy of docs/fleet.md to the role's token_policies",
+                self.address,
+                self.config.token.describe(),
+                if errors.is_empty() { "permission denied".to_owned() } else { errors },
+                self.config.policy_path()
+            )),
             401 | 403 => Error::store(format!(
                 "Vault at {} denied the token ({}) to {what} {api}: the token expired or was revoked, or its policy lacks path \"{}\" with capabilities [\"create\", \"read\", \"update\"]; renew the token (`vault login`) or fix the policy (docs/fleet.md)",
                 self.address,

@@ -45,7 +45,12 @@ pub struct RawVaultConfig {
     role_id: Option<String>,
     secret_id_env: Option<String>,
     secret_id_file: Option<PathBuf>,
+    role: Option<String>,
+    jwt_file: Option<PathBuf>,
 }
+
+/// Where Kubernetes mounts a pod's service account token (the default `jwt_file`).
+pub const DEFAULT_JWT_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
 /// Where the Vault token comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +72,60 @@ pub enum TokenSource {
         /// Where the secret id comes from.
         secret_id: SecretIdSource,
     },
+    /// A Kubernetes login (`auth/<mount>/login` with the service account JWT)
+    /// on every call that contacts Vault.
+    Kubernetes {
+        /// The auth mount (default `kubernetes`).
+        mount: String,
+        /// The Vault role bound to the service account.
+        role: String,
+        /// The service account token file, read at each login (kubelet
+        /// rotates projected tokens).
+        jwt_file: PathBuf,
+    },
+}
+
+impl TokenSource {
+    /// The auth method's name as `status` shows it: `token`, `approle` or
+    /// `kubernetes`.
+    pub fn method(&self) -> &'static str {
+        match self {
+            TokenSource::AppRole { .. } => "approle",
+            TokenSource::Kubernetes { .. } => "kubernetes",
+            _ => "token",
+        }
+    }
+
+    /// Where the token comes from, without any secret: `token_env VAR`,
+    /// `approle login at auth/approle/login (role_id ...)`, ...
+    pub fn describe(&self) -> String {
+        match self {
+            TokenSource::Default => "$VAULT_TOKEN, $BAO_TOKEN or ~/.vault-token".to_owned(),
+            TokenSource::Env(var) => format!("token_env {var}"),
+            TokenSource::File(f) => format!("token_file {}", f.display()),
+            TokenSource::Command(_) => "token_cmd".to_owned(),
+            TokenSource::AppRole { mount, role_id, .. } => {
+                format!("approle login at auth/{mount}/login (role_id {role_id})")
+            }
+            TokenSource::Kubernetes {
+                mount,
+                role,
+                jwt_file,
+            } => format!(
+                "kubernetes login at auth/{mount}/login (role {role}, jwt_file {})",
+                jwt_file.display()
+            ),
+        }
+    }
+
+    /// True when the token comes from a login that can be repeated when the
+    /// token expires.
+    pub fn is_login(&self) -> bool {
+        matches!(
+            self,
+            TokenSource::AppRole { .. } | TokenSource::Kubernetes { .. }
+        )
+    }
 }
 
 /// Where an AppRole secret id comes from.
@@ -121,19 +180,21 @@ impl VaultConfig {
             }
             None => return Err("kind is missing; write kind = \"vault\"".into()),
         }
-        let approle_keys = raw.role_id.is_some()
-            || raw.secret_id_env.is_some()
-            || raw.secret_id_file.is_some()
-            || raw.auth_mount.is_some();
-        if approle_keys && raw.auth.as_deref() != Some("approle") {
-            return Err(
-                "role_id, secret_id_env, secret_id_file and auth_mount need auth = \"approle\""
-                    .into(),
-            );
+        let method = raw.auth.as_deref().unwrap_or("token");
+        let approle_keys =
+            raw.role_id.is_some() || raw.secret_id_env.is_some() || raw.secret_id_file.is_some();
+        if approle_keys && method != "approle" {
+            return Err("role_id, secret_id_env and secret_id_file need auth = \"approle\"".into());
         }
-        let approle = match raw.auth.as_deref() {
-            None | Some("token") => None,
-            Some("approle") => {
+        if (raw.role.is_some() || raw.jwt_file.is_some()) && method != "kubernetes" {
+            return Err("role and jwt_file need auth = \"kubernetes\"".into());
+        }
+        if raw.auth_mount.is_some() && !matches!(method, "approle" | "kubernetes") {
+            return Err("auth_mount needs auth = \"approle\" or auth = \"kubernetes\"".into());
+        }
+        let login = match method {
+            "token" => None,
+            "approle" => {
                 let role_id = raw
                     .role_id
                     .filter(|r| !r.trim().is_empty())
@@ -155,9 +216,26 @@ impl VaultConfig {
                     secret_id,
                 })
             }
-            Some(other) => {
+            "kubernetes" => {
+                let role = raw
+                    .role
+                    .filter(|r| !r.trim().is_empty())
+                    .ok_or("auth = \"kubernetes\" needs role (the Vault role bound to the service account)")?;
+                let jwt_file = raw
+                    .jwt_file
+                    .filter(|f| !f.as_os_str().is_empty())
+                    .unwrap_or_else(|| PathBuf::from(DEFAULT_JWT_FILE));
+                let mount =
+                    segment_path(raw.auth_mount.as_deref().unwrap_or("kubernetes"), "auth_mount")?;
+                Some(TokenSource::Kubernetes {
+                    mount,
+                    role,
+                    jwt_file,
+                })
+            }
+            other => {
                 return Err(format!(
-                    "auth = {other:?} is not supported; use auth = \"approle\" or give a token with token_env, token_file or token_cmd (e.g. from Vault Agent)"
+                    "auth = {other:?} is not supported; use auth = \"approle\" or \"kubernetes\", or give a token with token_env, token_file or token_cmd (e.g. from Vault Agent)"
                 ))
             }
         };
@@ -168,11 +246,11 @@ impl VaultConfig {
         let mount = segment_path(raw.mount.as_deref().unwrap_or(DEFAULT_MOUNT), "mount")?;
         let path = segment_path(raw.path.as_deref().unwrap_or(DEFAULT_PATH), "path")?;
         let token = match (raw.token_env, raw.token_file, raw.token_cmd) {
-            (None, None, None) if approle.is_some() => approle.expect("checked"),
-            _ if approle.is_some() => {
-                return Err(
-                    "with auth = \"approle\" do not set token_env, token_file or token_cmd".into(),
-                )
+            (None, None, None) if login.is_some() => login.expect("checked"),
+            _ if login.is_some() => {
+                return Err(format!(
+                    "with auth = {method:?} do not set token_env, token_file or token_cmd"
+                ))
             }
             (None, None, None) => TokenSource::Default,
             (Some(e), None, None) if !e.trim().is_empty() => TokenSource::Env(e),
@@ -267,8 +345,8 @@ impl VaultConfig {
                 ))),
             },
             TokenSource::File(path) => read_token_file(path),
-            TokenSource::AppRole { .. } => Err(Error::store(
-                "BUG: an AppRole token comes from a login, not from the config".to_owned(),
+            TokenSource::AppRole { .. } | TokenSource::Kubernetes { .. } => Err(Error::store(
+                "BUG: a login token comes from the client's login, not from the config".to_owned(),
             )),
             TokenSource::Command(cmd) => crate::secret_source::SecretSource::Command(cmd.clone())
                 .resolve(
@@ -294,6 +372,25 @@ impl SecretIdSource {
             SecretIdSource::File(path) => read_token_file(path),
         }
     }
+}
+
+/// Reads the Kubernetes service account token (`jwt_file`), trimmed.
+pub fn read_jwt(path: &Path) -> Result<SecretString, Error> {
+    let fix = "run in a pod with a mounted service account token or fix jwt_file (docs/fleet.md)";
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::store(format!(
+            "cannot read the Kubernetes service account token {}: {e}; {fix}",
+            path.display()
+        ))
+    })?;
+    let jwt = text.trim();
+    if jwt.is_empty() {
+        return Err(Error::store(format!(
+            "the Kubernetes service account token {} is empty; {fix}",
+            path.display()
+        )));
+    }
+    Ok(SecretString::from(jwt.to_owned()))
 }
 
 fn read_token_file(path: &Path) -> Result<SecretString, Error> {
@@ -370,8 +467,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("plain http"), "{e}");
-        let e =
-            VaultConfig::resolve("t", raw("kind = \"vault\"\nauth = \"kubernetes\"")).unwrap_err();
+        let e = VaultConfig::resolve("t", raw("kind = \"vault\"\nauth = \"ldap\"")).unwrap_err();
         assert!(e.contains("not supported"), "{e}");
         let e = VaultConfig::resolve("t", raw("kind = \"vault\"\nauth = \"approle\"")).unwrap_err();
         assert!(e.contains("role_id"), "{e}");
@@ -383,5 +479,52 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(ok.token, TokenSource::AppRole { ref mount, .. } if mount == "approle"));
+    }
+
+    #[test]
+    fn kubernetes_auth_keys() {
+        let e =
+            VaultConfig::resolve("t", raw("kind = \"vault\"\nauth = \"kubernetes\"")).unwrap_err();
+        assert!(e.contains("needs role"), "{e}");
+        let e = VaultConfig::resolve("t", raw("kind = \"vault\"\nrole = \"r\"")).unwrap_err();
+        assert!(e.contains("need auth = \"kubernetes\""), "{e}");
+        let e = VaultConfig::resolve(
+            "t",
+            raw("kind = \"vault\"\nauth = \"kubernetes\"\nrole = \"r\"\nrole_id = \"x\""),
+        )
+        .unwrap_err();
+        assert!(e.contains("need auth = \"approle\""), "{e}");
+        let e = VaultConfig::resolve(
+            "t",
+            raw("kind = \"vault\"\nauth = \"kubernetes\"\nrole = \"r\"\ntoken_env = \"T\""),
+        )
+        .unwrap_err();
+        assert!(e.contains("do not set token_env"), "{e}");
+        let e =
+            VaultConfig::resolve("t", raw("kind = \"vault\"\nauth_mount = \"k8s\"")).unwrap_err();
+        assert!(e.contains("auth_mount needs"), "{e}");
+        let ok = VaultConfig::resolve(
+            "t",
+            raw("kind = \"vault\"\nauth = \"kubernetes\"\nrole = \"ci\""),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.token,
+            TokenSource::Kubernetes {
+                mount: "kubernetes".into(),
+                role: "ci".into(),
+                jwt_file: PathBuf::from(DEFAULT_JWT_FILE),
+            }
+        );
+        assert_eq!(ok.token.method(), "kubernetes");
+        let ok = VaultConfig::resolve(
+            "t",
+            raw("kind = \"vault\"\nauth = \"kubernetes\"\nrole = \"ci\"\nauth_mount = \"/k8s/prod/\"\njwt_file = \"/tmp/jwt\""),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.token.describe(),
+            "kubernetes login at auth/k8s/prod/login (role ci, jwt_file /tmp/jwt)"
+        );
     }
 }

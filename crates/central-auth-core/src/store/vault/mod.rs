@@ -34,7 +34,7 @@ use crate::error::Error;
 use crate::secret::SecretString;
 use crate::store::file::ensure_private_dir;
 use crate::store::lock::FileLock;
-use crate::store::{CachedAccess, StoreGuard, TokenStore, Version};
+use crate::store::{CacheDetails, CachedAccess, StoreDetails, StoreGuard, TokenStore, Version};
 use crate::token::StoredToken;
 
 pub use config::{RawVaultConfig, VaultConfig};
@@ -190,23 +190,63 @@ impl TokenStore for VaultStore {
         }
         out.push((
             "store auth",
-            client
-                .lookup_self()
-                .map(|()| "the Vault token is valid".to_owned()),
+            client.lookup_self().map(|()| {
+                format!(
+                    "the Vault token from {} is valid",
+                    self.config.token.describe()
+                )
+            }),
         ));
-        // The policy: take and release the lease (create/update) and read the
-        // record, exactly the operations a refresh makes.
+        // The policy, on the exact paths a refresh uses: take, renew and
+        // release the lease (create/update on the lease key), read the record,
+        // and a check-and-set write of the record that cannot match (Vault
+        // checks the policy before the version, and writes nothing).
+        let record = self.config.data_path(profile.as_str());
+        let lease_path = self.config.data_path(&lease::key(profile.as_str()));
         let policy = (|| {
             let mut guard = self.lock(profile, std::time::Duration::from_secs(10))?;
             guard.check_writable()?;
             guard.read()?;
+            drop(guard);
+            client.probe_write(profile.as_str())?;
             Ok(format!(
-                "the token may read and write {} (lease taken and released)",
+                "the token may read and write {record} and {lease_path} (policy path \"{}\")",
                 self.config.policy_path()
             ))
         })();
         out.push(("store policy", policy));
         out
+    }
+
+    fn details(&self, profile: &ProfileName) -> Option<StoreDetails> {
+        let cache = cache::load(&cache::path(&self.dir, profile.as_str())).map(|entry| {
+            let now = OffsetDateTime::now_utc();
+            let age = now - entry.read_at;
+            CacheDetails {
+                read_at: crate::status::rfc3339(entry.read_at),
+                age_seconds: age.whole_seconds(),
+                fresh: age >= time::Duration::ZERO && age < self.config.cache_ttl,
+                expires_at: crate::status::rfc3339(entry.expires_at),
+                version: entry.version,
+            }
+        });
+        Some(StoreDetails {
+            name: self.config.name.clone(),
+            address: self
+                .config
+                .address()
+                .ok()
+                .map(|a| crate::redact::redact_url(&a)),
+            mount: self.config.mount.clone(),
+            path: self.config.path.clone(),
+            record: self.config.data_path(profile.as_str()),
+            policy_path: self.config.policy_path(),
+            namespace: self.config.namespace.clone(),
+            auth: self.config.token.method(),
+            auth_source: self.config.token.describe(),
+            cache_ttl_seconds: self.config.cache_ttl.as_secs(),
+            cache,
+        })
     }
 }
 
