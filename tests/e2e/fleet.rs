@@ -12,6 +12,7 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use central_auth_e2e::bao::Bao;
+use central_auth_e2e::kube::{make_certs, ApiServer};
 use central_auth_e2e::*;
 
 fn figures(line: &str) {
@@ -679,4 +680,205 @@ fn approle_login_reaches_the_shared_chain() {
     );
     assert!(!text(&out.stderr).contains("not-the-secret-id"));
     figures("fleet approle: login with role_id + secret_id reads the shared chain; a wrong secret id is exit 6");
+}
+
+/// `auth = "kubernetes"` against OpenBao's real kubernetes auth method, which
+/// reviews the service account JWT with a loopback HTTPS TokenReview endpoint
+/// (no cluster here): the only JWT it calls authenticated is the one it minted.
+#[test]
+fn kubernetes_login_reaches_the_shared_chain_and_the_jwt_stays_secret() {
+    let Some(mut fleet) = Fleet::new(1, 7200, "") else {
+        return;
+    };
+    // The pod's token lives outside the home, like /var/run/secrets/....
+    let pod = tempfile::Builder::new()
+        .prefix("central-auth-pod-")
+        .tempdir()
+        .unwrap();
+    if make_certs(pod.path()).is_none() {
+        return;
+    }
+    let jwt_file = pod.path().join("token");
+    let Some(api) = ApiServer::token_reviewer(pod.path(), &jwt_file, "ci", "runner") else {
+        return;
+    };
+    let jwt = std::fs::read_to_string(&jwt_file).unwrap();
+    assert_eq!(jwt.split('.').count(), 3, "a JWT");
+    let bao = &fleet.bao;
+    let ok = |args: &[&str]| {
+        let out = bao.cli(args);
+        assert!(out.status.success(), "bao {args:?}: {}", text(&out.stderr));
+    };
+    // The setup recipe of docs/fleet.md, with the test's host and CA.
+    ok(&["auth", "enable", "kubernetes"]);
+    ok(&[
+        "write",
+        "auth/kubernetes/config",
+        &format!("kubernetes_host={}", api.url()),
+        &format!(
+            "kubernetes_ca_cert=@{}",
+            pod.path().join("ca.pem").display()
+        ),
+    ]);
+    ok(&[
+        "write",
+        "auth/kubernetes/role/central-auth",
+        "bound_service_account_names=runner",
+        "bound_service_account_namespaces=ci",
+        "token_policies=central-auth",
+        "token_ttl=10m",
+    ]);
+    // Machine 0 has no Vault token at all: only the service account's JWT.
+    fleet.machines[0].vault_token = String::new();
+    let m = &fleet.machines[0];
+    let config = m.dir.path().join("config.toml");
+    let kube_cfg = format!(
+        "auth = \"kubernetes\"\nrole = \"central-auth\"\njwt_file = \"{}\"\n",
+        jwt_file.display()
+    );
+    let shared = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        shared.replace("token_env = \"E2E_VAULT_TOKEN\"\n", &kube_cfg),
+    )
+    .unwrap();
+    let outputs: std::cell::RefCell<Vec<Output>> = Default::default();
+    let run = |args: &[&str]| {
+        let out = fleet.cli(m, args);
+        outputs.borrow_mut().push(out.clone());
+        out
+    };
+
+    // Import an expired pair through the kubernetes login; the first token
+    // call refreshes it once, the second is served from the shared record.
+    fleet.import("prod", 7300);
+    let first = run(&["token", "--profile", "prod"]);
+    assert!(
+        first.status.success(),
+        "kubernetes: {}",
+        text(&first.stderr)
+    );
+    let token = text(&first.stdout).trim_end().to_owned();
+    assert!(fleet.sim.access_token_valid(&token));
+    let record = fleet.bao.kv_get("central-auth/prod").unwrap();
+    assert_eq!(record["access_token"], token.as_str());
+    let out = run(&["refresh", "--profile", "prod"]);
+    assert!(out.status.success(), "refresh: {}", text(&out.stderr));
+    let c = fleet.sim.counters();
+    assert_eq!((c.refresh, c.refresh_rejected, c.login), (2, 0, 0));
+    let refreshed = fleet.bao.kv_get("central-auth/prod").unwrap();
+    assert_ne!(refreshed["access_token"], token.as_str());
+
+    // status shows the store, its auth and the fresh local cache.
+    let status = run(&["status", "--profile", "prod", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let d = &v["store_details"];
+    assert_eq!(v["store_kind"], "vault");
+    assert_eq!(d["auth"], "kubernetes");
+    assert_eq!(d["address"], fleet.bao.addr.as_str());
+    assert_eq!(d["record"], "secret/data/central-auth/prod");
+    assert_eq!(d["policy_path"], "secret/data/central-auth/*");
+    assert!(
+        d["auth_source"]
+            .as_str()
+            .unwrap()
+            .contains("auth/kubernetes/login (role central-auth"),
+        "{d}"
+    );
+    assert_eq!(d["cache"]["fresh"], true, "{d}");
+    assert!(d["cache"]["age_seconds"].as_i64().unwrap() < 30, "{d}");
+    let status = text(&run(&["status", "--profile", "prod"]).stdout);
+    for line in [
+        "  store table    [stores.team] mount secret, path central-auth",
+        "  store auth     kubernetes login at auth/kubernetes/login (role central-auth",
+        "  local cache    fresh, read ",
+    ] {
+        assert!(status.contains(line), "missing {line:?} in {status}");
+    }
+    let doctor = run(&["doctor", "--profile", "prod"]);
+    let report = text(&doctor.stdout);
+    assert!(doctor.status.success(), "{report}");
+    assert!(
+        report.contains("ok   store auth     the Vault token from kubernetes login"),
+        "{report}"
+    );
+    assert!(report.contains("ok   store policy"), "{report}");
+
+    // A Vault token revoked mid-refresh: the write after the rotation logs in
+    // again and saves the new pair (the chain is not lost).
+    fleet.sim.inject(Fault::Delay {
+        path_prefix: "/oauth2/token".into(),
+        count: 1,
+        millis: 2000,
+    });
+    let before = fleet.sim.counters();
+    let reviews_before = api.seen().iter().filter(|s| s.review && s.ok).count();
+    let child = fleet
+        .cmd(m, "central-auth")
+        .args(["refresh", "--profile", "prod"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while fleet.sim.counters().token_requests == before.token_requests {
+        assert!(t.elapsed() < Duration::from_secs(30), "no refresh started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    ok(&["token", "revoke", "-mode=path", "auth/kubernetes/"]);
+    let out = child.wait_with_output().unwrap();
+    outputs.borrow_mut().push(out.clone());
+    assert!(out.status.success(), "re-login: {}", text(&out.stderr));
+    let c = fleet.sim.counters();
+    assert_eq!((c.refresh, c.refresh_rejected), (3, 0));
+    let reviews = api.seen().iter().filter(|s| s.review && s.ok).count() - reviews_before;
+    assert_eq!(reviews, 2, "one login, one re-login after the revocation");
+    let out = run(&["token", "--profile", "prod"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let now = text(&out.stdout).trim_end().to_owned();
+    assert_eq!(
+        fleet.bao.kv_get("central-auth/prod").unwrap()["access_token"],
+        now.as_str()
+    );
+    assert!(fleet.sim.access_token_valid(&now));
+
+    // A JWT the API server did not mint: exit 6, one line naming the auth
+    // path and the role, and no call to Central.
+    let mut forged: Vec<&str> = jwt.trim().split('.').collect();
+    let other_sig = "c2lnbmVkLWJ5LXNvbWVib2R5LWVsc2U";
+    forged[2] = other_sig;
+    let forged = forged.join(".");
+    std::fs::write(&jwt_file, &forged).unwrap();
+    let before = fleet.sim.counters();
+    let out = run(&["refresh", "--profile", "prod"]);
+    assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
+    let line = text(&out.stderr);
+    assert_eq!(line.trim_end().lines().count(), 1, "one line: {line}");
+    assert!(
+        line.contains("Kubernetes login at auth/kubernetes/login for role \"central-auth\""),
+        "{line}"
+    );
+    assert_eq!(fleet.sim.counters().token_requests, before.token_requests);
+    assert!(api.seen().iter().any(|s| s.review && !s.ok));
+    std::fs::write(&jwt_file, &jwt).unwrap();
+
+    // Neither JWT is in any output, nor in any file of the home.
+    let outputs = outputs.into_inner();
+    for secret in [jwt.trim(), forged.as_str()] {
+        for out in &outputs {
+            assert!(!text(&out.stdout).contains(secret), "a JWT on stdout");
+            assert!(!text(&out.stderr).contains(secret), "a JWT on stderr");
+        }
+        for (path, bytes) in fleet.disk() {
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(secret),
+                "a JWT on disk in {}",
+                path.display()
+            );
+        }
+    }
+    figures(&format!(
+        "fleet kubernetes: JWT reviewed by a loopback TokenReview, 3 refreshes 0 rejected, re-login after revocation mid-refresh, forged JWT -> exit 6; JWT in 0 of {} outputs and 0 files",
+        outputs.len()
+    ));
 }

@@ -7,8 +7,9 @@
 //! `openssl` CLI. The plugin's own protocol edge cases run against the binary.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
+use central_auth_e2e::kube::{make_certs, run_ok, ApiServer};
 use central_auth_e2e::*;
 
 const PLUGIN: &str = "central-auth-kube";
@@ -34,145 +35,6 @@ fn oldest_kubectl() -> Option<PathBuf> {
         .map(|minor| sdk.join(format!("kubectl.1.{minor}")))
         .find(|p| p.exists())
         .or_else(kubectl)
-}
-
-fn run_ok(c: &mut Command) -> Output {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{c:?} failed ({:?}): {}",
-        out.status,
-        text(&out.stderr)
-    );
-    out
-}
-
-/// CA + leaf (SAN IP:127.0.0.1) made with the openssl CLI in `dir`; returns the
-/// CA as base64 for `certificate-authority-data`.
-fn make_certs(dir: &Path) -> Option<String> {
-    let openssl = require_tool("openssl", &on_path("openssl"))?;
-    let ssl = |args: &[&str]| {
-        run_ok(
-            Command::new(&openssl)
-                .current_dir(dir)
-                .args(args)
-                .stdin(Stdio::null()),
-        )
-    };
-    ssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=e2e-ca",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    ssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-keyout",
-        "leaf.key",
-        "-out",
-        "leaf.csr",
-    ]);
-    std::fs::write(
-        dir.join("leaf.ext"),
-        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
-    )
-    .unwrap();
-    ssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "leaf.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        "leaf.ext",
-        "-out",
-        "leaf.pem",
-    ]);
-    let b64 = ssl(&["base64", "-A", "-in", "ca.pem"]);
-    Some(text(&b64.stdout).trim().to_owned())
-}
-
-/// The fake API server; killed on drop.
-struct ApiServer {
-    /// Killed on drop.
-    #[allow(dead_code)]
-    server: FixtureServer,
-    port: u16,
-    log: PathBuf,
-}
-
-/// One request the fake API server saw.
-#[derive(Debug)]
-struct Seen {
-    path: String,
-    token: Option<String>,
-    ok: bool,
-}
-
-impl ApiServer {
-    fn start(dir: &Path, sim_url: &str) -> Option<ApiServer> {
-        let log = dir.join("apiserver.log");
-        let (cert, key) = (dir.join("leaf.pem"), dir.join("leaf.key"));
-        let server = FixtureServer::start(
-            "fake_apiserver.py",
-            &[
-                "--cert".as_ref(),
-                cert.as_os_str(),
-                "--key".as_ref(),
-                key.as_os_str(),
-                "--sim-url".as_ref(),
-                sim_url.as_ref(),
-                "--log".as_ref(),
-                log.as_os_str(),
-            ],
-        )?;
-        let port = server.port;
-        Some(ApiServer { server, port, log })
-    }
-
-    fn url(&self) -> String {
-        format!("https://127.0.0.1:{}", self.port)
-    }
-
-    fn seen(&self) -> Vec<Seen> {
-        let Ok(log) = std::fs::read_to_string(&self.log) else {
-            return Vec::new();
-        };
-        log.lines()
-            .map(|l| {
-                let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                Seen {
-                    path: v["path"].as_str().unwrap().to_owned(),
-                    token: v["token"].as_str().map(str::to_owned),
-                    ok: v["ok"].as_bool().unwrap(),
-                }
-            })
-            .collect()
-    }
 }
 
 /// How the kubeconfig's exec entry and cluster look.

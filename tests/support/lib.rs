@@ -17,6 +17,7 @@ use std::process::{Command, Output, Stdio};
 pub use central_sim::{Counters, Fault, Sim, SimConfig};
 
 pub mod bao;
+pub mod kube;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {

@@ -63,7 +63,8 @@ struct HeldToken {
     renew_after: Option<Instant>,
 }
 
-/// Log in again this long before a login token's lease ends.
+/// Log in again this long (at most a tenth of the lease) before a login
+/// token's lease ends.
 const RENEW_MARGIN: Duration = Duration::from_secs(10);
 
 impl Client {
@@ -147,8 +148,10 @@ impl Client {
                 ))
             })?;
         let lease = body["auth"]["lease_duration"].as_u64().unwrap_or(0);
-        let renew_after = (lease > 0)
-            .then(|| Instant::now() + Duration::from_secs(lease).saturating_sub(RENEW_MARGIN));
+        let renew_after = (lease > 0).then(|| {
+            let lease = Duration::from_secs(lease);
+            Instant::now() + lease.saturating_sub(RENEW_MARGIN.min(lease / 10))
+        });
         Ok(HeldToken { value, renew_after })
     }
 
