@@ -833,6 +833,13 @@ fn kubernetes_login_reaches_the_shared_chain_and_the_jwt_stays_secret() {
     assert_eq!((c.refresh, c.refresh_rejected), (3, 0));
     let reviews = api.seen().iter().filter(|s| s.review && s.ok).count() - reviews_before;
     assert_eq!(reviews, 2, "one login, one re-login after the revocation");
+    // Without token_reviewer_jwt, OpenBao reviews a JWT with itself as the
+    // bearer (docs/fleet.md says so).
+    assert!(api
+        .seen()
+        .iter()
+        .filter(|s| s.review && s.ok)
+        .all(|s| s.self_bearer));
     let out = run(&["token", "--profile", "prod"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let now = text(&out.stdout).trim_end().to_owned();

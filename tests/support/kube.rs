@@ -115,6 +115,8 @@ pub struct Seen {
     pub ok: bool,
     /// A TokenReview.
     pub review: bool,
+    /// A TokenReview whose caller authenticated with the reviewed JWT itself.
+    pub self_bearer: bool,
 }
 
 impl ApiServer {
@@ -180,6 +182,7 @@ impl ApiServer {
                     token: v["token"].as_str().map(str::to_owned),
                     ok: v["ok"].as_bool().unwrap(),
                     review: v["review"].as_bool().unwrap_or(false),
+                    self_bearer: v["self_bearer"].as_bool().unwrap_or(false),
                 }
             })
             .collect()
