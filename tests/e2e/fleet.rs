@@ -473,6 +473,20 @@ fn vault_outage_serves_a_valid_cache_and_never_refreshes() {
         after.token_requests, before.token_requests,
         "no refresh with Vault down"
     );
+    // status still shows the store and the (stale) local cache; doctor says
+    // the store is unreachable.
+    let out = fleet.cli(a, &["status", "--profile", "prod", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["store_error"].as_str().unwrap().contains("unreachable"),
+        "{v}"
+    );
+    assert_eq!(v["store_details"]["cache"]["fresh"], false, "{v}");
+    assert!(v["store_details"]["cache"]["age_seconds"].as_i64().unwrap() >= 1);
+    let out = fleet.cli(a, &["doctor", "--profile", "prod"]);
+    let report = text(&out.stdout);
+    assert!(report.contains("FAIL store reach"), "{report}");
+    assert!(report.contains("ok   permissions"), "{report}");
     figures(&format!(
         "fleet outage: cached token served with Vault down in {served_ms} ms; expired -> exit 5, 0 token requests at Central"
     ));
@@ -498,8 +512,52 @@ fn revoked_vault_token_is_exit_6_with_the_policy_path() {
         "names the policy path: {line}"
     );
     assert_eq!(fleet.sim.counters().token_requests, before.token_requests);
+    // doctor: the revoked token fails `store auth`.
+    let out = fleet.cli(&fleet.machines[0], &["doctor", "--profile", "prod"]);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains("ok   store reach"), "{report}");
+    assert!(report.contains("FAIL store auth"), "{report}");
+    // A token that may take the lease and read the record but not write it:
+    // `store policy` fails on the record's exact path (the check-and-set
+    // probe), names the policy path needed, and writes nothing.
+    let narrow = fleet.bao.token_with_policy(
+        "central-auth-read-only",
+        "path \"secret/data/central-auth/_lease/*\" {\n  capabilities = [\"create\", \"read\", \"update\"]\n}\npath \"secret/data/central-auth/prod\" {\n  capabilities = [\"read\"]\n}\n",
+    );
+    fleet.machines[0].vault_token = narrow;
+    let record = fleet.bao.kv_get("central-auth/prod");
+    let out = fleet.cli(
+        &fleet.machines[0],
+        &["doctor", "--profile", "prod", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let check = |name: &str| {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {v}"))
+            .clone()
+    };
+    assert_eq!(check("store auth")["verdict"], "ok", "{v}");
+    let policy = check("store policy");
+    assert_eq!(policy["verdict"], "fail", "{v}");
+    let detail = policy["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("write secret/data/central-auth/prod")
+            && detail.contains("path \"secret/data/central-auth/*\""),
+        "names the denied path and the policy path: {detail}"
+    );
+    assert_eq!(
+        fleet.bao.kv_get("central-auth/prod"),
+        record,
+        "nothing written"
+    );
     figures(
-        "fleet revoked Vault token: exit 6 naming secret/data/central-auth/*, 0 calls to Central",
+        "fleet revoked Vault token: exit 6 naming secret/data/central-auth/*, 0 calls to Central; doctor fails store auth, and store policy on a read-only record path",
     );
 }
 
@@ -579,6 +637,37 @@ fn migrate_moves_a_live_chain_without_a_refresh_and_doctor_checks_the_store() {
     // status and doctor show the store and check it.
     let status = text(&fleet.cli(b, &["status", "--profile", "prod"]).stdout);
     assert!(status.contains("vault http://127.0.0.1:"), "{status}");
+    for line in [
+        "  store table    [stores.team] mount secret, path central-auth\n",
+        "  store auth     token_env E2E_VAULT_TOKEN\n",
+        "  local cache    fresh, read ",
+    ] {
+        assert!(status.contains(line), "missing {line:?} in {status}");
+    }
+    let json_status = fleet.cli(b, &["status", "--profile", "prod", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json_status.stdout).unwrap();
+    assert_eq!(v["store_kind"], "vault");
+    let d = &v["store_details"];
+    for (key, want) in [
+        ("name", "team"),
+        ("address", fleet.bao.addr.as_str()),
+        ("mount", "secret"),
+        ("path", "central-auth"),
+        ("record", "secret/data/central-auth/prod"),
+        ("policy_path", "secret/data/central-auth/*"),
+        ("auth", "token"),
+        ("auth_source", "token_env E2E_VAULT_TOKEN"),
+    ] {
+        assert_eq!(d[key], want, "{key} in {d}");
+    }
+    assert_eq!(d["namespace"], serde_json::Value::Null);
+    assert_eq!(d["cache_ttl_seconds"], 30);
+    assert_eq!(d["cache"]["fresh"], true, "{d}");
+    assert_eq!(
+        d["cache"]["expires_at"], v["token"]["expires_at"],
+        "the cache holds the record's access token"
+    );
+    assert!(!text(&json_status.stdout).contains(&fleet.machines[1].vault_token));
     let used_by = status
         .lines()
         .find(|l| l.contains("used by"))

@@ -276,15 +276,24 @@ impl Client {
         }
     }
 
-    /// Looks the token itself up (`auth/token/lookup-self`), for `doctor`. A
-    /// token without the `default` policy may not look itself up; that is not
-    /// a failure (the policy check that follows is the real test).
-    pub fn lookup_self(&self) -> Result<(), Error> {
+    /// Checks the token works, for `doctor`: `auth/token/lookup-self` gives
+    /// its remaining TTL in seconds (`Some(0)`: it does not expire). A token
+    /// without the `default` policy may not look itself up, and Vault answers
+    /// a revoked token with the same 403; then a read of `key` (which the
+    /// store's policy must allow) decides, and the TTL is unknown (`None`).
+    pub fn check_token(&self, key: &str) -> Result<Option<u64>, Error> {
         let api = "auth/token/lookup-self";
         let response = self.send_authed(Method::Get, api, None)?;
         match response.status {
-            200 => Ok(()),
-            403 if !vault_errors(&response).contains("invalid token") => Ok(()),
+            200 => {
+                let body: serde_json::Value = serde_json::from_str(response.body.expose_secret())
+                    .unwrap_or(serde_json::Value::Null);
+                Ok(Some(body["data"]["ttl"].as_u64().unwrap_or(0)))
+            }
+            403 if !vault_errors(&response).contains("invalid token") => {
+                self.read(key)?;
+                Ok(None)
+            }
             _ => Err(self.failure(&response, api, "look up the token")),
         }
     }
@@ -372,7 +381,8 @@ impl Client {
     }
 }
 
-/// Vault's `errors` array joined into one line (they never hold secrets).
+/// Vault's `errors` array joined into one line, whitespace collapsed (they
+/// never hold secrets).
 fn vault_errors(response: &Response) -> String {
     let body: serde_json::Value =
         serde_json::from_str(response.body.expose_secret()).unwrap_or(serde_json::Value::Null);
@@ -381,7 +391,7 @@ fn vault_errors(response: &Response) -> String {
         .map(|a| {
             a.iter()
                 .filter_map(|e| e.as_str())
-                .map(|e| e.replace('\n', " "))
+                .map(|e| e.split_whitespace().collect::<Vec<_>>().join(" "))
                 .collect::<Vec<_>>()
                 .join("; ")
         })

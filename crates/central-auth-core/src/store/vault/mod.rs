@@ -190,9 +190,17 @@ impl TokenStore for VaultStore {
         }
         out.push((
             "store auth",
-            client.lookup_self().map(|()| {
+            client.check_token(profile.as_str()).map(|ttl| {
+                let ttl = match ttl {
+                    Some(0) => ", no expiry".to_owned(),
+                    Some(s) => format!(
+                        ", expires in {}",
+                        crate::duration::format(Duration::from_secs(s))
+                    ),
+                    None => String::new(),
+                };
                 format!(
-                    "the Vault token from {} is valid",
+                    "the Vault token from {} is valid{ttl}",
                     self.config.token.describe()
                 )
             }),
