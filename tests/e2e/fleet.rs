@@ -956,6 +956,18 @@ fn kubernetes_login_reaches_the_shared_chain_and_the_jwt_stays_secret() {
     );
     assert_eq!(fleet.sim.counters().token_requests, before.token_requests);
     assert!(api.seen().iter().any(|s| s.review && !s.ok));
+    let doctor = run(&["doctor", "--profile", "prod"]);
+    let report = text(&doctor.stdout);
+    assert!(report.contains("ok   store reach"), "{report}");
+    assert!(
+        report.contains("FAIL store auth     Vault at")
+            && report.contains("refused the Kubernetes login at auth/kubernetes/login"),
+        "{report}"
+    );
+    assert!(
+        !report.contains("store policy"),
+        "not checked without auth: {report}"
+    );
     std::fs::write(&jwt_file, &jwt).unwrap();
 
     // Neither JWT is in any output, nor in any file of the home.

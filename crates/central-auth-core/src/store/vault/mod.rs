@@ -188,23 +188,26 @@ impl TokenStore for VaultStore {
         if !reachable {
             return out;
         }
-        out.push((
-            "store auth",
-            client.check_token(profile.as_str()).map(|ttl| {
-                let ttl = match ttl {
-                    Some(0) => ", no expiry".to_owned(),
-                    Some(s) => format!(
-                        ", expires in {}",
-                        crate::duration::format(Duration::from_secs(s))
-                    ),
-                    None => String::new(),
-                };
-                format!(
-                    "the Vault token from {} is valid{ttl}",
-                    self.config.token.describe()
-                )
-            }),
-        ));
+        let auth = client.check_token(profile.as_str()).map(|ttl| {
+            let ttl = match ttl {
+                Some(0) => ", no expiry".to_owned(),
+                Some(s) => format!(
+                    ", expires in {}",
+                    crate::duration::format(Duration::from_secs(s))
+                ),
+                None => String::new(),
+            };
+            format!(
+                "the Vault token from {} is valid{ttl}",
+                self.config.token.describe()
+            )
+        });
+        let authorized = auth.is_ok();
+        out.push(("store auth", auth));
+        if !authorized {
+            // The policy check would fail with the same line.
+            return out;
+        }
         // The policy, on the exact paths a refresh uses: take, renew and
         // release the lease (create/update on the lease key), read the record,
         // and a check-and-set write of the record that cannot match (Vault
