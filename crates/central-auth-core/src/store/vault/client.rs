@@ -95,11 +95,12 @@ impl Client {
                 role_id,
                 secret_id,
             } => {
-                let body = serde_json::json!({
-                    "role_id": role_id,
-                    "secret_id": secret_id.resolve()?.expose_secret(),
-                });
-                self.login(mount, SecretString::from(body.to_string()))?
+                let secret_id = secret_id.resolve()?;
+                let body = login_body(&[
+                    ("role_id", role_id),
+                    ("secret_id", secret_id.expose_secret()),
+                ]);
+                self.login(mount, body)?
             }
             TokenSource::Kubernetes {
                 mount,
@@ -107,8 +108,8 @@ impl Client {
                 jwt_file,
             } => {
                 let jwt = super::config::read_jwt(jwt_file)?;
-                let body = serde_json::json!({"role": role, "jwt": jwt.expose_secret()});
-                self.login(mount, SecretString::from(body.to_string()))?
+                let body = login_body(&[("role", role), ("jwt", jwt.expose_secret())]);
+                self.login(mount, body)?
             }
             _ => HeldToken {
                 value: self.config.token()?,
@@ -381,6 +382,22 @@ impl Client {
     }
 }
 
+/// A login request's JSON object, serialized straight into the buffer that
+/// becomes the secret (sized up front, so no copy of a credential is left in
+/// a reallocated or intermediate string).
+fn login_body(fields: &[(&str, &str)]) -> SecretString {
+    let map: std::collections::BTreeMap<&str, &str> = fields.iter().copied().collect();
+    let size = fields
+        .iter()
+        .map(|(k, v)| 2 * (k.len() + v.len()) + 8)
+        .sum::<usize>()
+        + 2;
+    let mut buf = Vec::with_capacity(size);
+    // Writing string pairs to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut buf, &map);
+    SecretString::from(String::from_utf8(buf).unwrap_or_default())
+}
+
 /// Vault's `errors` array joined into one line, whitespace collapsed (they
 /// never hold secrets).
 fn vault_errors(response: &Response) -> String {
@@ -396,4 +413,16 @@ fn vault_errors(response: &Response) -> String {
                 .join("; ")
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_bodies_are_json_objects() {
+        let body = login_body(&[("role", "ci \"a\""), ("jwt", "x.y.z")]);
+        let v: serde_json::Value = serde_json::from_str(body.expose_secret()).unwrap();
+        assert_eq!(v, serde_json::json!({"role": "ci \"a\"", "jwt": "x.y.z"}));
+    }
 }
