@@ -418,6 +418,110 @@ fn vault_errors(response: &Response) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::rc::Rc;
+
+    use crate::http::TransportError;
+
+    /// A scripted Vault: logins hand out `t1`, `t2`, ... with a lease of
+    /// `lease` seconds; a data read answers 403 for a token in `revoked`, and
+    /// for every token when `deny_all`. Every call is recorded as
+    /// `login`, `read t1`, `denied t1`, ...
+    #[derive(Default)]
+    struct Script {
+        lease: u64,
+        logins: u32,
+        revoked: Vec<String>,
+        deny_all: bool,
+        calls: Vec<String>,
+    }
+
+    fn client(script: &Rc<RefCell<Script>>) -> Client {
+        let raw: super::super::config::RawVaultConfig = toml::from_str(
+            "kind = \"vault\"\naddress = \"http://127.0.0.1:8200\"\nauth = \"approle\"\nrole_id = \"r\"\nsecret_id_env = \"CENTRAL_AUTH_TEST_SECRET_ID\"",
+        )
+        .unwrap();
+        let config = VaultConfig::resolve("team", raw).unwrap();
+        std::env::set_var("CENTRAL_AUTH_TEST_SECRET_ID", "s");
+        let script = Rc::clone(script);
+        let transport = move |request: &Request| -> Result<Response, TransportError> {
+            let mut s = script.borrow_mut();
+            let answer = |status: u16, body: String| Response {
+                status,
+                headers: Vec::new(),
+                body: SecretString::from(body),
+            };
+            if request.url.ends_with("/auth/approle/login") {
+                s.logins += 1;
+                let token = format!("t{}", s.logins);
+                s.calls.push("login".into());
+                let body = format!(
+                    "{{\"auth\":{{\"client_token\":\"{token}\",\"lease_duration\":{}}}}}",
+                    s.lease
+                );
+                return Ok(answer(200, body));
+            }
+            let token = request
+                .headers
+                .iter()
+                .find(|(k, _)| k == "X-Vault-Token")
+                .map(|(_, v)| match v {
+                    crate::http::Value::Secret(t) => t.expose_secret().to_owned(),
+                    crate::http::Value::Plain(t) => t.clone(),
+                })
+                .unwrap_or_default();
+            if s.deny_all || s.revoked.contains(&token) {
+                s.calls.push(format!("denied {token}"));
+                return Ok(answer(403, "{\"errors\":[\"permission denied\"]}".into()));
+            }
+            s.calls.push(format!("read {token}"));
+            Ok(answer(404, "{\"errors\":[]}".into()))
+        };
+        Client {
+            address: "http://127.0.0.1:8200".into(),
+            config,
+            token: RefCell::new(None),
+            transport: Box::new(transport),
+        }
+    }
+
+    #[test]
+    fn a_login_token_is_renewed_before_its_lease_ends() {
+        let script = Rc::new(RefCell::new(Script {
+            lease: 1,
+            ..Script::default()
+        }));
+        let c = client(&script);
+        c.read("prod").unwrap();
+        // Renewed at 90 % of the 1 s lease, before Vault would deny it.
+        std::thread::sleep(Duration::from_millis(950));
+        c.read("prod").unwrap();
+        assert_eq!(
+            script.borrow().calls,
+            ["login", "read t1", "login", "read t2"]
+        );
+    }
+
+    #[test]
+    fn a_denied_login_token_logs_in_again_once() {
+        let script = Rc::new(RefCell::new(Script {
+            lease: 600,
+            ..Script::default()
+        }));
+        let c = client(&script);
+        c.read("prod").unwrap();
+        script.borrow_mut().revoked.push("t1".into());
+        c.read("prod").unwrap();
+        assert_eq!(
+            script.borrow().calls,
+            ["login", "read t1", "denied t1", "login", "read t2"]
+        );
+        // A fresh token that is denied lacks the policy: no login loop.
+        script.borrow_mut().deny_all = true;
+        script.borrow_mut().calls.clear();
+        let e = c.read("prod").unwrap_err().to_string();
+        assert!(e.contains("secret/data/central-auth/*"), "{e}");
+        assert_eq!(script.borrow().calls, ["denied t2", "login", "denied t3"]);
+    }
 
     #[test]
     fn login_bodies_are_json_objects() {
