@@ -591,3 +591,71 @@ fn exec_passes_exit_code_and_env() {
         text(&missing.stderr).starts_with("central-auth: exec: cannot run /nonexistent/program")
     );
 }
+
+#[test]
+fn bad_command_lines_are_one_line_with_exit_2_and_change_nothing() {
+    let home = TestHome::new();
+    home.import_download("test", 0);
+    let before = tree(home.path());
+    for (args, want) in [
+        (&["--bogus"][..], "unexpected argument '--bogus'"),
+        (&["tokn"], "a similar subcommand exists: 'token'"),
+        (&["token", "--min-valid", "soon"], "invalid value 'soon'"),
+        (&["token", "-p"], "a value is required"),
+        (
+            &["-p", "a", "-p", "b", "token"],
+            "cannot be used multiple times",
+        ),
+        (&["status", "--all", "-p", "test"], "cannot be used with"),
+    ] {
+        let err = fails_with(&home.cli(args), 2);
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(err.ends_with("see `central-auth --help`\n"), "{err}");
+    }
+    assert_eq!(
+        tree(home.path()),
+        before,
+        "a bad command line changed files"
+    );
+}
+
+/// The hot path reads one profile's part of the config (docs/configuration.md,
+/// "Large configs"): a thousand other profiles, one of them broken, do not stop
+/// `token`, and the commands that read the whole file still report the mistake.
+#[test]
+fn a_large_config_with_a_broken_profile_serves_the_others() {
+    let home = TestHome::new();
+    home.import_download("test", 0);
+    let mut config = std::fs::read_to_string(home.config_path()).unwrap();
+    for i in 0..1000 {
+        config.push_str(&format!(
+            "\n[profiles.other-{i}]\ncluster = \"US-2\"\nclient_id = \"c{i}\"\nclient_secret_env = \"S{i}\"\n"
+        ));
+    }
+    config.push_str(
+        "\n[profiles.broken]\ncluster = \"Mars-1\"\nclient_id = \"c\"\nclient_secret_env = \"S\"\n",
+    );
+    std::fs::write(home.config_path(), &config).unwrap();
+    let quick = ok(&home.cli(&["token"]));
+    let explicit = ok(&home.cli(&["token", "-p", "test"]));
+    // `-v` goes through clap: the same token either way.
+    let through_clap = ok(&home.cli(&["token", "-p", "test", "-v"]));
+    assert_eq!(quick, explicit);
+    assert_eq!(quick, through_clap);
+    for binary in ["central-auth-ansible", "central-auth-kube"] {
+        let helper_run = home
+            .cmd(binary)
+            .args(["--profile", "test"])
+            .output()
+            .unwrap();
+        assert!(helper_run.status.success(), "{}", text(&helper_run.stderr));
+        assert!(text(&helper_run.stdout).contains(quick.trim()));
+    }
+    for args in [&["profiles"][..], &["status"], &["token", "-p", "broken"]] {
+        let err = fails_with(&home.cli(args), 2);
+        assert!(
+            err.contains("unknown cluster \"Mars-1\""),
+            "{args:?}: {err}"
+        );
+    }
+}

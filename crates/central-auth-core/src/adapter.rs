@@ -190,6 +190,13 @@ pub fn json_object_members(
 pub fn usage_line(name: &str, rendered: &str, hint: &str) -> String {
     let first = rendered.lines().next().unwrap_or("invalid command line");
     let first = first.strip_prefix("error: ").unwrap_or(first);
+    // clap's suggestion ("tip: a similar subcommand exists: 'token'") is kept.
+    let tip = rendered
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("tip: "))
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default();
+    let first = format!("{first}{tip}");
     if hint.is_empty() {
         format!("{name}: {first}; see `{name} --help`")
     } else {
@@ -238,6 +245,14 @@ mod tests {
                 ""
             ),
             "x: unexpected argument '--nope' found; see `x --help`"
+        );
+        assert_eq!(
+            usage_line(
+                "x",
+                "error: unrecognized subcommand 'tokn'\n\n  tip: a similar subcommand exists: 'token'\n\nUsage: x",
+                ""
+            ),
+            "x: unrecognized subcommand 'tokn' (a similar subcommand exists: 'token'); see `x --help`"
         );
     }
 }

@@ -26,7 +26,21 @@ use central_auth::cli::{Cli, Command};
 fn main() -> ExitCode {
     central_auth_core::process::harden();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let cli = Cli::quick(&args).unwrap_or_else(Cli::parse);
+    let cli = match Cli::quick(&args).map_or_else(Cli::try_parse, Ok) {
+        Ok(cli) => cli,
+        // --help, --version and a bare `central-auth` print clap's text.
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            // A bad command line is one line, as every other error.
+            usage_error(&e.to_string());
+            return ExitCode::from(central_auth_core::ExitCode::Usage as u8);
+        }
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -34,6 +48,15 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code() as u8)
         }
     }
+}
+
+/// Prints clap's error as one line: `central-auth: <first line>; see `central-auth --help``.
+#[allow(clippy::print_stderr)]
+fn usage_error(rendered: &str) {
+    eprintln!(
+        "{}",
+        central_auth_core::adapter::usage_line("central-auth", rendered, "")
+    );
 }
 
 /// Prints an error as `central-auth: message` on stderr.
