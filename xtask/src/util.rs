@@ -62,14 +62,20 @@ pub fn run(cmd: &mut Command, what: &str) -> Res<()> {
     }
 }
 
-/// `cargo build [--release] --workspace --bins`; returns the binary directory.
+/// `cargo build --workspace --bins`, debug or the shipped profile; returns the
+/// binary directory.
 pub fn build_bins(release: bool) -> Res<PathBuf> {
     let mut c = cargo();
     c.args(["build", "--workspace", "--bins"]);
+    // Release means what ships (`cargo xtask release`'s profile).
+    let profile = if release {
+        crate::release::SHIPPED_PROFILE
+    } else {
+        "debug"
+    };
     if release {
-        c.arg("--release");
+        c.args(["--profile", profile]);
     }
-    let profile = if release { "release" } else { "debug" };
     say(format!(
         "building binaries (cargo build --workspace --bins, {profile})"
     ));
