@@ -803,70 +803,13 @@ fn pair_of(files: &[(PathBuf, Vec<u8>)]) -> Vec<(PathBuf, String)> {
 /// 127.0.0.1), `other` (SAN other.e2e.test only) and `expired` (127.0.0.1, its
 /// validity ended before it began). `None` when openssl is missing.
 fn tls_certs(dir: &Path) -> Option<()> {
-    let openssl = require_tool("openssl", &on_path("openssl"))?;
-    let ssl = |args: &[&str]| {
-        let out = Command::new(&openssl)
-            .current_dir(dir)
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            text(&out.stderr)
-        );
-    };
-    ssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=e2e-ca",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    ssl(&[
-        "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=leaf", "-keyout", "leaf.key", "-out",
-        "leaf.csr",
-    ]);
+    let ca = central_auth_e2e::kube::TestCa::new(dir)?;
     for (name, san, days) in [
         ("good", "IP:127.0.0.1", "2"),
         ("other", "DNS:other.e2e.test", "2"),
         ("expired", "IP:127.0.0.1", "-1"),
     ] {
-        std::fs::write(
-            dir.join(format!("{name}.ext")),
-            format!("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName={san}\n"),
-        )
-        .unwrap();
-        ssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "leaf.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            days,
-            "-extfile",
-            &format!("{name}.ext"),
-            "-out",
-            &format!("{name}.pem"),
-        ]);
+        ca.leaf(name, san, days);
     }
     Some(())
 }

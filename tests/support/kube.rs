@@ -23,74 +23,107 @@ pub fn run_ok(c: &mut Command) -> Output {
     out
 }
 
+/// A private test CA made with the openssl CLI in a directory: `ca.pem`,
+/// `ca.key`, and one key pair (`leaf.key`, `leaf.csr`) that [`TestCa::leaf`]
+/// signs into certificates with any SAN and validity.
+pub struct TestCa {
+    openssl: PathBuf,
+    dir: PathBuf,
+}
+
+impl TestCa {
+    /// Makes the CA and the leaf key in `dir`. `None` when openssl is missing
+    /// (loud skip, a failure under CI).
+    pub fn new(dir: &Path) -> Option<TestCa> {
+        let ca = TestCa {
+            openssl: require_tool("openssl", &on_path("openssl"))?,
+            dir: dir.to_path_buf(),
+        };
+        ca.ssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=e2e-ca",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+        ca.ssl(&[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "leaf.key",
+            "-out",
+            "leaf.csr",
+        ]);
+        Some(ca)
+    }
+
+    /// Signs `NAME.pem` for the leaf key: a server certificate with
+    /// `subjectAltName=SAN`, valid for `days` (negative: already expired).
+    pub fn leaf(&self, name: &str, san: &str, days: &str) {
+        std::fs::write(
+            self.dir.join(format!("{name}.ext")),
+            format!("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName={san}\n"),
+        )
+        .unwrap();
+        self.ssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            days,
+            "-extfile",
+            &format!("{name}.ext"),
+            "-out",
+            &format!("{name}.pem"),
+        ]);
+    }
+
+    /// The CA certificate as one line of base64 (`certificate-authority-data`).
+    pub fn ca_base64(&self) -> String {
+        text(&self.ssl(&["base64", "-A", "-in", "ca.pem"]).stdout)
+            .trim()
+            .to_owned()
+    }
+
+    fn ssl(&self, args: &[&str]) -> Output {
+        run_ok(
+            Command::new(&self.openssl)
+                .current_dir(&self.dir)
+                .args(args)
+                .stdin(Stdio::null()),
+        )
+    }
+}
+
 /// CA (`ca.pem`) + leaf (`leaf.pem`, `leaf.key`; SAN IP:127.0.0.1) made with the
 /// openssl CLI in `dir`; returns the CA as base64 for
 /// `certificate-authority-data`. `None` when openssl is missing (loud skip).
 pub fn make_certs(dir: &Path) -> Option<String> {
-    let openssl = require_tool("openssl", &on_path("openssl"))?;
-    let ssl = |args: &[&str]| {
-        run_ok(
-            Command::new(&openssl)
-                .current_dir(dir)
-                .args(args)
-                .stdin(Stdio::null()),
-        )
-    };
-    ssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=e2e-ca",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    ssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-subj",
-        "/CN=localhost",
-        "-keyout",
-        "leaf.key",
-        "-out",
-        "leaf.csr",
-    ]);
-    std::fs::write(
-        dir.join("leaf.ext"),
-        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n",
-    )
-    .unwrap();
-    ssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "leaf.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        "leaf.ext",
-        "-out",
-        "leaf.pem",
-    ]);
-    let b64 = ssl(&["base64", "-A", "-in", "ca.pem"]);
-    Some(text(&b64.stdout).trim().to_owned())
+    let ca = TestCa::new(dir)?;
+    ca.leaf("leaf", "IP:127.0.0.1,DNS:localhost", "2");
+    Some(ca.ca_base64())
 }
 
 /// The fake API server (certificates from [`make_certs`] in the same

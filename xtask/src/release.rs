@@ -253,12 +253,19 @@ fn build(target: &str, profile: &str) -> Res<PathBuf> {
         flags.push_str(&format!(" --remap-path-prefix={}={to}", from.display()));
     }
     let mut c = cargo();
-    c.args(["build", "--profile", profile, "--locked", "--target", target])
-        .env("RUSTFLAGS", flags.trim())
-        .env(
-            format!("CARGO_PROFILE_{}_STRIP", profile.to_uppercase()),
-            "symbols",
-        );
+    c.args([
+        "build",
+        "--profile",
+        profile,
+        "--locked",
+        "--target",
+        target,
+    ])
+    .env("RUSTFLAGS", flags.trim())
+    .env(
+        format!("CARGO_PROFILE_{}_STRIP", profile.to_uppercase()),
+        "symbols",
+    );
     // Each binary lives in the package of the same name.
     for name in BINARIES {
         c.args(["-p", name]);
