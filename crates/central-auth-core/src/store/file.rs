@@ -393,6 +393,63 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_atomically_with(path, bytes, |file, bytes| file.write_all(bytes))
 }
 
+/// [`write_atomically`] for a file that several processes may replace at the
+/// same moment without a lock (another tool's token cache, written by every
+/// `central-auth cencli` run): each writer's temp file has a name of its own,
+/// and only temp files older than a minute, left by a killed writer, are
+/// removed. Readers see the old or the new content, never a mix.
+pub fn replace_shared(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::store(format!("{} has no parent directory", path.display())))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prefix = format!(".{name}.shared.");
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let old = |e: &std::fs::DirEntry| {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(60))
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) && old(&entry) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let tmp = dir.join(format!("{prefix}{}.{nanos}", std::process::id()));
+    let fail = |what: &str, e: std::io::Error| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::store(format!(
+            "cannot {what} {}: {e}; nothing was replaced on disk",
+            tmp.display()
+        ))
+    };
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = nofollow::no_follow(&mut options)
+        .open(&tmp)
+        .map_err(|e| fail("create", e))?;
+    file.write_all(bytes).map_err(|e| fail("write", e))?;
+    file.sync_all().map_err(|e| fail("sync", e))?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(|e| fail("rename", e))?;
+    sync_dir(path)
+}
+
 /// [`write_atomically`] with the step that writes the bytes into the temp file
 /// given by the caller (tests inject a failure half-way through it).
 fn write_atomically_with(
