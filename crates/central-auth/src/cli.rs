@@ -156,10 +156,10 @@ pub enum Command {
         #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
         command: Vec<std::ffi::OsString>,
     },
-    /// Run centralcli (cencli) on the chain: write cencli's token cache with the
-    /// current access token and no refresh token, then run `cencli ARGS`.
+    /// Run centralcli (cencli) on the chain, with no refresh token of its own.
     ///
-    /// The cache is `<cencli config dir>/.cache/tok_<customer_id>_<client_id>.json`
+    /// Writes cencli's token cache with the current access token and no refresh
+    /// token, then runs `cencli ARGS`. The cache is `<cencli config dir>/.cache/tok_<customer_id>_<client_id>.json`
     /// (the profile's ids), replaced atomically, mode 0600. cencli's config must
     /// hold no client_secret and no password, so it can never refresh or log in
     /// by itself. Exits with cencli's code. See docs/cencli.md.
