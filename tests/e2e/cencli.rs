@@ -69,6 +69,16 @@ fn wrapped(home: &TestHome, cencli: &Path, profile: &str, args: &str) -> Command
     c
 }
 
+/// A child process (the proxy) stopped when the test ends, passing or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -455,5 +465,74 @@ fn the_recipe_of_docs_cencli_md_runs() {
         "cencli: docs/cencli.md recipe: {} blocks ran, {} API calls answered 200, 0 token calls",
         blocks.len(),
         counters.api_ok
+    ));
+}
+
+/// The alternative docs/cencli.md describes: cencli's `base_url` at
+/// `central-auth proxy`, a placeholder in its token file. A token Central
+/// killed mid-use is then refreshed once by the proxy and cencli never sees
+/// the 401.
+#[test]
+fn cencli_through_the_proxy_never_sees_a_killed_token() {
+    let Some(cencli) = venv_bin("centralcli", "cencli") else {
+        return;
+    };
+    let home = TestHome::with(
+        sim_with(7200),
+        &[ProfileOpts {
+            name: "prod".into(),
+            ..ProfileOpts::default()
+        }],
+    );
+    home.import_download("prod", 0);
+    let mut proxy = KillOnDrop(
+        home.cmd("central-auth")
+            .args([
+                "-p",
+                "prod",
+                "proxy",
+                "--listen",
+                "127.0.0.1:0",
+                "--rate",
+                "1000",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(proxy.0.stdout.as_mut().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    let url = first
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{first:?}"))
+        .to_owned();
+    write_cencli_config(home.path(), &url, false);
+    let cache = cencli_cache(home.path());
+    std::fs::create_dir_all(cache.parent().unwrap()).unwrap();
+    std::fs::write(
+        &cache,
+        r#"{"access_token": "via-central-auth-proxy", "refresh_token": null}"#,
+    )
+    .unwrap();
+    home.sim.expire_access_tokens();
+    let mut c = Command::new(&cencli);
+    c.args(["show", "aps"]);
+    cencli_env(&mut c, home.path());
+    let out = c.output().unwrap();
+    drop(proxy);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(stdout.contains("CNSIMAP001"), "{stdout}");
+    let counters = home.sim.counters();
+    assert_one_refresh(&counters, "cencli through the proxy after a killed token");
+    figures(&format!(
+        "cencli through central-auth proxy after /_sim/expire-access: {} refresh, {} rejected, {} logins, {} upstream 401s absorbed by the proxy, exit 0",
+        counters.refresh, counters.refresh_rejected, counters.login, counters.api_unauthorized
     ));
 }
