@@ -421,11 +421,9 @@ pub fn replace_shared(path: &Path, bytes: &[u8]) -> Result<(), Error> {
             }
         }
     }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    let tmp = dir.join(format!("{prefix}{}.{nanos}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!("{prefix}{}.{n}", std::process::id()));
     let fail = |what: &str, e: std::io::Error| {
         let _ = std::fs::remove_file(&tmp);
         Error::store(format!(
@@ -522,6 +520,52 @@ pub(crate) mod tests {
     use crate::secret::SecretString;
     use crate::token::TokenOrigin;
     use time::OffsetDateTime;
+
+    #[test]
+    fn replace_shared_never_shows_a_torn_file_to_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tok_c_x.json");
+        write_atomically(&path, b"start").unwrap();
+        let bodies: Vec<Vec<u8>> = (0..8u8).map(|i| vec![b'a' + i; 4096]).collect();
+        let writers_left = std::sync::atomic::AtomicUsize::new(bodies.len());
+        let (reads, failures) = std::thread::scope(|s| {
+            let mut writers = Vec::new();
+            for b in &bodies {
+                let (path, writers_left) = (&path, &writers_left);
+                writers.push(s.spawn(move || {
+                    let failed = (0..25).filter(|_| replace_shared(path, b).is_err()).count();
+                    writers_left.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                    failed
+                }));
+            }
+            let mut reads = 0;
+            while writers_left.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+                let got = std::fs::read(&path).unwrap();
+                assert!(
+                    got == b"start" || bodies.contains(&got),
+                    "a torn read of {} bytes",
+                    got.len()
+                );
+                reads += 1;
+            }
+            let failures: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
+            (reads, failures)
+        });
+        assert!(reads > 0);
+        assert_eq!(failures, 0, "every concurrent replace succeeded");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["tok_c_x.json".to_owned()], "no temp file left");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
 
     pub(crate) fn record(generation: u64) -> StoredToken {
         let now = OffsetDateTime::now_utc();
