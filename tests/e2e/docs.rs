@@ -8,6 +8,9 @@
 //! must hold the README's config block and Download Token `curl` word for word.
 //! Snippets run in the temp HOME, where `ansible/` links to the repository's, so
 //! "from the repository root" paths hold; the ansible venv's `bin/` is on PATH.
+//! docs/cencli.md's blocks run from `cencli.rs` with the same helpers, on a
+//! simulator of their own with generous rate limits (cencli's first run fills
+//! its local inventory cache with a burst of calls).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -140,5 +140,5 @@ pub fn run(broker: &Broker, profile: &Profile, a: &Args<'_>) -> Result<ExitCode,
     let mut argv = Vec::with_capacity(a.args.len() + 1);
     argv.push(a.program.clone());
     argv.extend(a.args.iter().cloned());
-    crate::exec::run(&argv, profile, &token)
+    crate::exec::run("cencli", &argv, profile, &token)
 }

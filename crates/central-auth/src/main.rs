@@ -289,7 +289,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let (profile, _) = chosen(&broker, explicit)?;
             let t = broker.token(profile, min_valid)?;
             note_min_valid(min_valid.is_some(), &t)?;
-            return exec::run(&command, profile, &t);
+            return exec::run("exec", &command, profile, &t);
         }
     }
     Ok(ExitCode::SUCCESS)
