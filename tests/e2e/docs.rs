@@ -8,6 +8,9 @@
 //! must hold the README's config block and Download Token `curl` word for word.
 //! Snippets run in the temp HOME, where `ansible/` links to the repository's, so
 //! "from the repository root" paths hold; the ansible venv's `bin/` is on PATH.
+//! docs/cencli.md's blocks run from `cencli.rs` with the same helpers, on a
+//! simulator of their own with generous rate limits (cencli's first run fills
+//! its local inventory cache with a burst of calls).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -31,7 +34,7 @@ const DOC_URL: &str = "http://127.0.0.1:8800";
 
 /// One fenced block marked for testing.
 #[derive(Debug)]
-struct Block {
+pub(crate) struct Block {
     page: String,
     line: usize,
     lang: String,
@@ -40,7 +43,7 @@ struct Block {
 }
 
 /// The fenced blocks whose info string has the word `test`.
-fn test_blocks(page: &str, text: &str) -> Vec<Block> {
+pub(crate) fn test_blocks(page: &str, text: &str) -> Vec<Block> {
     let mut out = Vec::new();
     let mut lines = text.lines().enumerate();
     while let Some((n, line)) = lines.next() {
@@ -75,12 +78,12 @@ fn test_blocks(page: &str, text: &str) -> Vec<Block> {
     out
 }
 
-fn read_page(page: &str) -> String {
+pub(crate) fn read_page(page: &str) -> String {
     std::fs::read_to_string(workspace().join(page)).unwrap()
 }
 
 /// Runs one block in `home`; panics with the page and line when it fails.
-fn run_block(block: &Block, home: &Path, url: &str) {
+pub(crate) fn run_block(block: &Block, home: &Path, url: &str) {
     let body = block.body.replace(DOC_URL, url).replace(
         DOC_URL.trim_start_matches("http://"),
         url.trim_start_matches("http://"),
@@ -96,8 +99,12 @@ fn run_block(block: &Block, home: &Path, url: &str) {
             std::fs::write(&path, body).unwrap();
         }
         ("sh", None) => {
-            // The test venv's ansible-core, after the workspace binaries.
-            let mut path = vec![bin_dir(), venvs_dir().join("ansible").join("bin")];
+            // The test venvs' ansible-core and cencli, after the workspace binaries.
+            let mut path = vec![
+                bin_dir(),
+                venvs_dir().join("ansible").join("bin"),
+                venvs_dir().join("centralcli").join("bin"),
+            ];
             path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
             let out = Command::new("bash")
                 .args(["-euo", "pipefail", "-c", &body])
@@ -109,6 +116,8 @@ fn run_block(block: &Block, home: &Path, url: &str) {
                 .env_remove("XDG_CONFIG_HOME")
                 .env_remove("XDG_STATE_HOME")
                 .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("COLUMNS", "200")
+                .env("NO_COLOR", "1")
                 .stdin(Stdio::null())
                 .output()
                 .unwrap();

@@ -4,11 +4,17 @@
 //! session cookie). The only allowed place is the protocol output of a command whose
 //! job is to print the token. A finding names the command and the stream.
 //!
+//! `central-auth -v proxy` is audited the same way: its stdout and `-v` stderr
+//! over requests carrying a client's own token (header and `access_token` query),
+//! a token Central killed (reject, refresh, retry) and a dead chain, and every
+//! file it writes (the quota file).
+//!
 //! Every output and every file snapshot is kept and scanned once, at the end,
 //! against the final secret list: a command's own freshly minted tokens (say, the
 //! new refresh token a `-v refresh` might log) are only known after it ran.
 
-use std::process::{Output, Stdio};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Output, Stdio};
 
 use central_auth_e2e::*;
 
@@ -94,6 +100,78 @@ impl Audit {
         findings.dedup();
         findings
     }
+}
+
+/// One HTTP/1.1 request to the proxy at `addr`; returns the status code.
+fn proxy_get(addr: &str, target: &str, authorization: Option<&str>) -> u16 {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let auth = authorization
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {target} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Runs `central-auth -v proxy` for profile `test`, lets `requests` use its
+/// address, stops it with SIGTERM and captures its streams and the home's files.
+fn audit_proxy(home: &TestHome, audit: &mut Audit, what: &str, requests: impl FnOnce(&str)) {
+    let mut child = home
+        .cmd("central-auth")
+        .args([
+            "-v",
+            "proxy",
+            "--profile",
+            "test",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let addr = first
+        .trim_end()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("{what}: first line {first:?}"))
+        .to_owned();
+    let mut err = child.stderr.take().unwrap();
+    let drain = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = err.read_to_end(&mut buf);
+        buf
+    });
+    requests(&addr);
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    let mut rest = Vec::new();
+    let _ = stdout.read_to_end(&mut rest);
+    let out = Output {
+        status,
+        stdout: [first.into_bytes(), rest].concat(),
+        stderr: drain.join().unwrap(),
+    };
+    assert!(out.status.success(), "{what}: {}", text(&out.stderr));
+    audit.capture(home, what, &out, None);
 }
 
 fn record_secrets(home: &TestHome, audit: &mut Audit) {
@@ -193,6 +271,22 @@ fn no_command_leaks_a_secret() {
         .unwrap();
     audit.capture(&home, "central-auth -v exec", &out, None);
 
+    // The proxy: a client sending its own token (header and query), then a
+    // token Central killed (reject, one refresh, the retry).
+    audit_proxy(&home, &mut audit, "central-auth -v proxy", |addr| {
+        let stored = home.token("test");
+        assert_eq!(proxy_get(addr, "/monitoring/v1/aps", None), 200);
+        let target = format!("/monitoring/v1/aps?access_token={stored}&limit=1");
+        assert_eq!(proxy_get(addr, &target, Some(&stored)), 200);
+        home.sim.expire_access_tokens();
+        assert_eq!(proxy_get(addr, "/monitoring/v2/aps", Some(&stored)), 200);
+    });
+    record_secrets(&home, &mut audit);
+    assert!(
+        home.profile_dir("test").join("quota.json").exists(),
+        "the proxy wrote its quota file"
+    );
+
     // Failure paths: dead chain without a password, wrong password, bad client secret.
     home.sim.revoke_all();
     home.write_config(&[ProfileOpts::default()]);
@@ -209,6 +303,23 @@ fn no_command_leaks_a_secret() {
     }
     let out = home.cli(&["-v", "refresh"]);
     audit.capture(&home, "central-auth -v refresh (revoked)", &out, None);
+    audit_proxy(
+        &home,
+        &mut audit,
+        "central-auth -v proxy (revoked)",
+        |addr| {
+            home.sim.expire_access_tokens();
+            let status = proxy_get(addr, "/monitoring/v1/aps", Some("client-own-token-123456"));
+            assert!(
+                status >= 500,
+                "a dead chain is the proxy's 5xx, got {status}"
+            );
+        },
+    );
+    audit.secrets.push((
+        "client's own token".into(),
+        "client-own-token-123456".into(),
+    ));
     let out = home
         .cmd("central-auth")
         .args(["-v", "login", "--password-stdin"])

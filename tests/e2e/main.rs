@@ -6,6 +6,7 @@
 
 mod all_tools;
 mod ansible;
+mod cencli;
 mod chain;
 mod cli;
 mod clients;

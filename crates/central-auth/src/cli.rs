@@ -52,7 +52,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
         /// Take over the chain from another tool's token file, then leave that
-        /// file with only the access token (no refresh; see docs/pycentral.md).
+        /// file with only the access token (no refresh; see docs/pycentral.md,
+        /// docs/cencli.md).
         #[arg(long, value_name = "TOOL", value_enum)]
         from: Option<ImportFrom>,
         /// The JSON file, or `-` for stdin.
@@ -96,6 +97,9 @@ pub enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
+        /// Instead of listing: create profiles from another tool's config.
+        #[command(subcommand)]
+        action: Option<ProfilesAction>,
     },
     /// Refresh profiles whose refresh token is older than a threshold, so the
     /// 15-day rule never removes one that is still needed (run it from a timer).
@@ -152,6 +156,33 @@ pub enum Command {
         #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
         command: Vec<std::ffi::OsString>,
     },
+    /// Run centralcli (cencli) on the chain, with no refresh token of its own.
+    ///
+    /// Writes cencli's token cache with the current access token and no refresh
+    /// token, then runs `cencli ARGS`. The cache is `<cencli config dir>/.cache/tok_<customer_id>_<client_id>.json`
+    /// (the profile's ids), replaced atomically, mode 0600. cencli's config must
+    /// hold no client_secret and no password, so it can never refresh or log in
+    /// by itself. Exits with cencli's code. See docs/cencli.md.
+    Cencli {
+        /// cencli's config directory (default: ~/.config/centralcli, or
+        /// ~/.centralcli when ~/.config does not exist, as cencli decides).
+        #[arg(long, value_name = "DIR")]
+        config_dir: Option<std::path::PathBuf>,
+        /// The token must stay valid at least this long when cencli starts
+        /// (default: 10m, or the profile's min_valid when larger).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        min_valid: Option<std::time::Duration>,
+        /// The cencli program to run.
+        #[arg(long, value_name = "PROGRAM", default_value = "cencli")]
+        program: std::ffi::OsString,
+        /// cencli's arguments (after `--` when one starts with `-`).
+        #[arg(
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "ARGS"
+        )]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Print the shell completion script for SHELL on stdout (see docs/completions.md).
     Completions {
         /// bash, zsh, fish, powershell or elvish.
@@ -173,11 +204,41 @@ pub enum StoreAction {
     },
 }
 
+/// `central-auth profiles` actions.
+#[derive(Debug, Subcommand)]
+pub enum ProfilesAction {
+    /// Create profiles from another tool's config (cencli's `config.yaml`):
+    /// one profile per workspace with a classic API client. Existing profiles
+    /// are never changed. Literal secrets are copied only with a stderr line
+    /// each (see docs/cencli.md).
+    Import {
+        /// The tool whose config it is.
+        #[arg(long, value_name = "TOOL", value_enum)]
+        from: ProfilesFrom,
+        /// Never copy a literal secret: write `client_secret_env` naming a
+        /// variable to set instead.
+        #[arg(long)]
+        no_secrets: bool,
+        /// The tool's config file, e.g. ~/.config/centralcli/config.yaml.
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
+}
+
+/// The tools whose config files `profiles import --from` understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProfilesFrom {
+    /// centralcli (cencli) 10's `config.yaml` (`workspaces:`).
+    Cencli,
+}
+
 /// The tools whose token files `import --from` understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ImportFrom {
     /// pycentral 1.4.3's `temp/tok_<customer_id>_<client_id>.json`.
     Pycentral,
+    /// centralcli (cencli) 10's `<config dir>/.cache/tok_<customer_id>_<client_id>.json`.
+    Cencli,
 }
 
 #[cfg(test)]

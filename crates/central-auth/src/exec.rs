@@ -46,23 +46,30 @@ pub fn secret_vars(profile: &Profile) -> Vec<&str> {
 }
 
 /// Runs `argv` with the token (and without `profile`'s secret variables) and
-/// returns its exit code.
-pub fn run(argv: &[OsString], profile: &Profile, token: &AccessToken) -> Result<ExitCode, Error> {
+/// returns its exit code. `command` names the subcommand in messages.
+pub fn run(
+    command: &str,
+    argv: &[OsString],
+    profile: &Profile,
+    token: &AccessToken,
+) -> Result<ExitCode, Error> {
     let (program, args) = argv.split_first().ok_or_else(|| {
-        Error::bad_input("exec: no command given; write `central-auth exec -- COMMAND ARGS...`")
+        Error::bad_input(format!(
+            "{command}: no command given; write `central-auth exec -- COMMAND ARGS...`"
+        ))
     })?;
-    let mut command = Command::new(program);
-    command.args(args);
+    let mut child = Command::new(program);
+    child.args(args);
     for var in secret_vars(profile) {
-        command.env_remove(var);
+        child.env_remove(var);
     }
     for var in TOKEN_VARS {
-        command.env(var, token.token.expose_secret());
+        child.env(var, token.token.expose_secret());
     }
     for var in BASE_URL_VARS {
-        command.env(var, &token.base_url);
+        child.env(var, &token.base_url);
     }
-    let status = match command.status() {
+    let status = match child.status() {
         Ok(status) => status,
         Err(e) => {
             // As shells and env(1) do: 127 when not found, 126 when not runnable.
@@ -72,7 +79,7 @@ pub fn run(argv: &[OsString], profile: &Profile, token: &AccessToken) -> Result<
                 126
             };
             crate::report(&Error::bad_input(format!(
-                "exec: cannot run {}: {e}",
+                "{command}: cannot run {}: {e}",
                 program.to_string_lossy()
             )));
             return Ok(ExitCode::from(code));

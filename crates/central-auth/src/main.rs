@@ -5,9 +5,12 @@
 //! `central-auth: `, and the exit codes are shared by every central-auth binary
 //! (see `--help`).
 
+mod cencli;
+mod cencli_config;
 mod exec;
 mod migrate;
 mod password;
+mod profiles_import;
 mod proxy;
 mod store_cmd;
 mod view;
@@ -21,7 +24,7 @@ use central_auth_core::broker::ImportOutcome;
 use central_auth_core::secret::ExposeSecret;
 use central_auth_core::{Broker, Error};
 
-use central_auth::cli::{Cli, Command};
+use central_auth::cli::{Cli, Command, ProfilesAction, ProfilesFrom};
 
 fn main() -> ExitCode {
     central_auth_core::process::harden();
@@ -109,6 +112,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     // (Terraform, scripts), so it is recorded apart from direct `token` calls.
     let client = match cli.command {
         Command::Exec { .. } => "exec",
+        Command::Cencli { .. } => "cencli",
         Command::Proxy { .. } => "proxy",
         _ => "cli",
     };
@@ -210,7 +214,21 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             };
             say(&format!("central-auth: {label}: {note}"))?;
         }
-        Command::Profiles { json } => {
+        Command::Profiles {
+            action:
+                Some(ProfilesAction::Import {
+                    from: ProfilesFrom::Cencli,
+                    no_secrets,
+                    file,
+                }),
+            ..
+        } => {
+            let report = profiles_import::import(&broker.home().config_file, &file, no_secrets)?;
+            for line in report.lines {
+                say(&line)?;
+            }
+        }
+        Command::Profiles { json, action: None } => {
             let text = if json {
                 view::profiles_json(broker.config())
             } else {
@@ -252,11 +270,26 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
                 cli.common.verbose,
             );
         }
+        Command::Cencli {
+            config_dir,
+            min_valid,
+            program,
+            args,
+        } => {
+            let (profile, _) = chosen(&broker, explicit)?;
+            let a = cencli::Args {
+                config_dir,
+                min_valid,
+                program: &program,
+                args: &args,
+            };
+            return cencli::run(&broker, profile, &a);
+        }
         Command::Exec { min_valid, command } => {
             let (profile, _) = chosen(&broker, explicit)?;
             let t = broker.token(profile, min_valid)?;
             note_min_valid(min_valid.is_some(), &t)?;
-            return exec::run(&command, profile, &t);
+            return exec::run("exec", &command, profile, &t);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,14 +1,18 @@
-//! `central-auth import --from pycentral FILE`: take over the chain from another
-//! tool's token cache, then leave that tool unable to rotate it.
+//! `central-auth import --from pycentral|cencli FILE`: take over the chain from
+//! another tool's token cache, then leave that tool unable to rotate it.
 //!
 //! pycentral 1.4.3 caches the raw token response (`access_token`,
 //! `refresh_token`, `token_type`, `expires_in`) in `temp/tok_<customer>_<client>.json`
-//! with no timestamp. The file's modification time is when pycentral wrote the
+//! with no timestamp; cencli 10 stores the same object through pycentral's
+//! `storeToken`, in `<config dir>/.cache/tok_<customer>_<client>.json`. The file's modification time is when pycentral wrote the
 //! pair, so it is passed as the issue time: the broker then knows how much of the
 //! access token's life is left and refreshes only when it must. No call is made
 //! to Central. After the pair is stored, the file is replaced (atomically, mode
-//! 0600) by an access-token-only version: pycentral keeps working until that
+//! 0600) by an access-token-only version: the tool keeps working until that
 //! token expires, and can never spend the refresh token central-auth now owns.
+//! cencli's version keeps the key as `"refresh_token": null`: cencli 10.0.4
+//! compares the cached and configured refresh tokens by key on every start and
+//! dies with `KeyError: 'refresh_token'` when the key is absent.
 
 use std::path::Path;
 
@@ -25,17 +29,21 @@ pub fn import(
     file: &Path,
     force: bool,
 ) -> Result<String, Error> {
-    let From::Pycentral = from;
+    let tool = Tool::of(from);
     let text = std::fs::read_to_string(file).map_err(|e| {
         Error::bad_input(format!(
-            "cannot read {}: {e}; pass pycentral's token cache, e.g. temp/tok_<customer_id>_<client_id>.json",
-            file.display()
+            "cannot read {}: {e}; pass {}'s token cache, e.g. {}",
+            file.display(),
+            tool.name,
+            tool.example
         ))
     })?;
     let not_cache = || {
         Error::bad_input(format!(
-            "{} is not a pycentral token cache (a JSON object with access_token, refresh_token and expires_in); pass temp/tok_<customer_id>_<client_id>.json",
-            file.display()
+            "{} is not a {} token cache (a JSON object with access_token, refresh_token and expires_in); pass {}",
+            file.display(),
+            tool.name,
+            tool.example
         ))
     };
     let mut cache: serde_json::Map<String, serde_json::Value> =
@@ -67,12 +75,15 @@ pub fn import(
     let with_time = serde_json::Value::Object(cache.clone()).to_string();
     let outcome = broker.import(profile, &with_time, force)?;
 
-    // The chain is now central-auth's: leave pycentral only the access token.
+    // The chain is now central-auth's: leave the tool only the access token.
     let mut access_only = serde_json::Map::new();
     for key in ["access_token", "token_type", "expires_in"] {
         if let Some(v) = cache.remove(key) {
             access_only.insert(key.to_owned(), v);
         }
+    }
+    if tool.null_refresh_key {
+        access_only.insert("refresh_token".to_owned(), serde_json::Value::Null);
     }
     let bytes = serde_json::to_vec_pretty(&serde_json::Value::Object(access_only))
         .expect("a map of JSON values always serializes");
@@ -83,14 +94,46 @@ pub fn import(
     };
     central_auth_core::store::file::write_atomically(file, &bytes).map_err(|e| {
         Error::store(format!(
-            "profile {}: token {stored}, but {} could not be rewritten ({e}); delete it so pycentral cannot rotate the chain",
+            "profile {}: token {stored}, but {} could not be rewritten ({e}); delete it so {} cannot rotate the chain",
             profile.name,
-            file.display()
+            file.display(),
+            tool.name
         ))
     })?;
     Ok(format!(
-        "central-auth: profile {}: token {stored} without a refresh; {} now holds only the access token (mode 0600), so pycentral cannot rotate the chain. Give pycentral its token with the provider: see docs/pycentral.md",
+        "central-auth: profile {}: token {stored} without a refresh; {} now holds only the access token (mode 0600), so {} cannot rotate the chain. {}",
         profile.name,
-        file.display()
+        file.display(),
+        tool.name,
+        tool.next
     ))
+}
+
+/// What differs between the tools whose caches can be taken over.
+struct Tool {
+    name: &'static str,
+    example: &'static str,
+    /// Keep `"refresh_token": null` in the rewritten file.
+    null_refresh_key: bool,
+    /// What the user does next.
+    next: &'static str,
+}
+
+impl Tool {
+    fn of(from: From) -> Tool {
+        match from {
+            From::Pycentral => Tool {
+                name: "pycentral",
+                example: "temp/tok_<customer_id>_<client_id>.json",
+                null_refresh_key: false,
+                next: "Give pycentral its token with the provider: see docs/pycentral.md",
+            },
+            From::Cencli => Tool {
+                name: "cencli",
+                example: "~/.config/centralcli/.cache/tok_<customer_id>_<client_id>.json",
+                null_refresh_key: true,
+                next: "Remove client_secret, password and tokens from cencli's config.yaml and run it as `central-auth cencli ARGS`: see docs/cencli.md",
+            },
+        }
+    }
 }

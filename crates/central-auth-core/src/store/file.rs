@@ -393,6 +393,61 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_atomically_with(path, bytes, |file, bytes| file.write_all(bytes))
 }
 
+/// [`write_atomically`] for a file that several processes may replace at the
+/// same moment without a lock (another tool's token cache, written by every
+/// `central-auth cencli` run): each writer's temp file has a name of its own,
+/// and only temp files older than a minute, left by a killed writer, are
+/// removed. Readers see the old or the new content, never a mix.
+pub fn replace_shared(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::store(format!("{} has no parent directory", path.display())))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prefix = format!(".{name}.shared.");
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let old = |e: &std::fs::DirEntry| {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(60))
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) && old(&entry) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!("{prefix}{}.{n}", std::process::id()));
+    let fail = |what: &str, e: std::io::Error| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::store(format!(
+            "cannot {what} {}: {e}; nothing was replaced on disk",
+            tmp.display()
+        ))
+    };
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = nofollow::no_follow(&mut options)
+        .open(&tmp)
+        .map_err(|e| fail("create", e))?;
+    file.write_all(bytes).map_err(|e| fail("write", e))?;
+    file.sync_all().map_err(|e| fail("sync", e))?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(|e| fail("rename", e))?;
+    sync_dir(path)
+}
+
 /// [`write_atomically`] with the step that writes the bytes into the temp file
 /// given by the caller (tests inject a failure half-way through it).
 fn write_atomically_with(
@@ -465,6 +520,52 @@ pub(crate) mod tests {
     use crate::secret::SecretString;
     use crate::token::TokenOrigin;
     use time::OffsetDateTime;
+
+    #[test]
+    fn replace_shared_never_shows_a_torn_file_to_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tok_c_x.json");
+        write_atomically(&path, b"start").unwrap();
+        let bodies: Vec<Vec<u8>> = (0..8u8).map(|i| vec![b'a' + i; 4096]).collect();
+        let writers_left = std::sync::atomic::AtomicUsize::new(bodies.len());
+        let (reads, failures) = std::thread::scope(|s| {
+            let mut writers = Vec::new();
+            for b in &bodies {
+                let (path, writers_left) = (&path, &writers_left);
+                writers.push(s.spawn(move || {
+                    let failed = (0..25).filter(|_| replace_shared(path, b).is_err()).count();
+                    writers_left.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                    failed
+                }));
+            }
+            let mut reads = 0;
+            while writers_left.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+                let got = std::fs::read(&path).unwrap();
+                assert!(
+                    got == b"start" || bodies.contains(&got),
+                    "a torn read of {} bytes",
+                    got.len()
+                );
+                reads += 1;
+            }
+            let failures: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
+            (reads, failures)
+        });
+        assert!(reads > 0);
+        assert_eq!(failures, 0, "every concurrent replace succeeded");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["tok_c_x.json".to_owned()], "no temp file left");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
 
     pub(crate) fn record(generation: u64) -> StoredToken {
         let now = OffsetDateTime::now_utc();

@@ -1,0 +1,221 @@
+//! `central-auth profiles import --from cencli config.yaml`: one new profile per
+//! cencli workspace that has a classic API client.
+//!
+//! The new `[profiles.NAME]` tables are appended to the config file's text (so
+//! its comments and layout stay), the whole result is validated by the same
+//! parser every command uses, and only then written atomically (0600). An
+//! existing profile of the same name, an unusable workspace name or an
+//! unreadable cencli config is one line and changes nothing.
+//!
+//! Secrets: a literal `client_secret` is copied only with a stderr line saying
+//! so and suggesting `client_secret_cmd`/`client_secret_env` (with
+//! `--no-secrets` it is never copied; `client_secret_env` names a variable to
+//! set). central-auth takes a password only from `password_env`/`password_cmd`,
+//! so cencli's literal password is never copied: `password_env` names a
+//! variable, and a line says so. Tokens in cencli's config are not imported
+//! (the chain comes over with `import --from cencli`).
+
+use std::path::Path;
+
+use central_auth_core::config::Config;
+use central_auth_core::{Error, ProfileName};
+
+use crate::cencli_config::{self, Workspace};
+
+/// What one import did: the lines for stderr, in order.
+pub struct Report {
+    /// Notes about secrets and skipped workspaces, then one line per profile.
+    pub lines: Vec<String>,
+}
+
+/// A TOML string literal.
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+/// `CENTRAL_AUTH_<PROFILE>_<WHAT>`, upper case, other characters as `_`.
+fn env_name(profile: &str, what: &str) -> String {
+    let p: String = profile
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("CENTRAL_AUTH_{p}_{what}")
+}
+
+/// The profile name for a workspace: its name, with spaces as `_` (as cencli
+/// names its files).
+fn profile_name(ws: &Workspace, file: &Path) -> Result<ProfileName, Error> {
+    ProfileName::new(&ws.name.replace(' ', "_")).map_err(|_| {
+        Error::bad_input(format!(
+            "cencli workspace {:?} in {} cannot be a profile name (letters, digits, '.', '_', '-'); rename the workspace or add the profile by hand; nothing was changed",
+            ws.name,
+            file.display()
+        ))
+    })
+}
+
+/// One `[profiles.NAME]` table for a workspace, with the notes it needs.
+fn table(
+    ws: &Workspace,
+    name: &ProfileName,
+    no_secrets: bool,
+    lines: &mut Vec<String>,
+) -> Option<String> {
+    use central_auth_core::secret::ExposeSecret;
+    let client_id = ws.client_id.as_deref()?;
+    let mut t = format!("\n[profiles.{name}]\n");
+    match (&ws.base_url, &ws.cluster) {
+        (Some(url), _) => t.push_str(&format!("base_url = {}\n", quoted(url))),
+        (None, cluster) => {
+            // cencli's default cluster is us6.
+            let cluster = cluster.as_deref().unwrap_or("us6");
+            let url = cencli_config::cluster_url(cluster)?;
+            t.push_str(&format!("base_url = {}\n", quoted(url)));
+        }
+    }
+    t.push_str(&format!("client_id = {}\n", quoted(client_id)));
+    match (&ws.client_secret, no_secrets) {
+        (Some(secret), false) => {
+            t.push_str(&format!(
+                "client_secret = {}\n",
+                quoted(secret.expose_secret())
+            ));
+            lines.push(format!(
+                "central-auth: profile {name}: copied the literal client_secret from cencli's config; replace it with client_secret_cmd (e.g. \"pass show central/client-secret\") or client_secret_env"
+            ));
+        }
+        (secret, _) => {
+            let var = env_name(name.as_str(), "CLIENT_SECRET");
+            t.push_str(&format!("client_secret_env = {}\n", quoted(&var)));
+            let why = if secret.is_some() {
+                "the literal client_secret was not copied (--no-secrets)"
+            } else {
+                "cencli's config has no client_secret"
+            };
+            lines.push(format!(
+                "central-auth: profile {name}: {why}; set ${var} or replace client_secret_env with client_secret_cmd"
+            ));
+        }
+    }
+    if let Some(customer) = &ws.customer_id {
+        t.push_str(&format!("customer_id = {}\n", quoted(customer)));
+    }
+    if let Some(user) = &ws.username {
+        t.push_str(&format!("username = {}\n", quoted(user)));
+        let var = env_name(name.as_str(), "PASSWORD");
+        t.push_str(&format!("password_env = {}\n", quoted(&var)));
+        let had = if ws.password.is_some() {
+            "cencli's literal password was not copied (central-auth reads passwords only from password_env or password_cmd)"
+        } else {
+            "cencli's config has no password"
+        };
+        lines.push(format!(
+            "central-auth: profile {name}: {had}; set ${var} or replace password_env with password_cmd"
+        ));
+    }
+    if ws.has_tokens {
+        lines.push(format!(
+            "central-auth: profile {name}: the tokens in cencli's config were not imported; take the chain over with `central-auth -p {name} import --from cencli <cencli config dir>/.cache/tok_<customer_id>_<client_id>.json`"
+        ));
+    }
+    Some(t)
+}
+
+/// Adds the profiles of cencli config `file` to the config at `config_path`.
+pub fn import(config_path: &Path, file: &Path, no_secrets: bool) -> Result<Report, Error> {
+    let workspaces = cencli_config::read(file)?;
+    let existing = match std::fs::read_to_string(config_path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(Error::config(format!(
+                "cannot read config {}: {e}",
+                config_path.display()
+            )))
+        }
+    };
+    let current = Config::parse(&existing, config_path)?;
+    let mut lines = Vec::new();
+    let mut text = existing.clone();
+    let mut created = Vec::new();
+    for ws in &workspaces {
+        if ws.client_id.is_none() {
+            lines.push(format!(
+                "central-auth: cencli workspace {:?} has no classic client_id; skipped",
+                ws.name
+            ));
+            continue;
+        }
+        let name = profile_name(ws, file)?;
+        if current.profiles.contains_key(&name) || created.contains(&name) {
+            return Err(Error::bad_input(format!(
+                "profile {name} already exists in {}; remove or rename it first (nothing was changed)",
+                config_path.display()
+            )));
+        }
+        if ws.base_url.is_none()
+            && cencli_config::cluster_url(ws.cluster.as_deref().unwrap_or("us6")).is_none()
+        {
+            return Err(Error::bad_input(format!(
+                "cencli workspace {:?} in {} has no base_url and an unknown cluster {:?}; add classic.base_url (nothing was changed)",
+                ws.name,
+                file.display(),
+                ws.cluster.as_deref().unwrap_or_default()
+            )));
+        }
+        let mut notes = Vec::new();
+        let Some(t) = table(ws, &name, no_secrets, &mut notes) else {
+            continue;
+        };
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&t);
+        lines.extend(notes);
+        created.push(name);
+    }
+    if created.is_empty() {
+        return Err(Error::bad_input(format!(
+            "cencli config {} has no workspace with a classic client_id; nothing to import",
+            file.display()
+        )));
+    }
+    // The same parser as every command: what is written is a valid config.
+    Config::parse(&text, config_path).map_err(|e| {
+        Error::bad_input(format!(
+            "the imported profiles would not make a valid config ({e}); nothing was changed"
+        ))
+    })?;
+    if let Some(dir) = config_path.parent() {
+        create_private_dir(dir)?;
+    }
+    central_auth_core::store::file::write_atomically(config_path, text.as_bytes())?;
+    for name in &created {
+        lines.push(format!(
+            "central-auth: profile {name}: created in {}",
+            config_path.display()
+        ));
+    }
+    Ok(Report { lines })
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), Error> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+        .map_err(|e| Error::store(format!("cannot create {}: {e}", dir.display())))
+}
