@@ -333,3 +333,64 @@ fn refuses_a_non_loopback_listen_address() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("not a loopback address"), "{err}");
 }
+
+/// docs/proxy.md's opening example, run as written with the test's profile and a
+/// free port: the proxy says where it listens, and curl with no credentials gets
+/// Central's answer.
+#[test]
+fn the_example_of_docs_proxy_md_runs() {
+    let page = std::fs::read_to_string(workspace().join("docs/proxy.md")).unwrap();
+    let block = page
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("docs/proxy.md opens with a sh block");
+    let lines: Vec<&str> = block.lines().collect();
+    let start: Vec<&str> = lines[0]
+        .strip_suffix(" &")
+        .expect("the proxy runs in the background")
+        .split_whitespace()
+        .collect();
+    assert_eq!(start[..2], ["central-auth", "proxy"], "{block}");
+    let doc_listen = start[start.iter().position(|a| *a == "--listen").unwrap() + 1];
+    assert_eq!(lines[1], format!("# listening on http://{doc_listen}"));
+    let curl_line: Vec<&str> = lines[2].split_whitespace().collect();
+    assert_eq!(curl_line.len(), 2, "curl URL: {block}");
+    let path = curl_line[1]
+        .strip_prefix(&format!("http://{doc_listen}"))
+        .expect("curl asks the proxy");
+
+    let home = TestHome::new();
+    home.import_download("test", 0);
+    let before = home.sim.counters();
+    let args: Vec<&str> = start[1..]
+        .iter()
+        .map(|a| match *a {
+            "prod" => "test",
+            a if a == doc_listen => "127.0.0.1:0",
+            a => a,
+        })
+        .collect();
+    let mut child = home
+        .cmd("central-auth")
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first
+        .trim_end()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line {first:?}"))
+        .to_owned();
+    let (code, body) = curl(&format!("{url}{path}"), &[]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("ap-hq-lobby"), "{body}");
+    assert_eq!(home.sim.counters().token_requests, before.token_requests);
+}
