@@ -37,6 +37,11 @@ fuzz_target!(|data: &[u8]| {
 /// On any TOML document the scan accepts, keeping one profile's sections keeps
 /// that profile's table and every other top-level key exactly.
 fn sections_keep_what_they_claim(text: &str) {
+    use central_auth_core::sections::Sections;
+    // The fast line split and the lexer agree whenever both split the text.
+    if let (Some(fast), Some(exact)) = (Sections::scan_lines(text), Sections::scan_exact(text)) {
+        assert_eq!(fast, exact, "line split and lexer differ");
+    }
     let Ok(full) = toml::from_str::<toml::Table>(text) else {
         return;
     };

@@ -3,10 +3,10 @@
 //!
 //! A config with a thousand profiles is about 230 KB; parsing it all into typed
 //! profiles costs several times a whole cached token call. The hot path instead
-//! parses [`Sections::keep_profile`]'s text: every section except the
-//! `[profiles.OTHER…]` tables of other profiles, each of which is replaced by as
-//! many newlines as it had, so line numbers in error messages stay those of the
-//! file.
+//! parses [`Sections::keep_profiles`]'s text: every section except the
+//! `[profiles.OTHER…]` tables of other profiles. (Its line numbers are not the
+//! file's: a caller that meets an error parses the whole file again, so the
+//! message it shows is the whole parse's.)
 //!
 //! The scan is a lexer, not a parser: it tracks strings (basic, literal and both
 //! multi-line kinds, with escapes), comments and the nesting of array and
@@ -20,26 +20,107 @@ use std::ops::Range;
 
 /// The sections of a TOML document: the root (before the first header) and one
 /// per table header, in order, covering the whole text.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Sections<'a> {
     text: &'a str,
-    /// Header key path (`None` for the root section) and byte range.
-    parts: Vec<(Option<Vec<&'a str>>, Range<usize>)>,
+    parts: Vec<Part<'a>>,
+}
+
+/// One section: what its header names and its byte range.
+#[derive(Debug, PartialEq, Eq)]
+struct Part<'a> {
+    header: Header<'a>,
+    range: Range<usize>,
+}
+
+/// What a section's header names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Header<'a> {
+    /// No header: the keys before the first one.
+    Root,
+    /// `[profiles.NAME]` or a table below it (`[profiles.NAME.sub]`).
+    Profile(&'a str),
+    /// Any other table (`[stores.team]`, a bare `[profiles]`).
+    Other,
 }
 
 impl<'a> Sections<'a> {
     /// Scans `text`; `None` when it has a header this scan does not read exactly
     /// or an unterminated string or bracket (the caller then parses everything,
     /// and the TOML parser reports any error).
+    ///
+    /// A config whose strings are all one line long ([`Sections::scan_lines`])
+    /// is split by jumping from bracket to bracket; any other by the lexer
+    /// ([`Sections::scan_exact`]). Both give the same sections.
     pub fn scan(text: &'a str) -> Option<Sections<'a>> {
+        Sections::scan_lines(text).or_else(|| Sections::scan_exact(text))
+    }
+
+    /// The fast split, for a text with no multi-line string: only the lines
+    /// holding a `[` or `{` (found with SIMD `memchr`) are looked at. One that
+    /// starts with `[` is a header; any other must close every bracket it opens
+    /// (checked by lexing that line), else this gives up (`None`) and
+    /// [`Sections::scan_exact`] decides. Every other line is a key and a
+    /// one-line value, which cannot hide a header.
+    pub fn scan_lines(text: &'a str) -> Option<Sections<'a>> {
+        let bytes = text.as_bytes();
+        if memchr::memmem::find(bytes, b"\"\"\"").is_some()
+            || memchr::memmem::find(bytes, b"'''").is_some()
+        {
+            return None;
+        }
+        let mut parts = Vec::new();
+        let (mut start, mut header) = (0, Header::Root);
+        let mut done_to = 0;
+        for hit in memchr::memchr2_iter(b'[', b'{', bytes) {
+            if hit < done_to {
+                continue;
+            }
+            let line_start = memchr::memrchr(b'\n', &bytes[..hit]).map_or(0, |p| p + 1);
+            let line_end = memchr::memchr(b'\n', &bytes[hit..]).map_or(bytes.len(), |p| hit + p);
+            if bytes[hit] == b'['
+                && bytes[line_start..hit]
+                    .iter()
+                    .all(|b| matches!(b, b' ' | b'\t' | b'\r'))
+            {
+                let (next, _) = read_header(text, hit)?;
+                parts.push(Part {
+                    header,
+                    range: start..line_start,
+                });
+                (start, header) = (line_start, next);
+            } else if !closes_its_brackets(bytes, line_start, line_end) {
+                return None;
+            }
+            done_to = line_end;
+        }
+        parts.push(Part {
+            header,
+            range: start..bytes.len(),
+        });
+        Some(Sections { text, parts })
+    }
+
+    /// The exact split: a lexer over every byte (strings of every kind,
+    /// comments, nested values across lines).
+    pub fn scan_exact(text: &'a str) -> Option<Sections<'a>> {
         let bytes = text.as_bytes();
         let mut parts = Vec::new();
-        let (mut start, mut path): (usize, Option<Vec<&str>>) = (0, None);
+        let (mut start, mut header) = (0, Header::Root);
         let mut depth = 0usize;
         let mut line_start = true;
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
+            if !SPECIAL[usize::from(b)] {
+                // The bulk of a config: keys, `=`, numbers, words. Skip the run.
+                i += bytes[i..]
+                    .iter()
+                    .position(|&b| SPECIAL[usize::from(b)])
+                    .unwrap_or(bytes.len() - i);
+                line_start = false;
+                continue;
+            }
             match b {
                 b'\n' => {
                     line_start = true;
@@ -52,10 +133,13 @@ impl<'a> Sections<'a> {
                 }
                 b'#' => i = skip_to_eol(bytes, i),
                 b'[' if line_start && depth == 0 => {
-                    let (header, end) = read_header(text, i)?;
-                    parts.push((path.take(), start..line_begin(bytes, i)));
-                    start = line_begin(bytes, i);
-                    path = Some(header);
+                    let (next, end) = read_header(text, i)?;
+                    let begin = line_begin(bytes, i);
+                    parts.push(Part {
+                        header,
+                        range: start..begin,
+                    });
+                    (start, header) = (begin, next);
                     i = end;
                 }
                 b'"' | b'\'' => i = skip_string(bytes, i)?,
@@ -74,26 +158,26 @@ impl<'a> Sections<'a> {
         if depth != 0 {
             return None;
         }
-        parts.push((path, start..bytes.len()));
+        parts.push(Part {
+            header,
+            range: start..bytes.len(),
+        });
         Some(Sections { text, parts })
     }
 
-    /// The text with every `[profiles.NAME…]` section whose NAME is not in
-    /// `keep` blanked to its newlines. All other sections (the root, `[stores.…]`,
-    /// a bare `[profiles]` table) are kept as they are.
+    /// The text without the `[profiles.NAME…]` sections whose NAME is not in
+    /// `keep`. All other sections (the root, `[stores.…]`, a bare `[profiles]`
+    /// table) are kept as they are.
     pub fn keep_profiles(&self, keep: &[&str]) -> String {
-        let mut out = String::with_capacity(self.text.len());
-        for (path, range) in &self.parts {
-            let slice = &self.text[range.clone()];
-            let dropped = match path.as_deref() {
-                Some(["profiles", name, ..]) => !keep.contains(name),
-                _ => false,
-            };
-            if dropped {
-                out.extend(std::iter::repeat_n('\n', slice.matches('\n').count()));
-            } else {
-                out.push_str(slice);
-            }
+        let kept = || {
+            self.parts.iter().filter(|p| match p.header {
+                Header::Profile(name) => keep.contains(&name),
+                _ => true,
+            })
+        };
+        let mut out = String::with_capacity(kept().map(|p| p.range.len()).sum());
+        for part in kept() {
+            out.push_str(&self.text[part.range.clone()]);
         }
         out
     }
@@ -101,10 +185,44 @@ impl<'a> Sections<'a> {
     /// The root section's text (the keys before the first header).
     pub fn root(&self) -> &'a str {
         match self.parts.first() {
-            Some((None, range)) => &self.text[range.clone()],
+            Some(Part {
+                header: Header::Root,
+                range,
+            }) => &self.text[range.clone()],
             _ => "",
         }
     }
+}
+
+/// The bytes the scan must look at: whitespace ends a line start, the rest
+/// open or close strings, comments, headers and nested values.
+const SPECIAL: [bool; 256] = table(b"\n \t\r#\"'[]{}");
+
+/// Whether the line `bytes[start..end]` (a key and its value, no header and no
+/// multi-line string) closes every bracket and brace it opens.
+fn closes_its_brackets(bytes: &[u8], start: usize, end: usize) -> bool {
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < end {
+        match bytes[i] {
+            b'#' => break,
+            b'"' | b'\'' => match skip_string(bytes, i) {
+                Some(next) if next <= end => {
+                    i = next;
+                    continue;
+                }
+                _ => return false,
+            },
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    depth == 0
 }
 
 /// Index of the first byte of the line holding `i`.
@@ -126,23 +244,26 @@ fn skip_to_eol(bytes: &[u8], i: usize) -> usize {
 /// Skips the string starting at `i` (a `"` or `'`); the index after it.
 fn skip_string(bytes: &[u8], i: usize) -> Option<usize> {
     let quote = bytes[i];
-    let escapes = quote == b'"';
     let triple = bytes.get(i..i + 3) == Some(&[quote; 3][..]);
+    // The bytes that can end or escape this kind of string; the rest is skipped
+    // in one run.
+    let stops = match (quote, triple) {
+        (b'"', false) => &BASIC_STOPS,
+        (b'"', true) => &MULTILINE_BASIC_STOPS,
+        (_, false) => &LITERAL_STOPS,
+        (_, true) => &MULTILINE_LITERAL_STOPS,
+    };
     let mut j = i + if triple { 3 } else { 1 };
-    while j < bytes.len() {
-        let b = bytes[j];
-        if escapes && b == b'\\' {
-            j += 2;
-            continue;
-        }
-        if !triple && b == b'\n' {
-            return None;
-        }
-        if b == quote {
-            if !triple {
-                return Some(j + 1);
-            }
-            if bytes.get(j..j + 3) == Some(&[quote; 3][..]) {
+    loop {
+        j += bytes
+            .get(j..)?
+            .iter()
+            .position(|&b| stops[usize::from(b)])?;
+        match bytes[j] {
+            b'\\' => j += 2,
+            b'\n' => return None,
+            _ if !triple => return Some(j + 1),
+            _ if bytes.get(j..j + 3) == Some(&[quote; 3][..]) => {
                 // Up to two quotes may end the content right before the closer.
                 let mut end = j + 3;
                 while end < j + 5 && bytes.get(end) == Some(&quote) {
@@ -150,21 +271,44 @@ fn skip_string(bytes: &[u8], i: usize) -> Option<usize> {
                 }
                 return Some(end);
             }
+            _ => j += 1,
         }
-        j += 1;
     }
-    None
 }
 
-/// Reads a `[a.b."c"]` header at `i`: its key path and the index after the
-/// line's end. `None` for `[[…]]`, quoted keys with escapes, or anything but
+/// A byte table with `true` at `bytes`.
+const fn table(bytes: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
+const BASIC_STOPS: [bool; 256] = table(b"\"\\\n");
+const MULTILINE_BASIC_STOPS: [bool; 256] = table(b"\"\\");
+const LITERAL_STOPS: [bool; 256] = table(b"'\n");
+const MULTILINE_LITERAL_STOPS: [bool; 256] = table(b"'");
+
+/// Reads a `[a.b."c"]` header at `i`: what it names and the index of the line's
+/// end. `None` for `[[…]]`, quoted keys with escapes, or anything but
 /// whitespace or a comment after the closing bracket.
-fn read_header(text: &str, i: usize) -> Option<(Vec<&str>, usize)> {
+fn read_header(text: &str, i: usize) -> Option<(Header<'_>, usize)> {
     let bytes = text.as_bytes();
     if bytes.get(i + 1) == Some(&b'[') {
         return None;
     }
-    let mut keys = Vec::new();
+    // The first two keys are all that matters: `profiles` and the name.
+    let mut keys: [Option<&str>; 2] = [None, None];
+    let mut count = 0;
+    let mut push = |key| {
+        if count < 2 {
+            keys[count] = Some(key);
+        }
+        count += 1;
+    };
     let mut j = i + 1;
     loop {
         j = skip_blank(bytes, j);
@@ -177,7 +321,7 @@ fn read_header(text: &str, i: usize) -> Option<(Vec<&str>, usize)> {
                 if bytes[close] != q || (q == b'"' && key.contains('\\')) {
                     return None;
                 }
-                keys.push(key);
+                push(key);
                 j = close + 1;
             }
             _ => {
@@ -190,7 +334,7 @@ fn read_header(text: &str, i: usize) -> Option<(Vec<&str>, usize)> {
                 if j == key_start {
                     return None;
                 }
-                keys.push(&text[key_start..j]);
+                push(&text[key_start..j]);
             }
         }
         j = skip_blank(bytes, j);
@@ -200,11 +344,15 @@ fn read_header(text: &str, i: usize) -> Option<(Vec<&str>, usize)> {
             _ => return None,
         }
     }
+    let header = match keys {
+        [Some("profiles"), Some(name)] => Header::Profile(name),
+        _ => Header::Other,
+    };
     j = skip_blank(bytes, j + 1);
     match bytes.get(j) {
-        None | Some(b'\n') => Some((keys, j)),
-        Some(b'\r') if bytes.get(j + 1) == Some(&b'\n') => Some((keys, j + 1)),
-        Some(b'#') => Some((keys, skip_to_eol(bytes, j))),
+        None | Some(b'\n') => Some((header, j)),
+        Some(b'\r') if bytes.get(j + 1) == Some(&b'\n') => Some((header, j + 1)),
+        Some(b'#') => Some((header, skip_to_eol(bytes, j))),
         Some(_) => None,
     }
 }
@@ -220,12 +368,12 @@ fn skip_blank(bytes: &[u8], mut j: usize) -> usize {
 mod tests {
     use super::*;
 
-    fn paths(text: &str) -> Vec<Option<String>> {
+    fn headers(text: &str) -> Vec<Header<'_>> {
         Sections::scan(text)
             .expect("scans")
             .parts
             .iter()
-            .map(|(p, _)| p.as_ref().map(|p| p.join(".")))
+            .map(|p| p.header)
             .collect()
     }
 
@@ -249,27 +397,27 @@ base_url = "x"
 [stores.team]
 "#;
         assert_eq!(
-            paths(text),
+            headers(text),
             vec![
-                None,
-                Some("profiles.a".into()),
-                Some("profiles.b".into()),
-                Some("profiles.c.sub".into()),
-                Some("stores.team".into())
+                Header::Root,
+                Header::Profile("a"),
+                Header::Profile("b"),
+                Header::Profile("c"),
+                Header::Other
             ]
         );
     }
 
     #[test]
-    fn keeps_line_numbers_and_other_sections() {
-        let text =
-            "d = 1\n[profiles.a]\nk = 1\n\n[profiles.b]\nk = 2\n[profiles]\n[stores.s]\nk = 3\n";
-        let kept = Sections::scan(text).unwrap().keep_profiles(&["b"]);
+    fn keeps_the_named_profiles_and_every_other_section() {
+        let text = "d = 1\n[profiles.a]\nk = 1\n\n[profiles.b]\nk = 2\n[profiles]\n[stores.s]\nk = 3\n[profiles.a.sub]\n";
+        let sections = Sections::scan(text).unwrap();
         assert_eq!(
-            kept,
-            "d = 1\n\n\n\n[profiles.b]\nk = 2\n[profiles]\n[stores.s]\nk = 3\n"
+            sections.keep_profiles(&["b"]),
+            "d = 1\n[profiles.b]\nk = 2\n[profiles]\n[stores.s]\nk = 3\n"
         );
-        assert_eq!(kept.lines().count(), text.lines().count());
+        assert_eq!(sections.keep_profiles(&["a", "b"]), text);
+        assert_eq!(sections.root(), "d = 1\n");
     }
 
     #[test]
@@ -284,7 +432,43 @@ base_url = "x"
             "[profiles.]\n",
             "]\n",
         ] {
+            assert!(Sections::scan_exact(text).is_none(), "{text:?}");
+        }
+        // Headers it cannot read stop either split; a broken one-line value is
+        // left to the TOML parser (the section holding it is parsed, or, in
+        // another profile, not this call's business).
+        for text in [
+            "[[profiles.a]]\n",
+            "[profiles.\"a\\u0062\"]\n",
+            "[profiles.a] x = 1\n",
+            "x = [1,\n",
+        ] {
             assert!(Sections::scan(text).is_none(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_line_split_agrees_with_the_lexer_or_leaves_it_the_file() {
+        let plain = "d = \"main\"\n[profiles.a]\nhosts = [\"x\", \"[y]\"] # [z]\nt = { a = 1 }\n  [profiles.b]  \n# [profiles.c]\ns = 'it''s'\n[stores.s]\n";
+        let fast = Sections::scan_lines(plain).expect("one-line values");
+        assert_eq!(Some(&fast), Sections::scan_exact(plain).as_ref());
+        assert_eq!(
+            fast.parts.iter().map(|p| p.header).collect::<Vec<_>>(),
+            vec![
+                Header::Root,
+                Header::Profile("a"),
+                Header::Profile("b"),
+                Header::Other
+            ]
+        );
+        // A value over several lines, or a multi-line string: the lexer decides.
+        for text in [
+            "x = [\n  [1],\n]\n[profiles.a]\n",
+            "s = \"\"\"\n[profiles.fake]\n\"\"\"\n[profiles.a]\n",
+            "x = { a = [\n1] }\n",
+        ] {
+            assert!(Sections::scan_lines(text).is_none(), "{text:?}");
+            assert_eq!(Sections::scan(text), Sections::scan_exact(text), "{text:?}");
         }
     }
 
@@ -292,13 +476,13 @@ base_url = "x"
     fn multiline_strings_end_with_extra_quotes() {
         let text = "s = \"\"\"a\"\"\"\"\"\n[profiles.a]\nt = '''x'''''\n[profiles.b]\n";
         assert_eq!(
-            paths(text),
-            vec![None, Some("profiles.a".into()), Some("profiles.b".into())]
+            headers(text),
+            vec![Header::Root, Header::Profile("a"), Header::Profile("b")]
         );
         // Escaped quotes do not end a basic string.
         assert_eq!(
-            paths("s = \"a\\\"[b]\"\n[t]\n"),
-            vec![None, Some("t".into())]
+            headers("s = \"a\\\"[b]\"\n[t]\n"),
+            vec![Header::Root, Header::Other]
         );
     }
 }
