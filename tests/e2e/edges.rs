@@ -47,6 +47,22 @@ fn spawn(home: &TestHome, args: &[&str]) -> Child {
         .unwrap()
 }
 
+/// Polls the record of `profile` until a rotation mark shows (or `child` ended,
+/// or 5 s passed), then kills `child` at once.
+fn kill_when_marked(home: &TestHome, profile: &str, child: &mut Child) {
+    let path = home.record_path(profile);
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(5) {
+        let marked = std::fs::read(&path)
+            .map(|b| b.windows(10).any(|w| w == b"\"rotating\""))
+            .unwrap_or(false);
+        if marked || !matches!(child.try_wait(), Ok(None)) {
+            break;
+        }
+    }
+    let _ = child.kill();
+}
+
 /// The outcome of the call after a fault: a live token, or the clear exit 3.
 enum Next {
     Live,
@@ -110,7 +126,14 @@ fn killed_forced_rotations_never_hand_out_a_dead_token() {
         } else {
             spawn(&home, &["token", "--profile", profile, "--min-valid", "1h"])
         };
-        std::thread::sleep(kill_after);
+        if i % 4 == 3 {
+            // Aim at the narrowest window: right after the write-ahead mark
+            // appears, before the request leaves (on an idle machine a timed
+            // kill rarely lands between the two).
+            kill_when_marked(&home, profile, &mut child);
+        } else {
+            std::thread::sleep(kill_after);
+        }
         let _ = child.kill();
         let _ = child.wait();
         // If the killed process's request reached the simulator (it took the
