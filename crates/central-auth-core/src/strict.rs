@@ -68,17 +68,22 @@ pub fn findings(home: &Home, config: &Config) -> Vec<Finding> {
 /// The warning every command prints when `config.toml` holds a literal secret and
 /// is readable by group or others.
 pub fn exposure_warning(home: &Home, config: &Config) -> Option<String> {
-    let literal: Vec<&str> = config
-        .profiles
-        .values()
-        .filter(|p| matches!(p.client_secret, SecretSource::Literal(_)))
-        .map(|p| p.name.as_str())
-        .collect();
-    if literal.is_empty() {
-        return None;
-    }
     let mode = mode_of(&home.config_file)?;
     if mode & 0o044 == 0 {
+        return None;
+    }
+    // Readable by others: every profile counts, also those a one-profile call
+    // did not read (`Config::load_for`).
+    let whole = Config::load(&home.config_file).ok();
+    let literal: Vec<&str> = std::iter::once(config)
+        .chain(whole.as_ref())
+        .flat_map(|c| c.profiles.values())
+        .filter(|p| matches!(p.client_secret, SecretSource::Literal(_)))
+        .map(|p| p.name.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if literal.is_empty() {
         return None;
     }
     let path = home.config_file.display();
@@ -188,5 +193,30 @@ mod tests {
         chmod(dir.path(), 0o777);
         let e = enforce(&home).unwrap_err().to_string();
         assert!(e.contains("config directory"), "{e}");
+    }
+}
+
+#[cfg(all(test, unix))]
+mod exposure_tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_one_profile_call_still_warns_about_every_literal_secret() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let home = Home::under(dir.path().to_path_buf());
+        let text = "default_profile = \"envonly\"\n[profiles.envonly]\ncluster = \"US-2\"\nclient_id = \"a\"\nclient_secret_env = \"S\"\n[profiles.literal]\ncluster = \"US-2\"\nclient_id = \"b\"\nclient_secret = \"not-for-others\"\n";
+        std::fs::write(&home.config_file, text).expect("write config");
+        std::fs::set_permissions(&home.config_file, std::fs::Permissions::from_mode(0o644))
+            .expect("chmod");
+        // The call reads only `envonly`; the warning names `literal` anyway.
+        let partial = Config::load_for(&home.config_file, Some("envonly")).expect("loads");
+        assert_eq!(partial.profiles.len(), 1);
+        let warning = exposure_warning(&home, &partial).expect("warns");
+        assert!(warning.contains("profile literal"), "{warning}");
+        assert!(!warning.contains("not-for-others"), "{warning}");
+        std::fs::set_permissions(&home.config_file, std::fs::Permissions::from_mode(0o600))
+            .expect("chmod");
+        assert_eq!(exposure_warning(&home, &partial), None);
     }
 }

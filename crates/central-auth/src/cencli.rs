@@ -50,6 +50,18 @@ pub fn cache_path(dir: &Path, profile: &Profile) -> Result<PathBuf, Error> {
             profile.name
         ))
     })?;
+    // The ids become a file name: nothing that could leave `.cache/`.
+    for (key, id) in [
+        ("customer_id", customer),
+        ("client_id", profile.client_id.as_str()),
+    ] {
+        if id.is_empty() || id.contains(['/', '\\', '\0']) || id.contains("..") {
+            return Err(Error::config(format!(
+                "profile {}: {key} {id:?} cannot name cencli's token file (no '/', '\\' or '..'); use the id Central shows",
+                profile.name
+            )));
+        }
+    }
     Ok(dir
         .join(".cache")
         .join(format!("tok_{customer}_{}.json", profile.client_id)))
@@ -141,4 +153,31 @@ pub fn run(broker: &Broker, profile: &Profile, a: &Args<'_>) -> Result<ExitCode,
     argv.push(a.program.clone());
     argv.extend(a.args.iter().cloned());
     crate::exec::run("cencli", &argv, profile, &token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_that_would_leave_the_cache_directory_are_refused() {
+        for (customer, client, ok) in [
+            ("c1", "x1", true),
+            ("../../etc", "x1", false),
+            ("c1", "a/b", false),
+            ("c1", "..", false),
+        ] {
+            let text = format!(
+                "[profiles.p]\ncluster = \"US-2\"\nclient_id = \"{client}\"\nclient_secret_env = \"S\"\ncustomer_id = \"{customer}\"\n"
+            );
+            let config = central_auth_core::Config::parse(&text, Path::new("/x/config.toml"))
+                .expect("valid config");
+            let profile = config.select(Some("p"), None).expect("profile p");
+            let path = cache_path(Path::new("/home/u/.config/centralcli"), profile);
+            assert_eq!(path.is_ok(), ok, "{customer} {client}: {path:?}");
+            if let Ok(p) = path {
+                assert!(p.starts_with("/home/u/.config/centralcli/.cache"));
+            }
+        }
+    }
 }

@@ -93,8 +93,9 @@ pub enum Command {
     /// Delete the stored token of a profile.
     Logout,
     /// List the configured profiles (and where the config file is).
+    #[command(args_conflicts_with_subcommands = true)]
     Profiles {
-        /// Machine-readable output.
+        /// Machine-readable output (of the list; `import` prints lines).
         #[arg(long)]
         json: bool,
         /// Instead of listing: create profiles from another tool's config.

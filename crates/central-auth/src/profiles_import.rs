@@ -69,7 +69,12 @@ fn table(
 ) -> Option<String> {
     use central_auth_core::secret::ExposeSecret;
     let client_id = ws.client_id.as_deref()?;
-    let mut t = format!("\n[profiles.{name}]\n");
+    // A name with a `.` is quoted (`lab.eu` is one profile, not a subtable).
+    let key = match name.as_str() {
+        n if n.contains('.') => quoted(n),
+        n => n.to_owned(),
+    };
+    let mut t = format!("\n[profiles.{key}]\n");
     match (&ws.base_url, &ws.cluster) {
         (Some(url), _) => t.push_str(&format!("base_url = {}\n", quoted(url))),
         (None, cluster) => {
@@ -153,7 +158,13 @@ pub fn import(config_path: &Path, file: &Path, no_secrets: bool) -> Result<Repor
             continue;
         }
         let name = profile_name(ws, file)?;
-        if current.profiles.contains_key(&name) || created.contains(&name) {
+        if created.contains(&name) {
+            return Err(Error::bad_input(format!(
+                "two cencli workspaces in {} become the same profile name {name}; rename one of them (nothing was changed)",
+                file.display()
+            )));
+        }
+        if current.profiles.contains_key(&name) {
             return Err(Error::bad_input(format!(
                 "profile {name} already exists in {}; remove or rename it first (nothing was changed)",
                 config_path.display()
@@ -195,7 +206,10 @@ pub fn import(config_path: &Path, file: &Path, no_secrets: bool) -> Result<Repor
     if let Some(dir) = config_path.parent() {
         create_private_dir(dir)?;
     }
-    central_auth_core::store::file::write_atomically(config_path, text.as_bytes())?;
+    // A config that is a link (a dotfile manager's) is written where it points,
+    // so the link stays.
+    let target = std::fs::canonicalize(config_path).unwrap_or_else(|_| config_path.to_owned());
+    central_auth_core::store::file::write_atomically(&target, text.as_bytes())?;
     for name in &created {
         lines.push(format!(
             "central-auth: profile {name}: created in {}",
@@ -218,4 +232,63 @@ fn create_private_dir(dir: &Path) -> Result<(), Error> {
     }
     b.create(dir)
         .map_err(|e| Error::store(format!("cannot create {}: {e}", dir.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace(name: &str, client: &str) -> String {
+        format!("  {name}:\n    classic:\n      base_url: https://apigw-prod2.central.arubanetworks.com\n      customer_id: c-{client}\n      client_id: {client}\n")
+    }
+
+    fn run(yaml: &str) -> (tempfile::TempDir, Result<Report, Error>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("cencli.yaml");
+        std::fs::write(&file, yaml).expect("write yaml");
+        let result = import(&dir.path().join("config.toml"), &file, true);
+        (dir, result)
+    }
+
+    #[test]
+    fn a_dotted_workspace_name_is_one_profile() {
+        let (dir, result) = run(&format!("workspaces:\n{}", workspace("lab.eu", "x1")));
+        result.expect("imports");
+        let config = Config::load(&dir.path().join("config.toml")).expect("valid config");
+        let names: Vec<&str> = config.profiles.keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["lab.eu"]);
+    }
+
+    #[test]
+    fn two_workspaces_with_one_profile_name_are_refused_by_name() {
+        let yaml = format!(
+            "workspaces:\n{}{}",
+            workspace("\"a b\"", "x1"),
+            workspace("a_b", "x2")
+        );
+        let (dir, result) = run(&yaml);
+        let e = result.err().expect("refused").to_string();
+        assert!(e.contains("two cencli workspaces"), "{e}");
+        assert!(!dir.path().join("config.toml").exists(), "nothing written");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_config_stays_a_link() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let real = dir.path().join("dotfiles-config.toml");
+        std::fs::write(&real, "").expect("write");
+        let link = dir.path().join("config.toml");
+        std::os::unix::fs::symlink(&real, &link).expect("link");
+        let file = dir.path().join("cencli.yaml");
+        std::fs::write(&file, format!("workspaces:\n{}", workspace("w", "x1"))).expect("yaml");
+        import(&link, &file, true).expect("imports");
+        assert!(std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink());
+        assert!(std::fs::read_to_string(&real)
+            .expect("read")
+            .contains("[profiles.w]"));
+    }
 }

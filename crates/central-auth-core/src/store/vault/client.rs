@@ -149,10 +149,14 @@ impl Client {
                 ))
             })?;
         let lease = body["auth"]["lease_duration"].as_u64().unwrap_or(0);
-        let renew_after = (lease > 0).then(|| {
-            let lease = Duration::from_secs(lease);
-            Instant::now() + lease.saturating_sub(RENEW_MARGIN.min(lease / 10))
-        });
+        // A lease too long to add to the clock (a hostile answer) is never renewed
+        // early: the next denial logs in again.
+        let renew_after = (lease > 0)
+            .then(|| {
+                let lease = Duration::from_secs(lease);
+                Instant::now().checked_add(lease.saturating_sub(RENEW_MARGIN.min(lease / 10)))
+            })
+            .flatten();
         Ok(HeldToken { value, renew_after })
     }
 
@@ -389,7 +393,8 @@ fn login_body(fields: &[(&str, &str)]) -> SecretString {
     let map: std::collections::BTreeMap<&str, &str> = fields.iter().copied().collect();
     let size = fields
         .iter()
-        .map(|(k, v)| 2 * (k.len() + v.len()) + 8)
+        // Worst case: every byte escaped as `\u00XX`.
+        .map(|(k, v)| 6 * (k.len() + v.len()) + 8)
         .sum::<usize>()
         + 2;
     let mut buf = Vec::with_capacity(size);
@@ -524,9 +529,24 @@ mod tests {
     }
 
     #[test]
+    fn a_lease_too_long_for_the_clock_is_kept_without_a_panic() {
+        let script = Rc::new(RefCell::new(Script {
+            lease: u64::MAX,
+            ..Script::default()
+        }));
+        let c = client(&script);
+        c.read("prod").unwrap();
+        c.read("prod").unwrap();
+        assert_eq!(script.borrow().calls, ["login", "read t1", "read t1"]);
+    }
+
+    #[test]
     fn login_bodies_are_json_objects() {
-        let body = login_body(&[("role", "ci \"a\""), ("jwt", "x.y.z")]);
+        let body = login_body(&[("role", "ci \"a\""), ("jwt", "x.y.z\u{1}")]);
         let v: serde_json::Value = serde_json::from_str(body.expose_secret()).unwrap();
-        assert_eq!(v, serde_json::json!({"role": "ci \"a\"", "jwt": "x.y.z"}));
+        assert_eq!(
+            v,
+            serde_json::json!({"role": "ci \"a\"", "jwt": "x.y.z\u{1}"})
+        );
     }
 }
