@@ -145,6 +145,21 @@ pub struct Config {
     pub profiles: BTreeMap<ProfileName, Profile>,
     /// Shared token stores by name (`[stores.NAME]`).
     pub stores: BTreeMap<String, crate::store::vault::VaultConfig>,
+    /// True when a profile this config left unread ([`Config::load_for`]) has a
+    /// literal `client_secret` key (for the exposure warning).
+    pub unread_literal_secret: bool,
+}
+
+/// Whether `text` has a `client_secret` key holding the secret itself (not
+/// `client_secret_env` or `_cmd`): the key, blanks or a closing quote, then `=`.
+fn has_literal_secret_key(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(bytes, b"client_secret").any(|at| {
+        bytes[at + b"client_secret".len()..]
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'"' | b'\''))
+            == Some(&b'=')
+    })
 }
 
 #[derive(Deserialize)]
@@ -191,6 +206,7 @@ impl Config {
                 default_profile: None,
                 profiles: BTreeMap::new(),
                 stores: BTreeMap::new(),
+                unread_literal_secret: false,
             }),
             Err(e) => Err(Error::config(format!(
                 "cannot read config {}: {e}",
@@ -230,11 +246,12 @@ impl Config {
             return Config::parse(text, path);
         }
         match Config::parse(&sections.keep_profiles(&keep), path) {
-            Ok(config)
+            Ok(mut config)
                 if keep.iter().all(|name| {
                     ProfileName::new(name).is_ok_and(|n| config.profiles.contains_key(&n))
                 }) =>
             {
+                config.unread_literal_secret = sections.dropped_any(&keep, has_literal_secret_key);
                 Ok(config)
             }
             _ => Config::parse(text, path),
@@ -291,6 +308,7 @@ impl Config {
             default_profile,
             profiles,
             stores,
+            unread_literal_secret: false,
         })
     }
 
@@ -619,6 +637,27 @@ mod tests {
             assert_eq!(format!("{a:?}"), format!("{b:?}"));
             assert_eq!(part.default_profile, full.default_profile);
         }
+    }
+
+    #[test]
+    fn a_literal_secret_in_an_unread_profile_is_noted() {
+        let text = format!(
+            "{}{}\n[profiles.lit]\ncluster = \"US-2\"\nclient_id = \"c\"\n\"client_secret\" = \"x\"\n",
+            profile_table("a"),
+            profile_table("b")
+        );
+        assert!(parse_for(&text, Some("a")).unwrap().unread_literal_secret);
+        assert!(!parse_for(&text, Some("lit")).unwrap().unread_literal_secret);
+        let env_only = format!("{}{}", profile_table("a"), profile_table("b"));
+        assert!(
+            !parse_for(&env_only, Some("a"))
+                .unwrap()
+                .unread_literal_secret
+        );
+        assert!(!has_literal_secret_key(
+            "client_secret_env = \"S\"\nclient_secret_cmd = \"x\""
+        ));
+        assert!(has_literal_secret_key("client_secret\t= \"S\""));
     }
 
     #[test]

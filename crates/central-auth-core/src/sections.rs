@@ -182,6 +182,15 @@ impl<'a> Sections<'a> {
         out
     }
 
+    /// Whether `test` holds for the text of any `[profiles.NAME…]` section that
+    /// [`Sections::keep_profiles`] leaves out.
+    pub fn dropped_any(&self, keep: &[&str], test: impl Fn(&str) -> bool) -> bool {
+        self.parts.iter().any(|p| match p.header {
+            Header::Profile(name) => !keep.contains(&name) && test(&self.text[p.range.clone()]),
+            _ => false,
+        })
+    }
+
     /// The root section's text (the keys before the first header).
     pub fn root(&self) -> &'a str {
         match self.parts.first() {

@@ -73,8 +73,12 @@ pub fn exposure_warning(home: &Home, config: &Config) -> Option<String> {
         return None;
     }
     // Readable by others: every profile counts, also those a one-profile call
-    // did not read (`Config::load_for`).
-    let whole = Config::load(&home.config_file).ok();
+    // did not read (`Config::load_for`); the whole file is parsed only when one
+    // of those has a literal secret.
+    let whole = config
+        .unread_literal_secret
+        .then(|| Config::load(&home.config_file).ok())
+        .flatten();
     let literal: Vec<&str> = std::iter::once(config)
         .chain(whole.as_ref())
         .flat_map(|c| c.profiles.values())
