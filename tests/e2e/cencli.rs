@@ -164,7 +164,7 @@ fn eight_cencli_processes_after_expiry_cost_one_refresh() {
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".shared."))
+        .filter(|n| n.contains(".tmp."))
         .collect();
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
     figures(&format!(

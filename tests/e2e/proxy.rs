@@ -24,17 +24,23 @@ struct Proxy {
 
 impl Proxy {
     fn start(home: &TestHome, extra: &[&str]) -> Proxy {
+        let mut args = vec![
+            "-v",
+            "proxy",
+            "--profile",
+            "test",
+            "--listen",
+            "127.0.0.1:0",
+        ];
+        args.extend_from_slice(extra);
+        Proxy::spawn(home, &args)
+    }
+
+    /// `central-auth ARGS` (a proxy on a free port), once it said where it listens.
+    fn spawn(home: &TestHome, args: &[&str]) -> Proxy {
         let mut child = home
             .cmd("central-auth")
-            .args([
-                "-v",
-                "proxy",
-                "--profile",
-                "test",
-                "--listen",
-                "127.0.0.1:0",
-            ])
-            .args(extra)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -371,25 +377,9 @@ fn the_example_of_docs_proxy_md_runs() {
             a => a,
         })
         .collect();
-    let mut child = home
-        .cmd("central-auth")
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first
-        .trim_end()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("first line {first:?}"))
-        .to_owned();
-    let (code, body) = curl(&format!("{url}{path}"), &[]);
-    let _ = child.kill();
-    let _ = child.wait();
+    let proxy = Proxy::spawn(&home, &args);
+    let (code, body) = curl(&format!("{}{path}", proxy.url), &[]);
+    drop(proxy);
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("ap-hq-lobby"), "{body}");
     assert_eq!(home.sim.counters().token_requests, before.token_requests);

@@ -68,6 +68,12 @@ pub fn findings(home: &Home, config: &Config) -> Vec<Finding> {
 /// The warning every command prints when `config.toml` holds a literal secret and
 /// is readable by group or others.
 pub fn exposure_warning(home: &Home, config: &Config) -> Option<String> {
+    let is_literal =
+        |p: &&crate::config::Profile| matches!(p.client_secret, SecretSource::Literal(_));
+    // The common case costs nothing: no literal secret read or left unread.
+    if !config.unread_literal_secret && !config.profiles.values().any(|p| is_literal(&p)) {
+        return None;
+    }
     let mode = mode_of(&home.config_file)?;
     if mode & 0o044 == 0 {
         return None;
@@ -82,7 +88,7 @@ pub fn exposure_warning(home: &Home, config: &Config) -> Option<String> {
     let literal: Vec<&str> = std::iter::once(config)
         .chain(whole.as_ref())
         .flat_map(|c| c.profiles.values())
-        .filter(|p| matches!(p.client_secret, SecretSource::Literal(_)))
+        .filter(is_literal)
         .map(|p| p.name.as_str())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()

@@ -388,71 +388,43 @@ impl ClassifyName for serde_json::Error {
 }
 
 /// Writes `bytes` to `path` atomically: temp file (0600) in the same directory,
-/// fsync, rename, fsync the directory.
+/// fsync, rename, fsync the directory. The caller holds the lock that guards
+/// `path`, so any temp file left beside it is a killed writer's and is removed.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    write_atomically_with(path, bytes, |file, bytes| file.write_all(bytes))
+    write_atomically_with(path, bytes, Writers::Locked, |file, bytes| {
+        file.write_all(bytes)
+    })
 }
 
 /// [`write_atomically`] for a file that several processes may replace at the
 /// same moment without a lock (another tool's token cache, written by every
-/// `central-auth cencli` run): each writer's temp file has a name of its own,
-/// and only temp files older than a minute, left by a killed writer, are
+/// `central-auth cencli` run): a concurrent writer's temp file may be in
+/// flight, so only temp files older than a minute, left by a killed writer, are
 /// removed. Readers see the old or the new content, never a mix.
 pub fn replace_shared(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::store(format!("{} has no parent directory", path.display())))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let prefix = format!(".{name}.shared.");
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        let old = |e: &std::fs::DirEntry| {
-            e.metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > std::time::Duration::from_secs(60))
-        };
-        for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(&prefix) && old(&entry) {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-    }
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!("{prefix}{}.{n}", std::process::id()));
-    let fail = |what: &str, e: std::io::Error| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::store(format!(
-            "cannot {what} {}: {e}; nothing was replaced on disk",
-            tmp.display()
-        ))
-    };
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = nofollow::no_follow(&mut options)
-        .open(&tmp)
-        .map_err(|e| fail("create", e))?;
-    file.write_all(bytes).map_err(|e| fail("write", e))?;
-    file.sync_all().map_err(|e| fail("sync", e))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(|e| fail("rename", e))?;
-    sync_dir(path)
+    write_atomically_with(path, bytes, Writers::Unlocked, |file, bytes| {
+        file.write_all(bytes)
+    })
 }
 
-/// [`write_atomically`] with the step that writes the bytes into the temp file
-/// given by the caller (tests inject a failure half-way through it).
+/// Who else may be writing the same file, which decides what temp files beside
+/// it are stale.
+#[derive(Clone, Copy)]
+enum Writers {
+    /// Only lock holders: every temp file left is stale.
+    Locked,
+    /// Anyone, at any moment: a temp file is stale after a minute.
+    Unlocked,
+}
+
+/// The one atomic write, with the step that writes the bytes into the temp file
+/// given by the caller (tests inject a failure half-way through it). Each
+/// writer's temp file has a name of its own (pid and a counter), so writers in
+/// several processes or threads never share one.
 fn write_atomically_with(
     path: &Path,
     bytes: &[u8],
+    writers: Writers,
     write: impl FnOnce(&mut File, &[u8]) -> std::io::Result<()>,
 ) -> Result<(), Error> {
     let dir = path
@@ -462,8 +434,11 @@ fn write_atomically_with(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    remove_stale_temp_files(dir, &name);
-    let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
+    let prefix = format!(".{name}.tmp.");
+    remove_stale_temp_files(dir, &prefix, writers);
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!("{prefix}{}.{n}", std::process::id()));
     let fail = |what: &str, e: std::io::Error| {
         let _ = std::fs::remove_file(&tmp);
         Error::store(format!(
@@ -488,13 +463,21 @@ fn write_atomically_with(
     sync_dir(path)
 }
 
-/// Removes temp files a killed writer left behind. Writers hold the profile lock,
-/// so any temp file for this record that exists now is stale.
-fn remove_stale_temp_files(dir: &Path, name: &str) {
-    let prefix = format!(".{name}.tmp.");
+/// Removes the temp files named `prefix…` in `dir` that a killed writer left
+/// behind: all of them when writers hold a lock, else those older than a minute.
+fn remove_stale_temp_files(dir: &Path, prefix: &str, writers: Writers) {
+    let stale = |e: &std::fs::DirEntry| match writers {
+        Writers::Locked => true,
+        Writers::Unlocked => e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(60)),
+    };
     if let Ok(entries) = std::fs::read_dir(dir) {
         for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            if entry.file_name().to_string_lossy().starts_with(prefix) && stale(&entry) {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
@@ -668,7 +651,7 @@ pub(crate) mod tests {
         let path = store.record_path(&p);
         let before = std::fs::read(&path).unwrap();
         let next = serde_json::to_vec_pretty(&record(2)).unwrap();
-        let e = write_atomically_with(&path, &next, |file, bytes| {
+        let e = write_atomically_with(&path, &next, Writers::Locked, |file, bytes| {
             file.write_all(&bytes[..bytes.len() / 2])?;
             Err(std::io::Error::other("disk full (injected)"))
         })
