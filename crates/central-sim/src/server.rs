@@ -1,7 +1,8 @@
 //! TCP accept loop and per-connection threads.
 //!
 //! One thread per connection; each reads requests in a loop (keep-alive)
-//! and hands them to the handler. A handler may answer
+//! and hands them to the handler. A request the reader refuses is answered
+//! with the status it names and ends the connection. A handler may answer
 //! [`Outcome::Drop`](crate::http::Outcome::Drop) to close the socket
 //! without writing anything, after it has done its work. Stopping sets a
 //! flag, connects to the listener to unblock `accept`, shuts down every
@@ -125,11 +126,13 @@ fn serve_connection(stream: TcpStream, shared: &Shared, handler: &Handler) {
     loop {
         let req = match read_request(&mut reader, &mut writer) {
             Ok(r) => r,
-            Err(ReadError::Bad(why)) => {
-                let body = serde_json::json!({ "message": format!("bad request: {why}") });
-                let resp = Response::json_value(400, &body)
-                    .with_header("Content-Type", "application/json");
-                let _ = write_response(&mut writer, &resp, false);
+            Err(ReadError::Refused(e)) => {
+                if let Some(status) = e.status() {
+                    let body = serde_json::json!({ "message": e.message() });
+                    let resp = Response::json_value(status, &body)
+                        .with_header("Content-Type", "application/json");
+                    let _ = write_response(&mut writer, &resp, false);
+                }
                 break;
             }
             Err(ReadError::Eof | ReadError::Io(_)) => break,
