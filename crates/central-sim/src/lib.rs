@@ -83,7 +83,12 @@ impl Sim {
         let listener = TcpListener::bind(cfg.listen.as_str())?;
         let shared = Arc::new(Shared::new(State::new(cfg)));
         let sh = Arc::clone(&shared);
-        let server = Server::start(listener, Arc::new(move |req| router::handle(&sh, req)))?;
+        let counted = Arc::clone(&shared);
+        let hooks = server::Hooks {
+            handler: Arc::new(move |req| router::handle(&sh, req)),
+            refused: Arc::new(move |_| counted.lock().counters.requests += 1),
+        };
+        let server = Server::start(listener, hooks)?;
         Ok(Sim { shared, server })
     }
 
