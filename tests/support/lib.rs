@@ -17,6 +17,7 @@ use std::process::{Command, Output, Stdio};
 pub use central_sim::{Counters, Fault, Sim, SimConfig};
 
 pub mod bao;
+pub mod browser;
 pub mod kube;
 pub mod other_user;
 pub mod raw_http;

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 
 use central_auth_e2e::Sim;
 
+mod browser;
 mod other_user;
 
 fn figures(line: &str) {
