@@ -22,6 +22,7 @@ pub mod kube;
 pub mod other_user;
 pub mod raw_http;
 pub mod recorder;
+pub mod slow_clients;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
