@@ -12,6 +12,7 @@ use central_auth_e2e::Sim;
 
 mod browser;
 mod other_user;
+mod owner_clients;
 mod slow_clients;
 
 fn figures(line: &str) {
