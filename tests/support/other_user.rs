@@ -79,7 +79,7 @@ impl OtherUser {
         };
         let home = tempfile::Builder::new()
             .prefix("central-auth-e2e-other-")
-            .tempdir()
+            .tempdir_in(reachable_temp_root())
             .expect("temp dir for the other user's HOME");
         std::os::unix::fs::chown(home.path(), Some(ids.uid), Some(ids.gid))
             .expect("chown the other user's HOME");
@@ -155,6 +155,33 @@ impl OtherUser {
             Duration::from_secs(10),
         ))
     }
+}
+
+/// The system temp directory when every user can reach it (each ancestor
+/// searchable by others), else `/tmp`: a `TMPDIR` under a private home would
+/// hide the other user's `HOME` and the test's sockets from it.
+pub fn reachable_temp_root() -> PathBuf {
+    let tmp = std::env::temp_dir();
+    let searchable = tmp
+        .ancestors()
+        .all(|d| std::fs::metadata(d).is_ok_and(|m| m.mode() & 0o001 != 0));
+    if searchable {
+        tmp
+    } else {
+        PathBuf::from("/tmp")
+    }
+}
+
+/// A temp directory of ours (mode 0755) that the other user can reach: put a
+/// socket or a file there to show that its own mode (0600, or a 0700
+/// subdirectory) is what keeps the other user out, not a private ancestor.
+pub fn reachable_tempdir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("central-auth-e2e-shared-")
+        .tempdir_in(reachable_temp_root())
+        .expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
 }
 
 /// Looks the account up in `/etc/passwd`, making it with `useradd` when missing.

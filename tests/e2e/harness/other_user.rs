@@ -5,7 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use central_auth_e2e::other_user::{current_uid, OtherUser};
+use central_auth_e2e::other_user::{current_uid, reachable_tempdir, OtherUser};
 use central_auth_e2e::raw_http::{self, Target};
 use central_auth_e2e::recorder::{Recorder, RecorderOpts};
 use central_auth_e2e::*;
@@ -61,8 +61,7 @@ fn other_user_is_another_uid_with_a_clean_environment() {
     assert!(other.home().join("written-by-the-other-user").is_file());
 
     // It cannot read a 0600 file of ours, even in a directory it can enter.
-    let dir = tempfile::tempdir().unwrap();
-    chmod(dir.path(), 0o755);
+    let dir = reachable_tempdir();
     let secret = dir.path().join("secret");
     std::fs::write(&secret, "owner only\n").unwrap();
     chmod(&secret, 0o600);
@@ -139,8 +138,7 @@ fn other_user_cannot_connect_to_a_socket_in_a_private_directory() {
     let Some(other) = OtherUser::get() else {
         return;
     };
-    let base = tempfile::tempdir().unwrap();
-    chmod(base.path(), 0o755);
+    let base = reachable_tempdir();
     let req = raw_http::get("/over-the-socket", "localhost");
 
     // 1. A socket (any mode) inside a 0700 directory of ours.
