@@ -11,6 +11,7 @@ mod exec;
 mod migrate;
 mod password;
 mod profiles_import;
+#[cfg(unix)]
 mod proxy;
 mod store_cmd;
 mod view;
@@ -260,15 +261,42 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             });
         }
         Command::Store { action } => return store_cmd::run(&broker, explicit, action),
-        Command::Proxy { listen, rate } => {
+        Command::Proxy {
+            listen,
+            unix_socket,
+            rate,
+            allow_unchecked_tcp,
+            exec,
+            command,
+        } => {
             let (profile, _) = chosen(&broker, explicit)?;
-            return proxy::run(
-                profile,
-                &broker.home().state_dir,
-                &listen,
-                rate,
-                cli.common.verbose,
-            );
+            #[cfg(unix)]
+            {
+                let opts = proxy::Options {
+                    listen,
+                    unix_socket,
+                    rate,
+                    allow_unchecked_tcp,
+                    exec: exec.then_some(command),
+                    verbose: cli.common.verbose,
+                };
+                return proxy::run(profile, &broker.home().state_dir, opts);
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = (
+                    profile,
+                    listen,
+                    unix_socket,
+                    rate,
+                    allow_unchecked_tcp,
+                    exec,
+                    command,
+                );
+                return Err(Error::bad_input(
+                    "proxy is not supported on this platform (it needs Unix sockets and the kernel's word on who connects)",
+                ));
+            }
         }
         Command::Cencli {
             config_dir,

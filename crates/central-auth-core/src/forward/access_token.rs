@@ -218,7 +218,11 @@ mod tests {
         let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\naccess_token=1\r\n--XyZ\r\nContent-Disposition: form-data; name=\"access_token\"\r\n\r\nx\r\n--XyZ--\r\n";
         assert_eq!(in_body(mp, body), Some(Found::Multipart));
         let clean = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nContent-Disposition: form-data; name=\"access_token\"\r\n--XyZ--\r\n";
-        assert_eq!(in_body(mp, clean), None, "a line of part content is content");
+        assert_eq!(
+            in_body(mp, clean),
+            None,
+            "a line of part content is content"
+        );
         let star = b"--XyZ\r\nContent-Disposition: form-data; name*=utf-8''%61ccess_token\r\n\r\nx\r\n--XyZ--\r\n";
         assert_eq!(in_body(mp, star), Some(Found::Multipart));
         assert_eq!(in_body(None, b""), None);

@@ -117,7 +117,9 @@ mod tests {
         let text = String::from_utf8(encode(&r, false, Persist::Close)).unwrap();
         assert!(text.starts_with("HTTP/1.1 429 Too Many Requests\r\n"));
         assert!(text.contains("Retry-After: 1\r\n"));
-        assert!(text.ends_with("Content-Length: 18\r\nConnection: close\r\n\r\n{\"message\":\"busy\"}"));
+        assert!(
+            text.ends_with("Content-Length: 18\r\nConnection: close\r\n\r\n{\"message\":\"busy\"}")
+        );
         let kept = String::from_utf8(encode(&r, false, Persist::KeepAlive11)).unwrap();
         assert!(!kept.contains("Connection:"), "{kept}");
         let old = String::from_utf8(encode(&r, true, Persist::KeepAlive10)).unwrap();

@@ -20,9 +20,9 @@
 
 use central_auth_http1::{RequestHead, Target};
 
-use central_auth_core::forward::access_token;
 use super::refusal::Refusal;
 use super::transport::Listening;
+use central_auth_core::forward::access_token;
 
 /// The host names the proxy answers to on TCP.
 pub const ALLOWED_HOSTS: &[&str] = &["127.0.0.1", "localhost", "[::1]"];

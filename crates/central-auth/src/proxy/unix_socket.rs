@@ -27,13 +27,6 @@ pub struct SocketFile {
     ino: u64,
 }
 
-impl SocketFile {
-    /// The socket's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
 impl Drop for SocketFile {
     fn drop(&mut self) {
         // Another proxy may have replaced a file we lost: remove only ours.
