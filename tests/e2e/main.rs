@@ -16,6 +16,7 @@ mod edges;
 mod fleet;
 mod gateway_page;
 mod git;
+mod harness;
 mod inventory;
 mod kube;
 mod leaks;

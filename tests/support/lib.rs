@@ -17,7 +17,12 @@ use std::process::{Command, Output, Stdio};
 pub use central_sim::{Counters, Fault, Sim, SimConfig};
 
 pub mod bao;
+pub mod browser;
 pub mod kube;
+pub mod other_user;
+pub mod raw_http;
+pub mod recorder;
+pub mod slow_clients;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -86,12 +91,19 @@ pub fn require_tool(what: &str, candidates: &[PathBuf]) -> Option<PathBuf> {
         "real tool {what} not found (looked at {:?}); `cargo xtask test` sets it up",
         candidates
     );
-    if is_ci() {
-        panic!("{msg}; under CI=true a missing tool is a failure");
-    }
-    eprintln!("\n!!!!!! SKIPPED: {msg} !!!!!!\n");
-    record_skip(&msg);
+    skip(&msg);
     None
+}
+
+/// Skips the current test with a visible reason: a loud stderr line and a line
+/// in the skips file (see [`SKIPS_FILE_ENV`]). Under CI a skip is a failure, so
+/// this panics with `reason` there. The caller returns right after.
+pub fn skip(reason: &str) {
+    if is_ci() {
+        panic!("{reason}; under CI=true this is a failure, not a skip");
+    }
+    eprintln!("\n!!!!!! SKIPPED: {reason} !!!!!!\n");
+    record_skip(reason);
 }
 
 /// Names the file `require_tool` appends skipped tests to (`cargo xtask test`
