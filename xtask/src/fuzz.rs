@@ -21,6 +21,7 @@ pub const TARGETS: &[&str] = &[
     "config",
     "kube_exec_info",
     "terraform_query",
+    "http1_request",
 ];
 
 /// Entry point from `main`.

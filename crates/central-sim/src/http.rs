@@ -1,21 +1,27 @@
-//! HTTP/1.1 message parsing and serialisation, std only.
+//! HTTP/1.1 requests and responses of the simulator's server.
 //!
-//! Supports what the simulator's clients send: a request line, headers,
-//! `Content-Length` or `Transfer-Encoding: chunked` bodies,
+//! Requests are read by `central-auth-http1`, the workspace's one strict
+//! HTTP/1.1 reader (the same code as the loopback proxy's): a request line,
+//! headers, `Content-Length` or `Transfer-Encoding: chunked` bodies,
 //! `Expect: 100-continue`, and keep-alive (HTTP/1.1 default) versus
-//! `Connection: close` (HTTP/1.0 default). Responses always carry
+//! `Connection: close` (HTTP/1.0 default). A request it refuses is answered
+//! with the status it names. Responses are written here and always carry
 //! `Content-Length`.
 
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, BufRead, Write};
+
+use central_auth_http1::{Limits, RequestError, Target};
 
 use crate::encoding::parse_form;
 
-/// Longest accepted request line or header line.
-const MAX_LINE: u64 = 16 * 1024;
-/// Most header lines accepted in one request.
-const MAX_HEADERS: usize = 100;
-/// Largest accepted request body.
-const MAX_BODY: usize = 1024 * 1024;
+/// What one request may make the simulator hold: a 64 KiB head (room for a
+/// 16 KiB request line or header, as before, and many ordinary headers), 100
+/// headers, 1 MiB of body.
+pub const LIMITS: Limits = Limits {
+    max_head_bytes: 64 * 1024,
+    max_headers: 100,
+    max_body_bytes: 1024 * 1024,
+};
 
 /// A parsed HTTP request.
 #[derive(Debug, Clone)]
@@ -148,136 +154,52 @@ pub enum ReadError {
     /// Socket error (including read time-outs).
     #[error("i/o error: {0}")]
     Io(#[from] io::Error),
-    /// The request was malformed; answer 400 and close.
-    #[error("bad request: {0}")]
-    Bad(&'static str),
+    /// The reader refused the request; answer [`RequestError::status`] and
+    /// close.
+    #[error("{0}")]
+    Refused(RequestError),
 }
 
-fn read_line<R: BufRead>(r: &mut R) -> Result<Option<String>, ReadError> {
-    let mut buf = Vec::new();
-    let n = r.by_ref().take(MAX_LINE).read_until(b'\n', &mut buf)?;
-    if n == 0 {
-        return Ok(None);
+impl From<RequestError> for ReadError {
+    fn from(e: RequestError) -> ReadError {
+        match e {
+            RequestError::Closed => ReadError::Eof,
+            RequestError::Io(kind) => ReadError::Io(kind.into()),
+            refused => ReadError::Refused(refused),
+        }
     }
-    if buf.last() != Some(&b'\n') {
-        return Err(ReadError::Bad("line too long or truncated"));
-    }
-    while matches!(buf.last(), Some(b'\n' | b'\r')) {
-        buf.pop();
-    }
-    String::from_utf8(buf)
-        .map(Some)
-        .map_err(|_| ReadError::Bad("non UTF-8 header"))
 }
 
-/// Reads one request. `w` receives `100 Continue` when the client expects it.
+/// Reads one request. `w` receives `100 Continue` when the client expects it
+/// and a body follows.
 pub fn read_request<R: BufRead, W: Write>(r: &mut R, w: &mut W) -> Result<Request, ReadError> {
-    // Skip stray empty lines between pipelined requests (RFC 7230 §3.5).
-    let line = loop {
-        match read_line(r)? {
-            None => return Err(ReadError::Eof),
-            Some(l) if l.is_empty() => continue,
-            Some(l) => break l,
-        }
-    };
-    let mut parts = line.split_whitespace();
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(ReadError::Bad("malformed request line"));
-    };
-    if !version.starts_with("HTTP/1.") {
-        return Err(ReadError::Bad("unsupported HTTP version"));
-    }
-    // Absolute-form targets ("http://host/path") are reduced to the path.
-    let target = match target.find("://") {
-        Some(i) => {
-            let rest = &target[i + 3..];
-            rest.find('/').map_or("/", |j| &rest[j..])
-        }
-        None => target,
-    };
-    let (path, query) = match target.split_once('?') {
+    let read = central_auth_http1::read_request(r, &LIMITS, || {
+        w.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        w.flush()
+    })?;
+    let head = read.head;
+    // An absolute-form target is routed on its path, as before; CONNECT and
+    // `*` reach no route.
+    let (path, query) = match head.target.path_and_query().split_once('?') {
         Some((p, q)) => (p.to_string(), q.to_string()),
-        None => (target.to_string(), String::new()),
+        None => (head.target.path_and_query().to_string(), String::new()),
     };
-    let mut headers = Vec::new();
-    loop {
-        let Some(l) = read_line(r)? else {
-            return Err(ReadError::Bad("eof in headers"));
-        };
-        if l.is_empty() {
-            break;
-        }
-        if headers.len() >= MAX_HEADERS {
-            return Err(ReadError::Bad("too many headers"));
-        }
-        let Some((k, v)) = l.split_once(':') else {
-            return Err(ReadError::Bad("malformed header"));
-        };
-        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-    }
-    let mut req = Request {
-        method: method.to_string(),
+    let path = match head.target {
+        Target::Authority(_) => String::new(),
+        _ => path,
+    };
+    Ok(Request {
+        method: head.method,
         path,
         query,
-        version: version.to_string(),
-        headers,
-        body: Vec::new(),
-    };
-    if req
-        .header("expect")
-        .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
-    {
-        w.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-        w.flush()?;
-    }
-    let chunked = req
-        .header("transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    if chunked {
-        req.body = read_chunked(r)?;
-    } else if let Some(len) = req.header("content-length") {
-        let len: usize = len
-            .trim()
-            .parse()
-            .map_err(|_| ReadError::Bad("bad content-length"))?;
-        if len > MAX_BODY {
-            return Err(ReadError::Bad("body too large"));
-        }
-        let mut body = vec![0; len];
-        r.read_exact(&mut body)?;
-        req.body = body;
-    }
-    Ok(req)
-}
-
-fn read_chunked<R: BufRead>(r: &mut R) -> Result<Vec<u8>, ReadError> {
-    let mut body = Vec::new();
-    loop {
-        let Some(line) = read_line(r)? else {
-            return Err(ReadError::Bad("eof in chunked body"));
-        };
-        let size_hex = line.split(';').next().unwrap_or_default().trim();
-        let size =
-            usize::from_str_radix(size_hex, 16).map_err(|_| ReadError::Bad("bad chunk size"))?;
-        if size == 0 {
-            // Trailers, then the final empty line.
-            loop {
-                match read_line(r)? {
-                    Some(l) if !l.is_empty() => continue,
-                    _ => return Ok(body),
-                }
-            }
-        }
-        if body.len() + size > MAX_BODY {
-            return Err(ReadError::Bad("body too large"));
-        }
-        let start = body.len();
-        body.resize(start + size, 0);
-        r.read_exact(&mut body[start..])?;
-        let _ = read_line(r)?; // CRLF after the chunk data
-    }
+        version: head.version.as_str().to_string(),
+        headers: head
+            .headers
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect(),
+        body: read.body,
+    })
 }
 
 /// Standard reason phrase for a status code.
@@ -298,10 +220,13 @@ pub fn reason(status: u16) -> &'static str {
         410 => "Gone",
         413 => "Payload Too Large",
         429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
+        501 => "Not Implemented",
         502 => "Bad Gateway",
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
         _ => "Unknown",
     }
 }
@@ -355,7 +280,7 @@ mod tests {
 
     #[test]
     fn parses_chunked_body_and_expect() {
-        let raw = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n";
+        let raw = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n";
         let mut r = Cursor::new(&raw[..]);
         let mut sink = Vec::new();
         let a = read_request(&mut r, &mut sink).expect("request");
@@ -364,12 +289,48 @@ mod tests {
     }
 
     #[test]
+    fn absolute_form_is_routed_on_its_path() {
+        let raw = b"GET http://127.0.0.1:9/api/x?y=1 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n";
+        let mut sink = Vec::new();
+        let a = read_request(&mut Cursor::new(&raw[..]), &mut sink).expect("request");
+        assert_eq!((a.path.as_str(), a.query.as_str()), ("/api/x", "y=1"));
+        assert!(sink.is_empty(), "no 100 Continue without Expect");
+    }
+
+    #[test]
+    fn refusals_carry_their_status() {
+        let mut sink = Vec::new();
+        for (raw, status) in [
+            (&b"GET / HTTP/1.1\nHost: x\r\n\r\n"[..], 400),
+            (
+                b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nab",
+                400,
+            ),
+            (
+                b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n",
+                413,
+            ),
+            (
+                b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                501,
+            ),
+            (b"GET / HTTP/2.0\r\n\r\n", 505),
+        ] {
+            let e = read_request(&mut Cursor::new(raw), &mut sink);
+            match e {
+                Err(ReadError::Refused(e)) => assert_eq!(e.status(), Some(status)),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn rejects_garbage() {
         let mut sink = Vec::new();
         let mut r = Cursor::new(&b"NONSENSE\r\n\r\n"[..]);
         assert!(matches!(
             read_request(&mut r, &mut sink),
-            Err(ReadError::Bad(_))
+            Err(ReadError::Refused(_))
         ));
     }
 }

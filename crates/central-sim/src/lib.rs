@@ -8,8 +8,10 @@
 //! Tests steer it in-process through [`Sim`] or over HTTP through the
 //! `/_sim/` control endpoints, and can inject [`Fault`]s.
 //!
-//! The HTTP/1.1 server is hand-written on `std::net` so that a fault can
-//! close the TCP connection after a request has been processed.
+//! Requests are read by `central-auth-http1`, the strict HTTP/1.1 reader the
+//! loopback proxy uses too; the serving loop is hand-written on `std::net` so
+//! that a fault can close the TCP connection after a request has been
+//! processed.
 //!
 //! ```no_run
 //! let sim = central_sim::Sim::start(central_sim::SimConfig::default()).expect("start");
@@ -81,7 +83,12 @@ impl Sim {
         let listener = TcpListener::bind(cfg.listen.as_str())?;
         let shared = Arc::new(Shared::new(State::new(cfg)));
         let sh = Arc::clone(&shared);
-        let server = Server::start(listener, Arc::new(move |req| router::handle(&sh, req)))?;
+        let counted = Arc::clone(&shared);
+        let hooks = server::Hooks {
+            handler: Arc::new(move |req| router::handle(&sh, req)),
+            refused: Arc::new(move |_| counted.lock().counters.requests += 1),
+        };
+        let server = Server::start(listener, hooks)?;
         Ok(Sim { shared, server })
     }
 

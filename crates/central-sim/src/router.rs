@@ -42,6 +42,7 @@ pub fn handle(shared: &Shared, req: &Request) -> Outcome {
     let grant_type = params.get("grant_type").unwrap_or_default().to_string();
     let fault = {
         let mut st = shared.lock();
+        st.counters.requests += 1;
         if token_ep {
             st.counters.token_requests += 1;
         }

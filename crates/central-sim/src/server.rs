@@ -1,7 +1,9 @@
 //! TCP accept loop and per-connection threads.
 //!
 //! One thread per connection; each reads requests in a loop (keep-alive)
-//! and hands them to the handler. A handler may answer
+//! and hands them to the handler. A request the reader refuses is answered
+//! with the status it names, reported to the refusal hook, and ends the
+//! connection. A handler may answer
 //! [`Outcome::Drop`](crate::http::Outcome::Drop) to close the socket
 //! without writing anything, after it has done its work. Stopping sets a
 //! flag, connects to the listener to unblock `accept`, shuts down every
@@ -15,10 +17,24 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use central_auth_http1::RequestError;
+
 use crate::http::{read_request, write_response, Outcome, ReadError, Request, Response};
 
 /// Request handler shared by all connection threads.
 pub type Handler = Arc<dyn Fn(&Request) -> Outcome + Send + Sync>;
+
+/// Called for each request the reader refused and the server answered.
+pub type OnRefused = Arc<dyn Fn(&RequestError) + Send + Sync>;
+
+/// What the server calls.
+#[derive(Clone)]
+pub struct Hooks {
+    /// Answers each request.
+    pub handler: Handler,
+    /// Hears of each refused request.
+    pub refused: OnRefused,
+}
 
 /// Idle keep-alive connections are closed after this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -40,13 +56,13 @@ pub struct Server {
 
 impl Server {
     /// Starts accepting on `listener`.
-    pub fn start(listener: TcpListener, handler: Handler) -> std::io::Result<Server> {
+    pub fn start(listener: TcpListener, hooks: Hooks) -> std::io::Result<Server> {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::default());
         let sh = Arc::clone(&shared);
         let accept = std::thread::Builder::new()
             .name("central-sim-accept".into())
-            .spawn(move || accept_loop(listener, sh, handler))?;
+            .spawn(move || accept_loop(listener, sh, hooks))?;
         Ok(Server {
             addr,
             shared,
@@ -87,7 +103,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn accept_loop(listener: TcpListener, shared: Arc<Shared>, handler: Handler) {
+fn accept_loop(listener: TcpListener, shared: Arc<Shared>, hooks: Hooks) {
     for stream in listener.incoming() {
         if shared.stop.load(Ordering::SeqCst) {
             break;
@@ -100,7 +116,7 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>, handler: Handler) {
             lock(&shared.conns).insert(id, clone);
         }
         let sh = Arc::clone(&shared);
-        let h = Arc::clone(&handler);
+        let h = hooks.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("central-sim-conn-{id}"))
             .spawn(move || {
@@ -115,7 +131,7 @@ fn accept_loop(listener: TcpListener, shared: Arc<Shared>, handler: Handler) {
     }
 }
 
-fn serve_connection(stream: TcpStream, shared: &Shared, handler: &Handler) {
+fn serve_connection(stream: TcpStream, shared: &Shared, hooks: &Hooks) {
     let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
     let _ = stream.set_nodelay(true);
     let Ok(mut writer) = stream.try_clone() else {
@@ -125,11 +141,14 @@ fn serve_connection(stream: TcpStream, shared: &Shared, handler: &Handler) {
     loop {
         let req = match read_request(&mut reader, &mut writer) {
             Ok(r) => r,
-            Err(ReadError::Bad(why)) => {
-                let body = serde_json::json!({ "message": format!("bad request: {why}") });
-                let resp = Response::json_value(400, &body)
-                    .with_header("Content-Type", "application/json");
-                let _ = write_response(&mut writer, &resp, false);
+            Err(ReadError::Refused(e)) => {
+                if let Some(status) = e.status() {
+                    (hooks.refused)(&e);
+                    let body = serde_json::json!({ "message": e.message() });
+                    let resp = Response::json_value(status, &body)
+                        .with_header("Content-Type", "application/json");
+                    let _ = write_response(&mut writer, &resp, false);
+                }
                 break;
             }
             Err(ReadError::Eof | ReadError::Io(_)) => break,
@@ -138,7 +157,7 @@ fn serve_connection(stream: TcpStream, shared: &Shared, handler: &Handler) {
             break;
         }
         let keep_alive = req.keep_alive();
-        match handler(&req) {
+        match (hooks.handler)(&req) {
             Outcome::Respond(resp) => {
                 if write_response(&mut writer, &resp, keep_alive).is_err() || !keep_alive {
                     break;

@@ -53,6 +53,13 @@ pub struct Counters {
     /// them. Clients should send them in the body: this should stay 0.
     #[serde(default)]
     pub secrets_in_query: u64,
+    /// Every request received outside the `/_sim/` control endpoints,
+    /// whatever the answer: routed requests (404s, 401s, token calls, faults,
+    /// dropped connections) and requests the HTTP reader refused (400, 413,
+    /// 431, 501, 505). A connection closed before a request counts nothing.
+    /// Tests of the proxy check it stays unchanged for a refused request.
+    #[serde(default)]
+    pub requests: u64,
 }
 
 /// One call to a token endpoint (`/oauth2/token` or client credentials).

@@ -1548,3 +1548,74 @@ fn gateway_page_renders_and_its_forms_act() {
         .text()
         .contains(r#"role="alert">an app named &quot;web&quot; already exists"#));
 }
+
+/// Sends raw bytes on a fresh connection, shuts down the write side, and
+/// returns the status answered (0 when the connection closed without one).
+fn raw_status(sim: &Sim, bytes: &[u8]) -> u16 {
+    let mut c = Conn::open(sim);
+    c.writer.write_all(bytes).unwrap();
+    c.writer.shutdown(std::net::Shutdown::Write).unwrap();
+    c.read().map_or(0, |r| r.status)
+}
+
+#[test]
+fn requests_counter_counts_everything_but_control_calls() {
+    let sim = sim();
+    let requests = || sim.counters().requests;
+    assert_eq!(requests(), 0);
+    // Control calls are not counted (this one reads the counters too).
+    let r = call(&sim, "GET", "/_sim/counters", &[], b"");
+    assert_eq!((r.status, r.json()["requests"].as_u64()), (200, Some(0)));
+    // 404, 401 and a token call each count, whatever the status.
+    assert_eq!(call(&sim, "GET", "/no/such/path", &[], b"").status, 404);
+    assert_eq!(requests(), 1);
+    assert_eq!(
+        call(&sim, "GET", "/configuration/v2/groups", &[], b"").status,
+        401
+    );
+    assert_eq!(requests(), 2);
+    assert_eq!(call(&sim, "POST", "/oauth2/token", &[], b"").status, 400);
+    assert_eq!(requests(), 3);
+    // A dropped connection (fault) still received the request.
+    sim.inject(Fault::DropConnection {
+        path_prefix: "/x".into(),
+        count: 1,
+    });
+    assert!(try_call(&sim, "GET", "/x", b"").is_err());
+    assert_eq!(requests(), 4);
+    // Requests the reader refuses are answered with their status and counted.
+    for (raw, status) in [
+        (&b"GET /x HTTP/1.1\nHost: sim\r\n\r\n"[..], 400),
+        (
+            b"POST /x HTTP/1.1\r\nHost: sim\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nab",
+            400,
+        ),
+        (
+            b"POST /x HTTP/1.1\r\nHost: sim\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n",
+            400,
+        ),
+        (b"GET /x HTTP/1.1\r\nHost : sim\r\n\r\n", 400),
+        (b"GET /x HTTP/1.1\r\nHost: sim\r\nA: b\r\n c\r\n\r\n", 400),
+        (b"GET /x HTTP/1.1\r\n\r\n", 400),
+        (
+            b"POST /x HTTP/1.1\r\nHost: sim\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            501,
+        ),
+        (b"GET /x HTTP/2.0\r\n\r\n", 505),
+    ] {
+        let before = requests();
+        assert_eq!(raw_status(&sim, raw), status, "{}", String::from_utf8_lossy(raw));
+        assert_eq!(requests(), before + 1);
+    }
+    // A connection closed before a request, or in the middle of its head,
+    // sends no request.
+    let before = requests();
+    assert_eq!(raw_status(&sim, b""), 0);
+    assert_eq!(raw_status(&sim, b"\r\n"), 0);
+    assert_eq!(requests(), before);
+    // The counter survives JSON without it (older simulators).
+    let mut old = serde_json::to_value(sim.counters()).unwrap();
+    old.as_object_mut().unwrap().remove("requests");
+    let parsed: Counters = serde_json::from_value(old).unwrap();
+    assert_eq!(parsed.requests, 0);
+}
