@@ -22,7 +22,7 @@ fn curl_works_on_tcp_and_on_the_unix_socket() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     let sock = dir.path().join("central.sock");
-    let proxy = Proxy::start_unix(&home, &sock, &[]);
+    let _proxy = Proxy::start_unix(&home, &sock, &[]);
     let sock = sock.to_str().unwrap();
     let (code, body) = curl(
         "http://localhost/monitoring/v1/aps",

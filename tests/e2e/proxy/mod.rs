@@ -113,11 +113,6 @@ impl Proxy {
         }
     }
 
-    /// The process id.
-    fn pid(&self) -> u32 {
-        self.child.as_ref().unwrap().id()
-    }
-
     /// SIGTERM, then the exit status and output.
     fn stop(mut self) -> Output {
         let child = self.child.take().unwrap();

@@ -8,7 +8,7 @@
 use central_auth_e2e::other_user::OtherUser;
 use central_auth_e2e::*;
 
-use super::{curl, figures, raw, reached, Proxy};
+use super::{curl, figures, raw, Proxy};
 
 /// 20 requests, each carrying an `access_token` of its own somewhere.
 fn disguised(host: &str) -> Vec<(String, Vec<u8>)> {
