@@ -67,7 +67,11 @@ fn requests_a_web_page_could_send_are_refused_by_hand() {
     assert_eq!(code, 403);
     assert_eq!(reached(&home), before, "nothing reached the simulator");
     // And the owner's own requests still pass, with every Host a person types.
-    for host in [format!("127.0.0.1:{port}"), "localhost".into(), format!("[::1]:{port}")] {
+    for host in [
+        format!("127.0.0.1:{port}"),
+        "localhost".into(),
+        format!("[::1]:{port}"),
+    ] {
         let (code, _) = curl(&url, &["-H", &format!("Host: {host}")]);
         assert_eq!(code, 200, "Host: {host}");
     }
@@ -79,7 +83,10 @@ fn requests_a_web_page_could_send_are_refused_by_hand() {
             "{log}"
         );
     }
-    assert!(!log.contains("evil.example"), "no header value is logged: {log}");
+    assert!(
+        !log.contains("evil.example"),
+        "no header value is logged: {log}"
+    );
 }
 
 #[test]
@@ -90,7 +97,11 @@ fn a_real_browser_page_cannot_use_the_proxy() {
     let before = home.sim.counters();
     let mut per_attempt = Vec::new();
     let Some(report) = browser::attack(proxy.addr().port(), |a| {
-        per_attempt.push((a.name.clone(), reached(&home) - before.requests, a.seen.clone()));
+        per_attempt.push((
+            a.name.clone(),
+            reached(&home) - before.requests,
+            a.seen.clone(),
+        ));
     }) else {
         return;
     };

@@ -62,7 +62,12 @@ conn = CentralAuthBase(profile="test", central_info={"base_url": sys.argv[1]})
 print(json.dumps({"codes": [conn.command(apiMethod="GET", apiPath="/monitoring/v1/aps")["code"]]}))
 "#;
 
-fn run_python(home: &TestHome, python: &std::path::Path, script: &str, url: &str) -> serde_json::Value {
+fn run_python(
+    home: &TestHome,
+    python: &std::path::Path,
+    script: &str,
+    url: &str,
+) -> serde_json::Value {
     let cwd = tempfile::tempdir().unwrap();
     let mut c = Command::new(python);
     home.apply_env(&mut c);

@@ -42,7 +42,11 @@ fn the_child_gets_the_url_and_its_exit_status_passes_through() {
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 2, "no `listening on` line mixed into the child's output: {stdout}");
+    assert_eq!(
+        lines.len(),
+        2,
+        "no `listening on` line mixed into the child's output: {stdout}"
+    );
     let base = field(lines[0], "base");
     assert!(base.starts_with("http://127.0.0.1:"), "{stdout}");
     assert_ne!(base, "http://127.0.0.1:8470", "a fresh port");
@@ -50,12 +54,22 @@ fn the_child_gets_the_url_and_its_exit_status_passes_through() {
     assert_eq!(field(lines[0], "aruba"), base);
     assert_eq!(field(lines[0], "socket"), "unset");
     assert_eq!(field(lines[0], "token"), "unset", "no token for the child");
-    assert_eq!(field(lines[0], "secret"), "unset", "no client secret either");
-    assert_eq!(lines[1], "200", "the proxy listened before the child started");
+    assert_eq!(
+        field(lines[0], "secret"),
+        "unset",
+        "no client secret either"
+    );
+    assert_eq!(
+        lines[1], "200",
+        "the proxy listened before the child started"
+    );
     assert_eq!(home.sim.counters().requests, before + 1);
     // The proxy is gone with the child: nothing listens there any more.
     let addr = base.trim_start_matches("http://");
-    assert!(std::net::TcpStream::connect(addr).is_err(), "{addr} still open");
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "{addr} still open"
+    );
     // Exit 0 passes through too.
     let out = home
         .cmd("central-auth")
@@ -85,7 +99,13 @@ fn on_the_unix_socket_the_child_gets_the_socket_path() {
     let sock = dir.path().join("p.sock");
     let out = home
         .cmd("central-auth")
-        .args(["proxy", "--unix-socket", sock.to_str().unwrap(), "--exec", "--"])
+        .args([
+            "proxy",
+            "--unix-socket",
+            sock.to_str().unwrap(),
+            "--exec",
+            "--",
+        ])
         .args(["sh", "-c", CHILD, "child", "5"])
         .output()
         .unwrap();
@@ -137,12 +157,19 @@ while :; do sleep 0.1; done"#;
     std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(7), "the child's code");
-    assert_eq!(rest.trim(), "cleanup 200", "the proxy served the child's cleanup");
-    let v: serde_json::Value = serde_json::from_slice(
-        &home.cli(&["status", "--profile", "test", "--json"]).stdout,
-    )
-    .unwrap();
-    assert_eq!(v["proxies"], serde_json::json!([]), "the record is gone: {v}");
+    assert_eq!(
+        rest.trim(),
+        "cleanup 200",
+        "the proxy served the child's cleanup"
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&home.cli(&["status", "--profile", "test", "--json"]).stdout)
+            .unwrap();
+    assert_eq!(
+        v["proxies"],
+        serde_json::json!([]),
+        "the record is gone: {v}"
+    );
 
     // A child killed by a signal: 128 + N.
     let out = home

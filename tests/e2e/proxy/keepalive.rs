@@ -31,7 +31,11 @@ fn one_connection_serves_many_requests() {
     }
     // Three pipelined in one write, then one with Connection: close.
     let mut burst = Vec::new();
-    for path in ["/monitoring/v1/aps", "/configuration/v2/groups", "/monitoring/v2/aps"] {
+    for path in [
+        "/monitoring/v1/aps",
+        "/configuration/v2/groups",
+        "/monitoring/v2/aps",
+    ] {
         burst.extend(get(path, ""));
     }
     conn.send(&burst);
@@ -44,7 +48,11 @@ fn one_connection_serves_many_requests() {
     assert_eq!(status, 200);
     assert!(answer.contains("Connection: close"), "{answer}");
     let (status, rest) = conn.next();
-    assert_eq!((status, rest.as_str()), (0, ""), "closed after Connection: close");
+    assert_eq!(
+        (status, rest.as_str()),
+        (0, ""),
+        "closed after Connection: close"
+    );
     assert_eq!(reached(&home), before + 9);
 
     // HTTP/1.0: closed unless it asks to keep the connection.
@@ -67,7 +75,11 @@ fn one_connection_serves_many_requests() {
         conn.send(&get("/monitoring/v1/aps", ""));
         let (status, answer) = conn.next();
         assert_eq!(status, 200, "request {i}");
-        assert_eq!(answer.contains("Connection: close"), i == 100, "request {i}: {answer}");
+        assert_eq!(
+            answer.contains("Connection: close"),
+            i == 100,
+            "request {i}: {answer}"
+        );
     }
     let (status, _) = conn.next();
     assert_eq!(status, 0, "closed after 100 requests");
@@ -103,6 +115,12 @@ fn a_requests_session_reuses_one_connection() {
     assert_eq!(v["requests"], 10, "{v}");
     let out = proxy.stop();
     let log = text(&out.stderr);
-    assert_eq!(log.matches("proxy: GET /monitoring/v1/aps -> 200").count(), 10, "{log}");
-    figures("requests.Session through the proxy: 10 GETs on 1 connection (urllib3's count), all 200");
+    assert_eq!(
+        log.matches("proxy: GET /monitoring/v1/aps -> 200").count(),
+        10,
+        "{log}"
+    );
+    figures(
+        "requests.Session through the proxy: 10 GETs on 1 connection (urllib3's count), all 200",
+    );
 }

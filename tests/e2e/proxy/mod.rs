@@ -370,10 +370,15 @@ fn curl_needs_no_credentials_and_a_killed_token_costs_one_refresh() {
     assert_eq!(log.matches("proxy: POST ").count(), 2, "{log}");
     assert!(log.contains("retried with the refreshed token"), "{log}");
     assert!(
-        log.contains("refused a request -> 400 (access-token: an access_token parameter in the query"),
+        log.contains(
+            "refused a request -> 400 (access-token: an access_token parameter in the query"
+        ),
         "{log}"
     );
-    assert!(!log.contains("stale"), "the refused target is not logged: {log}");
+    assert!(
+        !log.contains("stale"),
+        "the refused target is not logged: {log}"
+    );
 
     // `status` shows the quota the proxy saw.
     let status = home.cli(&["status", "--profile", "test"]);

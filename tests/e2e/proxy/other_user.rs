@@ -127,7 +127,8 @@ fn another_user_is_kept_out_of_the_unix_socket_by_its_mode_then_by_peer_credenti
     let before = reached(&home);
     let target = Target::Unix(sock.clone());
     let get = raw_http::get("/configuration/v2/groups", "localhost");
-    let delete = b"DELETE /configuration/v2/groups HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    let delete =
+        b"DELETE /configuration/v2/groups HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 
     // 1. The file mode: its connect is refused by the kernel.
     for req in [&get[..], &delete[..]] {
@@ -179,7 +180,10 @@ fn the_socket_directory_must_be_private_and_a_live_socket_is_never_taken_over() 
     assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains(&format!("chmod go-w {}", open.display())), "{err}");
+    assert!(
+        err.contains(&format!("chmod go-w {}", open.display())),
+        "{err}"
+    );
     assert!(!sock.exists(), "nothing was created");
 
     let private = base.path().join("private");

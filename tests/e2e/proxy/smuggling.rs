@@ -73,7 +73,12 @@ fn ambiguous_requests_are_refused_and_never_forwarded() {
         seen.push(format!("{what} -> {status}"));
     }
     // The control: the same hidden request sent plainly is served.
-    let (status, _) = raw(&proxy.target, hidden.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n").as_bytes());
+    let (status, _) = raw(
+        &proxy.target,
+        hidden
+            .replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    );
     assert_eq!(status, 200);
     assert_eq!(reached(&home), before + 1);
     figures(&format!(

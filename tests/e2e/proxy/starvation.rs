@@ -75,7 +75,15 @@ fn the_owner_is_answered_within_a_second_despite_idle_and_trickling_connections(
     let proxy = Proxy::start(&home, &[]);
     let addr = proxy.addr();
     let mut theirs = python
-        .args(["-c", PRESSURE, "127.0.0.1", &addr.port().to_string(), "100", "100", "1"])
+        .args([
+            "-c",
+            PRESSURE,
+            "127.0.0.1",
+            &addr.port().to_string(),
+            "100",
+            "100",
+            "1",
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -83,12 +91,15 @@ fn the_owner_is_answered_within_a_second_despite_idle_and_trickling_connections(
     let mut their_out = std::io::BufReader::new(theirs.stdout.take().unwrap());
     let mut line = String::new();
     std::io::BufRead::read_line(&mut their_out, &mut line).unwrap();
-    assert_eq!(line.trim(), "ready", "the other user's 200 connections are open");
+    assert_eq!(
+        line.trim(),
+        "ready",
+        "the other user's 200 connections are open"
+    );
     let before = reached(&home);
 
-    let request = format!(
-        "GET /monitoring/v1/aps HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    );
+    let request =
+        format!("GET /monitoring/v1/aps HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     let mut waits = Vec::new();
     let started = Instant::now();
     // Two rounds, so the second runs after the first round's slow
@@ -106,8 +117,16 @@ fn the_owner_is_answered_within_a_second_despite_idle_and_trickling_connections(
         }
         // Still within their 5 s head deadline: none was closed to make room.
         if opened.elapsed() < Duration::from_millis(4500) {
-            assert_eq!(trickle.open(), 100, "an owner's trickling connection was evicted");
-            assert_eq!(idle.closed_by_server(), 0, "an owner's idle connection was evicted");
+            assert_eq!(
+                trickle.open(),
+                100,
+                "an owner's trickling connection was evicted"
+            );
+            assert_eq!(
+                idle.closed_by_server(),
+                0,
+                "an owner's idle connection was evicted"
+            );
         }
         drop(trickle);
         drop(idle);
@@ -147,5 +166,49 @@ fn the_owner_is_answered_within_a_second_despite_idle_and_trickling_connections(
         answers,
         p50.as_secs_f64() * 1000.0,
         max.as_secs_f64() * 1000.0
+    ));
+}
+
+#[test]
+fn a_head_must_arrive_within_its_deadline_and_the_owner_is_never_refused_room() {
+    let home = TestHome::new();
+    home.import_download("test", 0);
+    let proxy = Proxy::start(&home, &[]);
+    let addr = proxy.addr();
+    // Half a head, then silence: 408 at the head deadline, then closed.
+    let mut slow = central_auth_e2e::slow_clients::Conn::open(&proxy.target);
+    std::io::Write::write_all(
+        &mut slow,
+        b"GET /monitoring/v1/aps HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let mut answers = super::Answers::new(slow);
+    let (status, answer) = answers.next();
+    let waited = started.elapsed();
+    assert_eq!(status, 408, "{answer}");
+    assert!(answer.contains(r#""refused":"head-timeout""#), "{answer}");
+    assert!(
+        waited < Duration::from_secs(15),
+        "the deadline counts the whole head: {waited:?}"
+    );
+    assert_eq!(answers.next(), (0, String::new()), "then closed");
+    // More idle connections of the owner than the proxy keeps: the oldest
+    // are closed to make room, and the owner's request is still answered.
+    let mut idle = open_idle(addr, 300);
+    let request =
+        format!("GET /monitoring/v1/aps HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let (status, took) = timed_request(addr, request.as_bytes());
+    assert_eq!(status, 200);
+    let closed = idle.closed_by_server();
+    assert!(
+        closed >= 300 - 256,
+        "only {closed} of 300 idle connections were closed"
+    );
+    drop(proxy);
+    figures(&format!(
+        "deadlines: a half head answered 408 after {:.1} s; 300 idle owner connections: {closed} oldest closed to make room, the owner's request 200 in {:.1} ms",
+        waited.as_secs_f64(),
+        took.as_secs_f64() * 1000.0
     ));
 }

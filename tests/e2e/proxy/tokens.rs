@@ -83,8 +83,18 @@ fn twenty_disguised_access_tokens_cause_no_refresh() {
     }
     let after = home.sim.counters();
     assert_eq!(
-        (after.requests, after.refresh, after.token_requests, after.api_unauthorized),
-        (before.requests, before.refresh, before.token_requests, before.api_unauthorized),
+        (
+            after.requests,
+            after.refresh,
+            after.token_requests,
+            after.api_unauthorized
+        ),
+        (
+            before.requests,
+            before.refresh,
+            before.token_requests,
+            before.api_unauthorized
+        ),
         "nothing reached the simulator: no 401, no refresh"
     );
     assert!(home.sim.access_token_valid(&handed_out));
@@ -135,7 +145,11 @@ fn a_token_central_killed_costs_one_refresh_however_many_requests_see_its_401() 
     assert!(body.contains("invalid_token"), "{body}");
     let c = home.sim.counters();
     assert_eq!(
-        (c.refresh, c.api_unauthorized - unauthorized, c.faults_served),
+        (
+            c.refresh,
+            c.api_unauthorized - unauthorized,
+            c.faults_served
+        ),
         (2, 0, 2),
         "{c:?}"
     );

@@ -59,8 +59,8 @@ pub enum Class {
     Stranger(Refusal),
 }
 
-/// A complete request, handed to a worker.
-#[derive(Debug)]
+/// A complete request, handed to a worker. No `Debug`: its body and headers
+/// may hold credentials.
 pub struct Request {
     /// The head.
     pub head: RequestHead,
@@ -70,8 +70,8 @@ pub struct Request {
     pub body: Vec<u8>,
 }
 
-/// Where the connection's current request stands.
-#[derive(Debug)]
+/// Where the connection's current request stands (no `Debug`: it holds
+/// request bytes).
 pub enum State {
     /// Waiting for a request head; `idle` until its first byte.
     Head {
@@ -108,8 +108,7 @@ pub enum Step {
     Drop,
 }
 
-/// One connection held by the reactor.
-#[derive(Debug)]
+/// One connection held by the reactor (no `Debug`: it holds request bytes).
 pub struct Conn {
     /// The socket (non-blocking).
     pub stream: Stream,

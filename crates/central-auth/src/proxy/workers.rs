@@ -27,7 +27,6 @@ pub const QUEUE: usize = 64;
 pub const CLIENT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A complete request and its connection.
-#[derive(Debug)]
 pub struct Job {
     /// The connection (its `buf` holds any pipelined bytes).
     pub conn: Conn,
@@ -36,7 +35,6 @@ pub struct Job {
 }
 
 /// A connection handed back to the reactor.
-#[derive(Debug)]
 pub struct Back {
     /// The connection.
     pub conn: Conn,
