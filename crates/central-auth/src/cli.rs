@@ -138,32 +138,7 @@ pub enum Command {
     /// send (Origin, Sec-Fetch-Site, a Host other than 127.0.0.1, localhost or
     /// [::1]: 421). Prints `listening on URL` first (not with --exec); stops on
     /// SIGTERM or Ctrl-C. See docs/proxy.md.
-    Proxy {
-        /// Loopback address to listen on (port 0 picks a free one; default
-        /// 127.0.0.1:8470, or a free port with --exec).
-        #[arg(long, value_name = "ADDR", conflicts_with = "unix_socket")]
-        listen: Option<String>,
-        /// Listen on a Unix socket at PATH instead (mode 0600; its directory
-        /// must be yours and writable by nobody else).
-        #[arg(long, value_name = "PATH")]
-        unix_socket: Option<std::path::PathBuf>,
-        /// Upstream calls per second across all clients (Central allows 7 per application).
-        #[arg(long, value_name = "N", default_value_t = 7)]
-        rate: u32,
-        /// Serve TCP without checking which local user connects (only on
-        /// platforms where the proxy cannot ask the kernel; refused on Linux).
-        #[arg(long)]
-        allow_unchecked_tcp: bool,
-        /// Run COMMAND with CENTRAL_BASE_URL (and TF_VAR_central_base_url,
-        /// ARUBA_CENTRAL_BASE_URL) set to a proxy on a fresh port (or the
-        /// --unix-socket, then also CENTRAL_AUTH_PROXY_SOCKET), stop when it
-        /// exits, and exit with its code.
-        #[arg(long, requires = "command")]
-        exec: bool,
-        /// The command for --exec and its arguments, after `--`.
-        #[arg(last = true, value_name = "COMMAND", requires = "exec")]
-        command: Vec<std::ffi::OsString>,
-    },
+    Proxy(ProxyArgs),
     /// Run a command with the token and base URL in its environment.
     ///
     /// Sets CENTRAL_ACCESS_TOKEN, CENTRAL_BASE_URL, TF_VAR_central_access_token,
@@ -212,6 +187,35 @@ pub enum Command {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
+}
+
+/// `central-auth proxy` options.
+#[derive(Debug, clap::Args)]
+pub struct ProxyArgs {
+    /// Loopback address to listen on (port 0 picks a free one; default
+    /// 127.0.0.1:8470, or a free port with --exec).
+    #[arg(long, value_name = "ADDR", conflicts_with = "unix_socket")]
+    pub listen: Option<String>,
+    /// Listen on a Unix socket at PATH instead (mode 0600; its directory
+    /// must be yours and writable by nobody else).
+    #[arg(long, value_name = "PATH")]
+    pub unix_socket: Option<std::path::PathBuf>,
+    /// Upstream calls per second across all clients (Central allows 7 per application).
+    #[arg(long, value_name = "N", default_value_t = 7)]
+    pub rate: u32,
+    /// Serve TCP without checking which local user connects (only on
+    /// platforms where the proxy cannot ask the kernel; refused on Linux).
+    #[arg(long)]
+    pub allow_unchecked_tcp: bool,
+    /// Run COMMAND with CENTRAL_BASE_URL (and TF_VAR_central_base_url,
+    /// ARUBA_CENTRAL_BASE_URL) set to a proxy on a fresh port (or the
+    /// --unix-socket, then also CENTRAL_AUTH_PROXY_SOCKET), stop when it
+    /// exits, and exit with its code.
+    #[arg(long, requires = "command")]
+    pub exec: bool,
+    /// The command for --exec and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND", requires = "exec")]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 /// `central-auth store` actions.

@@ -114,7 +114,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     let client = match cli.command {
         Command::Exec { .. } => "exec",
         Command::Cencli { .. } => "cencli",
-        Command::Proxy { .. } => "proxy",
+        Command::Proxy(_) => "proxy",
         _ => "cli",
     };
     let explicit = cli.common.profile.as_deref();
@@ -261,38 +261,13 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             });
         }
         Command::Store { action } => return store_cmd::run(&broker, explicit, action),
-        Command::Proxy {
-            listen,
-            unix_socket,
-            rate,
-            allow_unchecked_tcp,
-            exec,
-            command,
-        } => {
+        Command::Proxy(args) => {
             let (profile, _) = chosen(&broker, explicit)?;
             #[cfg(unix)]
-            {
-                let opts = proxy::Options {
-                    listen,
-                    unix_socket,
-                    rate,
-                    allow_unchecked_tcp,
-                    exec: exec.then_some(command),
-                    verbose: cli.common.verbose,
-                };
-                return proxy::run(profile, &broker.home().state_dir, opts);
-            }
+            return proxy::run(profile, &broker.home().state_dir, &args, cli.common.verbose);
             #[cfg(not(unix))]
             {
-                let _ = (
-                    profile,
-                    listen,
-                    unix_socket,
-                    rate,
-                    allow_unchecked_tcp,
-                    exec,
-                    command,
-                );
+                let _ = (profile, args);
                 return Err(Error::bad_input(
                     "proxy is not supported on this platform (it needs Unix sockets and the kernel's word on who connects)",
                 ));

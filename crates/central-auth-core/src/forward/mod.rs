@@ -12,11 +12,11 @@
 
 pub mod access_token;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::http::{load_roots, transport_error, TransportError, CONNECT_TIMEOUT};
+use crate::http::{tls_config, transport_error, TransportError, CONNECT_TIMEOUT};
 use crate::secret::{ExposeSecret, SecretString};
 
 /// Time allowed for one forwarded request.
@@ -143,14 +143,7 @@ pub struct Upstream {
 impl Upstream {
     /// Builds the agent for `base_url`; `ca_file` adds trusted roots.
     pub fn new(base_url: &str, ca_file: Option<&Path>) -> Result<Upstream, Error> {
-        let roots = match ca_file
-            .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os("SSL_CERT_FILE").map(PathBuf::from))
-        {
-            Some(path) => load_roots(&path)?,
-            None => ureq::tls::RootCerts::WebPki,
-        };
-        let tls = ureq::tls::TlsConfig::builder().root_certs(roots).build();
+        let tls = tls_config(ca_file)?;
         let config = ureq::Agent::config_builder()
             .timeout_connect(Some(CONNECT_TIMEOUT))
             .timeout_global(Some(FORWARD_TIMEOUT))

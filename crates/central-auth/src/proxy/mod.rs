@@ -36,16 +36,16 @@ mod transport;
 mod unix_socket;
 mod workers;
 
-use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, sync_channel};
 use std::sync::Arc;
 use std::time::Duration;
 
+use central_auth::cli::ProxyArgs;
 use central_auth_core::forward::Upstream;
 use central_auth_core::{Broker, Error, Profile};
 
@@ -56,32 +56,20 @@ pub const MAX_QUEUE_WAIT: Duration = Duration::from_secs(2);
 /// The TCP address when neither `--listen` nor `--unix-socket` is given.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8470";
 
-/// The command line of `central-auth proxy`.
-#[derive(Debug)]
-pub struct Options {
-    /// `--listen ADDR`.
-    pub listen: Option<String>,
-    /// `--unix-socket PATH`.
-    pub unix_socket: Option<PathBuf>,
-    /// `--rate N`.
-    pub rate: u32,
-    /// `--allow-unchecked-tcp`.
-    pub allow_unchecked_tcp: bool,
-    /// `--exec -- CMD ARGS` (empty without `--exec`).
-    pub exec: Option<Vec<OsString>>,
-    /// `-v`.
-    pub verbose: bool,
-}
-
 /// Runs the proxy for `profile` until SIGTERM or SIGINT (or, with `--exec`,
 /// until the command exits).
-pub fn run(profile: &Profile, state_dir: &Path, opts: Options) -> Result<ExitCode, Error> {
+pub fn run(
+    profile: &Profile,
+    state_dir: &Path,
+    opts: &ProxyArgs,
+    verbose: bool,
+) -> Result<ExitCode, Error> {
     if opts.rate == 0 {
         return Err(Error::bad_input(
             "--rate must be at least 1 (Central allows 7 calls per second per application)",
         ));
     }
-    if opts.exec.as_ref().is_some_and(Vec::is_empty) {
+    if opts.exec && opts.command.is_empty() {
         return Err(Error::bad_input(
             "--exec needs a command: `central-auth proxy --exec -- COMMAND ARGS...`",
         ));
@@ -109,7 +97,7 @@ pub fn run(profile: &Profile, state_dir: &Path, opts: Options) -> Result<ExitCod
         budget: budget::Budget::new(opts.rate, MAX_QUEUE_WAIT),
         quota: quota::Tracker::new(central_auth_core::quota::path(state_dir, &profile.name)),
         rejections: rejections::Rejections::new(),
-        verbose: opts.verbose,
+        verbose: verbose,
     });
     let identity = identity::Identity::new(opts.allow_unchecked_tcp);
     let (jobs, job_rx) = sync_channel(workers::QUEUE);
@@ -120,15 +108,11 @@ pub fn run(profile: &Profile, state_dir: &Path, opts: Options) -> Result<ExitCod
         waker: Arc::clone(&waker),
         stopping: Arc::clone(&stopping),
     };
-    let open = if opts.verbose {
-        open_verbose
-    } else {
-        open_quiet
-    };
+    let open = if verbose { open_verbose } else { open_quiet };
     let handles = workers::start(job_rx, &pool, &shared, profile.name.as_str(), open)?;
     drop(pool);
     let record = record::Record::write(state_dir, &profile.name, &on);
-    if opts.verbose {
+    if verbose {
         log(&format!(
             "proxy: {}; {}",
             on.announce(),
@@ -139,8 +123,8 @@ pub fn run(profile: &Profile, state_dir: &Path, opts: Options) -> Result<ExitCod
         child: None,
         stopping: Arc::clone(&stopping),
     };
-    if let Some(argv) = &opts.exec {
-        match child::spawn(argv, profile, &on, Arc::clone(&waker))? {
+    if opts.exec {
+        match child::spawn(&opts.command, profile, &on, Arc::clone(&waker))? {
             Ok(c) => control.child = Some(c),
             Err(code) => return Ok(code),
         }
@@ -152,7 +136,7 @@ pub fn run(profile: &Profile, state_dir: &Path, opts: Options) -> Result<ExitCod
         back: back_rx,
         signal,
     };
-    let reactor = reactor::Reactor::new(listener, on, identity, jobs, inbox, opts.verbose);
+    let reactor = reactor::Reactor::new(listener, on, identity, jobs, inbox, verbose);
     let jobs = reactor.run(&mut control);
     stopping.store(true, Ordering::SeqCst);
     drop(jobs);
@@ -162,7 +146,7 @@ pub fn run(profile: &Profile, state_dir: &Path, opts: Options) -> Result<ExitCod
     drop(socket_file);
     drop(record);
     shared.quota.flush()?;
-    if opts.verbose {
+    if verbose {
         log("proxy: stopped");
     }
     Ok(match control.child.and_then(|c| c.exited()) {
@@ -172,7 +156,9 @@ pub fn run(profile: &Profile, state_dir: &Path, opts: Options) -> Result<ExitCod
 }
 
 /// Binds the transport the options ask for.
-fn listen(opts: &Options) -> Result<(Listener, Listening, Option<unix_socket::SocketFile>), Error> {
+fn listen(
+    opts: &ProxyArgs,
+) -> Result<(Listener, Listening, Option<unix_socket::SocketFile>), Error> {
     if let Some(path) = &opts.unix_socket {
         let (l, file) = unix_socket::bind(path)?;
         return Ok((
@@ -191,7 +177,7 @@ fn listen(opts: &Options) -> Result<(Listener, Listening, Option<unix_socket::So
             "on this platform the proxy cannot tell which user opened a TCP connection; use --unix-socket PATH (the default here), or add --allow-unchecked-tcp to serve every local user over TCP",
         ));
     }
-    let default = if opts.exec.is_some() {
+    let default = if opts.exec {
         "127.0.0.1:0"
     } else {
         DEFAULT_LISTEN
