@@ -231,40 +231,54 @@ fn timed_get(addr: &str, token: Option<&str>) -> Res<Duration> {
     Ok(t.elapsed())
 }
 
-/// One connection kept open for every request.
+/// One connection kept open for every request, as a pooling client keeps
+/// it: reopened (and that request pays the connect) when the server said
+/// `Connection: close` (the proxy does after 100 requests).
 struct KeptAlive {
     addr: String,
     token: Option<String>,
     stream: TcpStream,
     buf: Vec<u8>,
+    closing: bool,
+}
+
+fn connect(addr: &str) -> Res<TcpStream> {
+    let stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .map_err(|e| e.to_string())?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    Ok(stream)
 }
 
 impl KeptAlive {
     fn open(addr: &str, token: Option<&str>) -> Res<KeptAlive> {
-        let stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .map_err(|e| e.to_string())?;
-        stream.set_nodelay(true).map_err(|e| e.to_string())?;
         Ok(KeptAlive {
             addr: addr.to_owned(),
             token: token.map(str::to_owned),
-            stream,
+            stream: connect(addr)?,
             buf: Vec::new(),
+            closing: false,
         })
     }
 
-    /// One GET; fails unless 200 and the connection stays open.
+    /// One GET; fails unless 200.
     fn get(&mut self) -> Res<Duration> {
         let t = Instant::now();
+        if self.closing {
+            self.stream = connect(&self.addr)?;
+            self.buf.clear();
+            self.closing = false;
+        }
         let req = request(&self.addr, self.token.as_deref(), false);
         let io = |e: std::io::Error| format!("keep-alive GET: {e}");
         self.stream.write_all(req.as_bytes()).map_err(io)?;
         let mut chunk = [0u8; 16 * 1024];
         loop {
-            if let Some((end, len, status)) = head(&self.buf) {
+            if let Some((end, len, status, close)) = head(&self.buf) {
                 if self.buf.len() >= end + len {
                     self.buf.drain(..end + len);
+                    self.closing = close;
                     if status != 200 {
                         return Err(format!("keep-alive GET via {}: {status}", self.addr));
                     }
@@ -280,8 +294,9 @@ impl KeptAlive {
     }
 }
 
-/// The end of the head, the body length and the status, once the head is in.
-fn head(buf: &[u8]) -> Option<(usize, usize, u16)> {
+/// The end of the head, the body length, the status and whether the server
+/// closes the connection, once the head is in.
+fn head(buf: &[u8]) -> Option<(usize, usize, u16, bool)> {
     let end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
     let text = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
     let len = text
@@ -289,7 +304,8 @@ fn head(buf: &[u8]) -> Option<(usize, usize, u16)> {
         .find_map(|l| l.strip_prefix("content-length:"))
         .and_then(|v| v.trim().parse().ok())?;
     let status = text.split(' ').nth(1)?.parse().ok()?;
-    Some((end, len, status))
+    let close = text.lines().any(|l| l == "connection: close");
+    Some((end, len, status, close))
 }
 
 /// Times the owner lookup of a live loopback connection both ways; also
