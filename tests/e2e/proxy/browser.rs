@@ -45,7 +45,8 @@ fn requests_a_web_page_could_send_are_refused_by_hand() {
         ),
         (
             "Origin: null (a sandboxed page)",
-            format!("DELETE /configuration/v2/groups HTTP/1.1\r\nHost: localhost\r\nOrigin: null\r\n\r\n"),
+            "DELETE /configuration/v2/groups HTTP/1.1\r\nHost: localhost\r\nOrigin: null\r\n\r\n"
+                .to_owned(),
             403,
             "origin",
         ),

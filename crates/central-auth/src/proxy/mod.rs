@@ -74,7 +74,7 @@ pub fn run(
             "--exec needs a command: `central-auth proxy --exec -- COMMAND ARGS...`",
         ));
     }
-    let (listener, on, socket_file) = listen(&opts)?;
+    let (listener, on, socket_file) = listen(opts)?;
     let (wake_rx, wake_tx) = UnixStream::pair()
         .map_err(|e| Error::unavailable(format!("cannot make the wake-up socket pair: {e}")))?;
     for s in [&wake_rx, &wake_tx] {
@@ -97,7 +97,7 @@ pub fn run(
         budget: budget::Budget::new(opts.rate, MAX_QUEUE_WAIT),
         quota: quota::Tracker::new(central_auth_core::quota::path(state_dir, &profile.name)),
         rejections: rejections::Rejections::new(),
-        verbose: verbose,
+        verbose,
     });
     let identity = identity::Identity::new(opts.allow_unchecked_tcp);
     let (jobs, job_rx) = sync_channel(workers::QUEUE);
