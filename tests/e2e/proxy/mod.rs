@@ -209,6 +209,28 @@ fn get_raw(proxy: &Proxy, path: &str) -> Vec<u8> {
     raw_http::get(path, &host)
 }
 
+/// `central-auth ARGS` that must refuse to start: its output, or a failure
+/// (after killing it) when it is still running after 20 s, i.e. serving.
+fn refused_start(home: &TestHome, args: &[&str]) -> Output {
+    let mut child = home
+        .cmd("central-auth")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("central-auth {args:?} started instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
 /// Every request the simulator answered outside `/_sim/`.
 fn reached(home: &TestHome) -> u64 {
     home.sim.counters().requests
@@ -469,7 +491,10 @@ fn eight_clients_at_twenty_per_second_never_push_central_past_seven() {
 #[test]
 fn refuses_a_non_loopback_listen_address() {
     let home = TestHome::new();
-    let out = home.cli(&["proxy", "--profile", "test", "--listen", "0.0.0.0:0"]);
+    let out = refused_start(
+        &home,
+        &["proxy", "--profile", "test", "--listen", "0.0.0.0:0"],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");

@@ -12,7 +12,7 @@ use central_auth_e2e::other_user::{reachable_tempdir, OtherUser};
 use central_auth_e2e::raw_http::{self, Target};
 use central_auth_e2e::*;
 
-use super::{curl, figures, get_raw, raw, reached, Proxy};
+use super::{curl, figures, get_raw, raw, reached, refused_start, Proxy};
 
 fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
@@ -176,7 +176,7 @@ fn the_socket_directory_must_be_private_and_a_live_socket_is_never_taken_over() 
     std::fs::create_dir(&open).unwrap();
     chmod(&open, 0o777);
     let sock = open.join("proxy.sock");
-    let out = home.cli(&["proxy", "--unix-socket", sock.to_str().unwrap()]);
+    let out = refused_start(&home, &["proxy", "--unix-socket", sock.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -191,7 +191,7 @@ fn the_socket_directory_must_be_private_and_a_live_socket_is_never_taken_over() 
     chmod(&private, 0o700);
     let sock = private.join("proxy.sock");
     let proxy = Proxy::start_unix(&home, &sock, &[]);
-    let out = home.cli(&["proxy", "--unix-socket", sock.to_str().unwrap()]);
+    let out = refused_start(&home, &["proxy", "--unix-socket", sock.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains(&format!("another proxy serves {}", sock.display())),
