@@ -4,7 +4,8 @@
 //! rest is the stream from the client.
 //!
 //! For the head, every prefix at a split point answers `Partial` or exactly
-//! what the whole stream answers; for the body, feeding the pieces gives the
+//! what the whole stream answers, and a `HeadParser` fed the growing buffer
+//! answers the same as `parse_head` at every split; for the body, feeding the pieces gives the
 //! same body, count and error as one feed; `read_request` over a small
 //! `BufReader` agrees with both and leaves exactly the bytes after the request.
 #![no_main]
@@ -12,8 +13,8 @@
 use std::io::{BufRead, BufReader, Cursor};
 
 use central_auth_http1::{
-    parse_head, read_request, BodyDecoder, Framing, Limits, Parsed, Request, RequestError,
-    RequestHead, Version,
+    parse_head, read_request, BodyDecoder, Framing, HeadParser, Limits, Parsed, Request,
+    RequestError, RequestHead, Version,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -31,8 +32,11 @@ fuzz_target!(|data: &[u8]| {
     let whole = parse_head(input, &limits);
     check_error(&whole);
     let mut first = None;
+    let mut parser = HeadParser::new(limits);
     for &end in &ends {
         let part = parse_head(&input[..end], &limits);
+        // The stateful parser, given the growing buffer, agrees at every cut.
+        assert_eq!(parser.parse(&input[..end]), part, "HeadParser disagrees");
         if part == Ok(Parsed::Partial) {
             // A buffer at the cap is never left waiting for more.
             assert!(end < limits.max_head_bytes, "partial at {end} bytes");
@@ -54,7 +58,12 @@ fuzz_target!(|data: &[u8]| {
             check_head(head, &limits);
             let rest = &input[*n..];
             let one = decode(head, rest, &[rest.len()], &limits);
-            let pieces = decode(head, rest, &cuts(ctl[3].rotate_left(3), rest.len()), &limits);
+            let pieces = decode(
+                head,
+                rest,
+                &cuts(ctl[3].rotate_left(3), rest.len()),
+                &limits,
+            );
             assert_eq!(one, pieces, "body decoding depends on the split");
             check_error(&one);
             expected = match one {
@@ -83,7 +92,10 @@ fuzz_target!(|data: &[u8]| {
         (Ok(Request { head, body }), Ok((want_head, want_body, used))) => {
             assert_eq!(head, want_head);
             assert_eq!(body, want_body);
-            assert_eq!(continues, u8::from(head.expects_continue() && head.framing.has_body()));
+            assert_eq!(
+                continues,
+                u8::from(head.expects_continue() && head.framing.has_body())
+            );
             let mut left = Vec::new();
             loop {
                 let buf = reader.fill_buf().expect("cursor");
@@ -181,9 +193,6 @@ fn check_error<T>(r: &Result<T, RequestError>) {
     if let Err(e) = r {
         let message = e.message();
         assert!(!message.is_empty() && !message.contains(['\n', '\r']));
-        assert!(matches!(
-            e.status(),
-            Some(400 | 413 | 431 | 501 | 505)
-        ));
+        assert!(matches!(e.status(), Some(400 | 413 | 431 | 501 | 505)));
     }
 }

@@ -198,10 +198,17 @@ fn ensure_account() -> Result<Ids, String> {
         if let Some(ids) = lookup(ACCOUNT)? {
             return Ok(ids);
         }
+        // A group left over from an earlier account of that name is reused
+        // (useradd --user-group refuses when the group exists).
+        let group: &[&str] = if group_exists(ACCOUNT)? {
+            &["--gid", ACCOUNT]
+        } else {
+            &["--user-group"]
+        };
         let out = Command::new(&useradd)
+            .args(group)
             .args([
                 "--system",
-                "--user-group",
                 "--no-create-home",
                 "--home-dir",
                 "/nonexistent",
@@ -228,6 +235,13 @@ fn ensure_account() -> Result<Ids, String> {
         }
     }
     Err(format!("{ACCOUNT} did not appear in /etc/passwd: {last}"))
+}
+
+/// Whether `/etc/group` has a group of that name.
+fn group_exists(name: &str) -> Result<bool, String> {
+    let group = std::fs::read_to_string("/etc/group")
+        .map_err(|e| format!("cannot read /etc/group: {e}"))?;
+    Ok(group.lines().any(|l| l.split(':').next() == Some(name)))
 }
 
 /// `Some(ids)` of a user in `/etc/passwd`.

@@ -54,6 +54,9 @@ pub struct Reply {
     pub error: Option<String>,
     /// The OS errno of that error (13 = EACCES, 111 = ECONNREFUSED).
     pub errno: Option<i32>,
+    /// Sending failed part-way (the server closed early); the answer, if
+    /// any, was still read.
+    pub send_error: Option<String>,
     /// From connecting to the end of the answer, in milliseconds.
     pub elapsed_ms: f64,
 }
@@ -82,6 +85,7 @@ impl Reply {
             body: s("body").unwrap_or_default(),
             error: s("error"),
             errno: v["errno"].as_i64().map(|n| n as i32),
+            send_error: s("send_error"),
             elapsed_ms: v["elapsed_ms"].as_f64().unwrap_or(0.0),
         }
     }

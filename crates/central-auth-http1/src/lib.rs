@@ -19,8 +19,9 @@
 //!   complete so a client cannot make the caller buffer forever.
 //!
 //! The crate is sans-IO and incremental: [`parse_head`] looks at whatever bytes
-//! have arrived and answers [`Parsed::Partial`] until the head is complete, and
-//! a [`BodyDecoder`] is fed the bytes that follow. A result other than
+//! have arrived and answers [`Parsed::Partial`] until the head is complete (a
+//! [`HeadParser`] does the same without looking at a byte twice), and a
+//! [`BodyDecoder`] is fed the bytes that follow. A result other than
 //! `Partial` never depends on how the bytes were split into reads. For
 //! blocking callers [`read_request`] does both on any [`std::io::BufRead`].
 //!
@@ -36,7 +37,7 @@ mod target;
 
 pub use body::BodyDecoder;
 pub use error::{Malformed, RequestError};
-pub use head::{parse_head, Framing, RequestHead, Version};
+pub use head::{parse_head, Framing, HeadParser, RequestHead, Version};
 pub use read::{read_request, Request};
 pub use target::Target;
 

@@ -1,4 +1,4 @@
-//! Reading one whole request from a blocking [`BufRead`]: [`parse_head`] on
+//! Reading one whole request from a blocking [`BufRead`]: a [`HeadParser`] on
 //! the bytes as they arrive, then a [`BodyDecoder`]. Bytes after the request
 //! stay in the reader for the next one (pipelining, keep-alive).
 
@@ -6,7 +6,7 @@ use std::io::BufRead;
 
 use crate::body::BodyDecoder;
 use crate::error::RequestError;
-use crate::head::{parse_head, RequestHead};
+use crate::head::{HeadParser, RequestHead};
 use crate::{Limits, Parsed};
 
 /// A whole request.
@@ -31,6 +31,7 @@ pub fn read_request(
     mut on_continue: impl FnMut() -> std::io::Result<()>,
 ) -> Result<Request, RequestError> {
     let mut buf: Vec<u8> = Vec::new();
+    let mut parser = HeadParser::new(*limits);
     let head = loop {
         let available = fill(r)?;
         if available.is_empty() {
@@ -42,7 +43,7 @@ pub fn read_request(
         }
         let before = buf.len();
         buf.extend_from_slice(available);
-        match parse_head(&buf, limits)? {
+        match parser.parse(&buf)? {
             Parsed::Partial => {
                 let n = available.len();
                 r.consume(n);

@@ -1607,12 +1607,15 @@ fn requests_counter_counts_everything_but_control_calls() {
         assert_eq!(raw_status(&sim, raw), status, "{}", String::from_utf8_lossy(raw));
         assert_eq!(requests(), before + 1);
     }
-    // A connection closed before a request, or in the middle of its head,
-    // sends no request.
+    // A connection closed before a request sends none; one closed in the
+    // middle of a head did start one (answered 400 in case the client still
+    // reads).
     let before = requests();
     assert_eq!(raw_status(&sim, b""), 0);
     assert_eq!(raw_status(&sim, b"\r\n"), 0);
     assert_eq!(requests(), before);
+    assert_eq!(raw_status(&sim, b"GET /x HTTP/1.1\r\nHo"), 400);
+    assert_eq!(requests(), before + 1);
     // The counter survives JSON without it (older simulators).
     let mut old = serde_json::to_value(sim.counters()).unwrap();
     old.as_object_mut().unwrap().remove("requests");
