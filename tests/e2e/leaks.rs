@@ -271,13 +271,18 @@ fn no_command_leaks_a_secret() {
         .unwrap();
     audit.capture(&home, "central-auth -v exec", &out, None);
 
-    // The proxy: a client sending its own token (header and query), then a
-    // token Central killed (reject, one refresh, the retry).
+    // The proxy: a client sending its own token (in the header: replaced; in
+    // the query: refused, and neither the answer nor the log repeats it), then
+    // a token Central killed (reject, one refresh, the retry).
     audit_proxy(&home, &mut audit, "central-auth -v proxy", |addr| {
         let stored = home.token("test");
         assert_eq!(proxy_get(addr, "/monitoring/v1/aps", None), 200);
+        assert_eq!(
+            proxy_get(addr, "/monitoring/v1/aps?limit=1", Some(&stored)),
+            200
+        );
         let target = format!("/monitoring/v1/aps?access_token={stored}&limit=1");
-        assert_eq!(proxy_get(addr, &target, Some(&stored)), 200);
+        assert_eq!(proxy_get(addr, &target, Some(&stored)), 400);
         home.sim.expire_access_tokens();
         assert_eq!(proxy_get(addr, "/monitoring/v2/aps", Some(&stored)), 200);
     });

@@ -454,6 +454,10 @@ impl Broker {
         .map(|mut s| {
             s.api_quota =
                 crate::quota::read(&crate::quota::path(&self.home.state_dir, &profile.name));
+            s.proxies = crate::proxies::live(&self.home.state_dir, &profile.name)
+                .iter()
+                .map(status::ProxyStatus::from_record)
+                .collect();
             s
         })
     }

@@ -234,17 +234,23 @@ pub struct UreqTransport {
     direct: ureq::Agent,
 }
 
+/// TLS with the bundled Mozilla roots, or those of `ca_file` (else
+/// `SSL_CERT_FILE`) when given: for the token calls and the proxy's.
+pub(crate) fn tls_config(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig, Error> {
+    let roots = match ca_file
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("SSL_CERT_FILE").map(PathBuf::from))
+    {
+        Some(path) => load_roots(&path)?,
+        None => ureq::tls::RootCerts::WebPki,
+    };
+    Ok(ureq::tls::TlsConfig::builder().root_certs(roots).build())
+}
+
 impl UreqTransport {
     /// Builds the agent; `ca_file` adds trusted roots for corporate CAs.
     pub fn new(ca_file: Option<&Path>) -> Result<UreqTransport, Error> {
-        let roots = match ca_file
-            .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os("SSL_CERT_FILE").map(PathBuf::from))
-        {
-            Some(path) => load_roots(&path)?,
-            None => ureq::tls::RootCerts::WebPki,
-        };
-        let tls = ureq::tls::TlsConfig::builder().root_certs(roots).build();
+        let tls = tls_config(ca_file)?;
         let agent = |proxy: Option<ureq::Proxy>| -> ureq::Agent {
             ureq::Agent::config_builder()
                 .timeout_connect(Some(CONNECT_TIMEOUT))

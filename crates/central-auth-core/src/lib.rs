@@ -25,6 +25,7 @@ pub mod import;
 pub mod migrate;
 pub mod oauth;
 pub mod process;
+pub mod proxies;
 pub mod quota;
 pub mod redact;
 pub mod secret;

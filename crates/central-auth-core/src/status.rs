@@ -51,6 +51,35 @@ pub struct ProfileStatus {
     /// The day's API quota as last seen by `central-auth proxy`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_quota: Option<crate::quota::Quota>,
+    /// The `central-auth proxy` processes serving the profile now.
+    pub proxies: Vec<ProxyStatus>,
+}
+
+/// One running `central-auth proxy`, as `status` shows it.
+#[derive(Debug, Serialize)]
+pub struct ProxyStatus {
+    /// Its process id.
+    pub pid: u32,
+    /// `http://127.0.0.1:PORT` for TCP, else `null`.
+    pub url: Option<String>,
+    /// The Unix socket path, else `null`.
+    pub socket: Option<String>,
+    /// When it started (RFC 3339).
+    pub since: String,
+}
+
+impl ProxyStatus {
+    /// The status form of a record.
+    pub fn from_record(r: &crate::proxies::ProxyRecord) -> ProxyStatus {
+        ProxyStatus {
+            pid: r.holder.pid,
+            url: r.url.clone(),
+            socket: r.socket.as_ref().map(|p| p.display().to_string()),
+            since: OffsetDateTime::from_unix_timestamp(r.since)
+                .map(rfc3339)
+                .unwrap_or_default(),
+        }
+    }
 }
 
 impl ProfileStatus {
@@ -166,6 +195,7 @@ pub fn build(
         effective_min_valid_seconds,
         warnings,
         api_quota: None,
+        proxies: Vec::new(),
     })
 }
 

@@ -127,21 +127,18 @@ pub enum Command {
         #[command(subcommand)]
         action: StoreAction,
     },
-    /// Serve Central's API on a loopback port with the current token added.
+    /// Serve Central's API to you alone, with the current token added.
     ///
     /// Forwards every request to the profile's base URL with `Authorization:
     /// Bearer <token>` (replacing the client's), retries once with a refreshed
     /// token on 401 invalid_token, and keeps all clients within Central's calls
-    /// per second (then 429 with Retry-After). Prints `listening on URL` first;
-    /// stops on SIGTERM or Ctrl-C. See docs/proxy.md.
-    Proxy {
-        /// Loopback address to listen on (port 0 picks a free one).
-        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8470")]
-        listen: String,
-        /// Upstream calls per second across all clients (Central allows 7 per application).
-        #[arg(long, value_name = "N", default_value_t = 7)]
-        rate: u32,
-    },
+    /// per second (then 429 with Retry-After). Listens on loopback TCP or a Unix
+    /// socket and serves only the user who started it (or root): another
+    /// user's connection gets 403, and so does any request a web page could
+    /// send (Origin, Sec-Fetch-Site, a Host other than 127.0.0.1, localhost or
+    /// [::1]: 421). Prints `listening on URL` first (not with --exec); stops on
+    /// SIGTERM or Ctrl-C. See docs/proxy.md.
+    Proxy(ProxyArgs),
     /// Run a command with the token and base URL in its environment.
     ///
     /// Sets CENTRAL_ACCESS_TOKEN, CENTRAL_BASE_URL, TF_VAR_central_access_token,
@@ -190,6 +187,35 @@ pub enum Command {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
+}
+
+/// `central-auth proxy` options.
+#[derive(Debug, clap::Args)]
+pub struct ProxyArgs {
+    /// Loopback address to listen on (port 0 picks a free one; default
+    /// 127.0.0.1:8470, or a free port with --exec).
+    #[arg(long, value_name = "ADDR", conflicts_with = "unix_socket")]
+    pub listen: Option<String>,
+    /// Listen on a Unix socket at PATH instead (mode 0600; its directory
+    /// must be yours and writable by nobody else).
+    #[arg(long, value_name = "PATH")]
+    pub unix_socket: Option<std::path::PathBuf>,
+    /// Upstream calls per second across all clients (Central allows 7 per application).
+    #[arg(long, value_name = "N", default_value_t = 7)]
+    pub rate: u32,
+    /// Serve TCP without checking which local user connects (only on
+    /// platforms where the proxy cannot ask the kernel; refused on Linux).
+    #[arg(long)]
+    pub allow_unchecked_tcp: bool,
+    /// Run COMMAND with CENTRAL_BASE_URL (and TF_VAR_central_base_url,
+    /// ARUBA_CENTRAL_BASE_URL) set to a proxy on a fresh port (or the
+    /// --unix-socket, then also CENTRAL_AUTH_PROXY_SOCKET), stop when it
+    /// exits, and exit with its code.
+    #[arg(long, requires = "command")]
+    pub exec: bool,
+    /// The command for --exec and its arguments, after `--`.
+    #[arg(last = true, value_name = "COMMAND", requires = "exec")]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 /// `central-auth store` actions.

@@ -69,31 +69,38 @@ pub fn run(
     for var in BASE_URL_VARS {
         child.env(var, &token.base_url);
     }
-    let status = match child.status() {
-        Ok(status) => status,
-        Err(e) => {
-            // As shells and env(1) do: 127 when not found, 126 when not runnable.
-            let code = if e.kind() == std::io::ErrorKind::NotFound {
-                127
-            } else {
-                126
-            };
-            crate::report(&Error::bad_input(format!(
-                "{command}: cannot run {}: {e}",
-                program.to_string_lossy()
-            )));
-            return Ok(ExitCode::from(code));
-        }
+    match child.status() {
+        Ok(status) => Ok(exit_code(status)),
+        Err(e) => Ok(spawn_failure(command, program, &e)),
+    }
+}
+
+/// Reports a command that could not be started; as shells and env(1) do:
+/// 127 when not found, 126 when not runnable.
+pub fn spawn_failure(command: &str, program: &std::ffi::OsStr, e: &std::io::Error) -> ExitCode {
+    let code = if e.kind() == std::io::ErrorKind::NotFound {
+        127
+    } else {
+        126
     };
+    crate::report(&Error::bad_input(format!(
+        "{command}: cannot run {}: {e}",
+        program.to_string_lossy()
+    )));
+    ExitCode::from(code)
+}
+
+/// A child's exit code passed through; 128 + N when killed by signal N.
+pub fn exit_code(status: std::process::ExitStatus) -> ExitCode {
     if let Some(code) = status.code() {
-        return Ok(ExitCode::from(code.clamp(0, 255) as u8));
+        return ExitCode::from(code.clamp(0, 255) as u8);
     }
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
         if let Some(signal) = status.signal() {
-            return Ok(ExitCode::from((128 + signal).clamp(0, 255) as u8));
+            return ExitCode::from((128 + signal).clamp(0, 255) as u8);
         }
     }
-    Ok(ExitCode::FAILURE)
+    ExitCode::FAILURE
 }

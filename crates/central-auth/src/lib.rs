@@ -2,3 +2,5 @@
 //! `cargo xtask release` renders its man page and shell completions from it.
 
 pub mod cli;
+#[cfg(unix)]
+pub mod peer;

@@ -11,6 +11,7 @@ mod exec;
 mod migrate;
 mod password;
 mod profiles_import;
+#[cfg(unix)]
 mod proxy;
 mod store_cmd;
 mod view;
@@ -113,7 +114,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
     let client = match cli.command {
         Command::Exec { .. } => "exec",
         Command::Cencli { .. } => "cencli",
-        Command::Proxy { .. } => "proxy",
+        Command::Proxy(_) => "proxy",
         _ => "cli",
     };
     let explicit = cli.common.profile.as_deref();
@@ -260,15 +261,17 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             });
         }
         Command::Store { action } => return store_cmd::run(&broker, explicit, action),
-        Command::Proxy { listen, rate } => {
+        Command::Proxy(args) => {
             let (profile, _) = chosen(&broker, explicit)?;
-            return proxy::run(
-                profile,
-                &broker.home().state_dir,
-                &listen,
-                rate,
-                cli.common.verbose,
-            );
+            #[cfg(unix)]
+            return proxy::run(profile, &broker.home().state_dir, &args, cli.common.verbose);
+            #[cfg(not(unix))]
+            {
+                let _ = (profile, args);
+                return Err(Error::bad_input(
+                    "proxy is not supported on this platform (it needs Unix sockets and the kernel's word on who connects)",
+                ));
+            }
         }
         Command::Cencli {
             config_dir,

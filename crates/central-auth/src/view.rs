@@ -156,13 +156,36 @@ pub fn status_text(statuses: &[ProfileStatus]) -> String {
             let _ = writeln!(out, "  used by        {}", list.join(", "));
         }
         if let Some(q) = &s.api_quota {
-            let _ = writeln!(out, "  api quota      {}", crate::proxy::quota_line(q));
+            let _ = writeln!(out, "  api quota      {}", quota_line(q));
+        }
+        for p in &s.proxies {
+            let place = match (&p.url, &p.socket) {
+                (Some(url), _) => url.clone(),
+                (None, Some(socket)) => format!("unix socket {socket}"),
+                (None, None) => "(unknown address)".to_owned(),
+            };
+            let _ = writeln!(
+                out,
+                "  proxy          serving {place} (pid {}, since {})",
+                p.pid, p.since
+            );
         }
         for w in &s.warnings {
             let _ = writeln!(out, "  warning: {w}");
         }
     }
     out
+}
+
+/// The `status` line for the day's quota the proxy saw.
+fn quota_line(q: &central_auth_core::quota::Quota) -> String {
+    let seen = time::OffsetDateTime::from_unix_timestamp(q.seen_at)
+        .map(central_auth_core::status::rfc3339)
+        .unwrap_or_default();
+    format!(
+        "{} of {} calls left today (seen by the proxy at {seen})",
+        q.remaining_day, q.limit_day
+    )
 }
 
 /// The lines of a remote store: its table, auth and local cache.

@@ -1,24 +1,21 @@
-//! One client connection: read the request, take a slot in the rate budget, add
-//! the broker's token, forward it, and on `401 invalid_token` report the
-//! rejection, take the refreshed token (one refresh for every process on the
-//! chain) and retry once.
+//! One complete request: refuse a body carrying an `access_token`, take a
+//! slot in the rate budget, add the broker's token, forward it, and on
+//! `401 invalid_token` report the token rejected (once per token,
+//! `rejections`), take the refreshed token (one refresh for every process on
+//! the chain) and retry once.
 
-use std::io::{BufReader, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use central_auth_core::forward::{Answer, Outgoing, Upstream, METHODS};
+use central_auth_core::secret::same;
 use central_auth_core::{Broker, Error, Profile};
 
 use super::budget::{Budget, Slot};
+use super::conn::Request;
 use super::quota::Tracker;
-use super::request::{read_body, read_head, Head, ParseError};
-use super::response::{write, Reply};
-
-/// Time allowed to read a request from a client.
-pub const CLIENT_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// Time allowed to write the answer to a client.
-pub const CLIENT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+use super::rejections::Rejections;
+use super::response::Reply;
+use super::rules::access_token_refusal;
 
 /// What every worker shares.
 pub struct Shared {
@@ -28,71 +25,56 @@ pub struct Shared {
     pub budget: Budget,
     /// The day's quota.
     pub quota: Tracker,
+    /// The tokens already reported rejected.
+    pub rejections: Rejections,
     /// Log one line per request (`-v`).
     pub verbose: bool,
 }
 
 /// How one request went, for the `-v` line.
+#[derive(Default)]
 struct Outcome {
-    status: u16,
     queued: Duration,
     retried: bool,
     note: Option<String>,
 }
 
-/// Serves one connection to the end.
-pub fn serve(shared: &Shared, broker: &Broker, profile: &Profile, stream: TcpStream) {
-    let started = Instant::now();
-    let _ = stream.set_read_timeout(Some(CLIENT_READ_TIMEOUT));
-    let _ = stream.set_write_timeout(Some(CLIENT_WRITE_TIMEOUT));
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    let head = match read_head(&mut reader) {
-        Ok(h) => h,
-        Err(e) => return refuse(shared, &mut writer, &e),
-    };
-    if head.expects_continue() {
-        let _ = writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
-    }
-    let body = match read_body(&mut reader, &head) {
-        Ok(b) => b,
-        Err(e) => return refuse(shared, &mut writer, &e),
-    };
-    let (reply, outcome) = answer(shared, broker, profile, &head, &body);
-    let _ = write(&mut writer, &reply, head.method == "HEAD");
-    if shared.verbose {
-        log_request(&head, &outcome, started.elapsed());
-    }
-}
-
-fn refuse(shared: &Shared, writer: &mut TcpStream, e: &ParseError) {
-    if let Some(status) = e.status() {
-        let _ = write(writer, &Reply::message(status, &e.message()), false);
-    }
-    if shared.verbose && e != &ParseError::Closed {
-        super::log(&format!("proxy: unreadable request: {}", e.message()));
-    }
-}
-
-fn answer(
+/// The answer to `req`, and whether the connection may stay open after it
+/// (not after a refusal).
+pub fn answer(
     shared: &Shared,
     broker: &Broker,
     profile: &Profile,
-    head: &Head,
-    body: &[u8],
-) -> (Reply, Outcome) {
-    let mut outcome = Outcome {
-        status: 0,
-        queued: Duration::ZERO,
-        retried: false,
-        note: None,
+    req: &Request,
+    started: Instant,
+) -> (Reply, bool) {
+    let method = req.head.method.as_str();
+    if !METHODS.contains(&method) {
+        let reply = Reply::message(405, &format!("method {method} is not forwarded"));
+        if shared.verbose {
+            super::log(&format!(
+                "proxy: refused a request -> 405 (method {method})"
+            ));
+        }
+        return (reply, true);
+    }
+    let out = match Outgoing::new(method, &req.path, &req.head.headers, &req.body) {
+        Ok(out) => out,
+        Err(found) => {
+            let refusal = access_token_refusal(found);
+            if shared.verbose {
+                super::log(&refusal.log_line(&format!("a {method} request")));
+            }
+            return (refusal.reply(), false);
+        }
     };
-    let reply = forward_with_retry(shared, broker, profile, head, body, &mut outcome)
+    let mut outcome = Outcome::default();
+    let reply = forward_with_retry(shared, broker, profile, &out, &mut outcome)
         .unwrap_or_else(|reply| reply);
-    outcome.status = reply.status;
-    (reply, outcome)
+    if shared.verbose {
+        log_request(req, reply.status, &outcome, started.elapsed());
+    }
+    (reply, true)
 }
 
 /// `Ok` carries Central's answer, `Err` one made by the proxy.
@@ -100,35 +82,30 @@ fn forward_with_retry(
     shared: &Shared,
     broker: &Broker,
     profile: &Profile,
-    head: &Head,
-    body: &[u8],
+    out: &Outgoing<'_>,
     outcome: &mut Outcome,
 ) -> Result<Reply, Reply> {
-    if !METHODS.contains(&head.method.as_str()) {
-        return Err(Reply::message(
-            405,
-            &format!("method {} is not forwarded", head.method),
-        ));
-    }
-    let out = Outgoing {
-        method: &head.method,
-        target: &head.target,
-        headers: &head.headers,
-        body,
-    };
     let token = broker
         .token(profile, None)
         .map_err(|e| broker_failure(&e))?;
-    let mut answer = send(shared, &out, &token.token, outcome)?;
+    let mut answer = send(shared, out, &token.token, outcome)?;
     if answer.invalid_token() {
-        // Central killed this token: report it, so the next `token` call
-        // refreshes once for every process on the chain, then retry once.
-        let _ = broker.reject(profile, &token.token);
+        // The 401 answered the broker's own token: the request carried no
+        // other credential (`Outgoing::new`). Report it once per token, so
+        // the next `token` call refreshes once for every process on the
+        // chain; then retry once if the broker holds another token by now.
+        if shared.rejections.first_report(&token.token) {
+            let _ = broker.reject(profile, &token.token);
+        }
         let fresh = broker
             .token(profile, None)
             .map_err(|e| broker_failure(&e))?;
-        outcome.retried = true;
-        answer = send(shared, &out, &fresh.token, outcome)?;
+        if same(&fresh.token, &token.token) {
+            outcome.note = Some("token rejected and not replaced; 401 passed on".to_owned());
+        } else {
+            outcome.retried = true;
+            answer = send(shared, out, &fresh.token, outcome)?;
+        }
     }
     let _ = shared.quota.observe(&answer.headers);
     Ok(Reply {
@@ -202,15 +179,12 @@ fn broker_failure(e: &Error) -> Reply {
     reply
 }
 
-fn log_request(head: &Head, outcome: &Outcome, took: Duration) {
-    let target = central_auth_core::redact::redact_url(
-        &central_auth_core::forward::strip_access_token(&head.target),
-    );
+fn log_request(req: &Request, status: u16, outcome: &Outcome, took: Duration) {
+    let target = central_auth_core::redact::redact_url(&req.path);
     let mut line = format!(
-        "proxy: {} {} -> {} in {} ms",
-        head.method,
+        "proxy: {} {} -> {status} in {} ms",
+        req.head.method,
         target,
-        outcome.status,
         took.as_millis()
     );
     if !outcome.queued.is_zero() {

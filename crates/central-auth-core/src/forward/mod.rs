@@ -4,14 +4,19 @@
 //! This keeps the invariant that only the core speaks HTTP to Central: the proxy
 //! parses its clients' requests, and this module sends them on with the same TLS
 //! roots, timeouts, proxy environment and no-redirect policy as every other call.
-//! The client's own `Authorization`, any `access_token` query parameter (Kong reads
-//! it before the header) and hop-by-hop headers are never forwarded.
+//! The client's own `Authorization` and hop-by-hop headers are never forwarded,
+//! and a request carrying its own `access_token` (which Kong reads before the
+//! header) cannot even be built: [`Outgoing::new`] refuses it
+//! ([`access_token`]), so the only credential that reaches Central is the
+//! broker's bearer token, and a 401 always answers that token.
 
-use std::path::{Path, PathBuf};
+pub mod access_token;
+
+use std::path::Path;
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::http::{load_roots, transport_error, TransportError, CONNECT_TIMEOUT};
+use crate::http::{tls_config, transport_error, TransportError, CONNECT_TIMEOUT};
 use crate::secret::{ExposeSecret, SecretString};
 
 /// Time allowed for one forwarded request.
@@ -52,17 +57,49 @@ const DROPPED_RESPONSE: &[&str] = &[
     "upgrade",
 ];
 
-/// One request as the client sent it.
+/// One request as the client sent it, checked to carry no `access_token` of
+/// its own (only [`Outgoing::new`] makes one).
 #[derive(Debug)]
 pub struct Outgoing<'a> {
-    /// Method (one of [`METHODS`]).
-    pub method: &'a str,
-    /// Path and query, starting with `/`.
-    pub target: &'a str,
-    /// Client headers (dropped ones are filtered here).
-    pub headers: &'a [(String, String)],
-    /// Body bytes.
-    pub body: &'a [u8],
+    method: &'a str,
+    target: &'a str,
+    headers: &'a [(String, String)],
+    body: &'a [u8],
+}
+
+impl<'a> Outgoing<'a> {
+    /// The request with this method (one of [`METHODS`]), path and query
+    /// (starting with `/`), client headers (dropped ones are filtered when
+    /// sent) and body; `Err` saying where, when it carries an `access_token`
+    /// in its query or its body (read by its `Content-Type`).
+    pub fn new(
+        method: &'a str,
+        target: &'a str,
+        headers: &'a [(String, String)],
+        body: &'a [u8],
+    ) -> Result<Outgoing<'a>, access_token::Found> {
+        if let Some(found) = access_token::in_target(target) {
+            return Err(found);
+        }
+        let content_type = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.as_str());
+        if let Some(found) = access_token::in_body(content_type, body) {
+            return Err(found);
+        }
+        Ok(Outgoing {
+            method,
+            target,
+            headers,
+            body,
+        })
+    }
+
+    /// The method.
+    pub fn method(&self) -> &str {
+        self.method
+    }
 }
 
 /// The gateway's answer.
@@ -106,14 +143,7 @@ pub struct Upstream {
 impl Upstream {
     /// Builds the agent for `base_url`; `ca_file` adds trusted roots.
     pub fn new(base_url: &str, ca_file: Option<&Path>) -> Result<Upstream, Error> {
-        let roots = match ca_file
-            .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os("SSL_CERT_FILE").map(PathBuf::from))
-        {
-            Some(path) => load_roots(&path)?,
-            None => ureq::tls::RootCerts::WebPki,
-        };
-        let tls = ureq::tls::TlsConfig::builder().root_certs(roots).build();
+        let tls = tls_config(ca_file)?;
         let config = ureq::Agent::config_builder()
             .timeout_connect(Some(CONNECT_TIMEOUT))
             .timeout_global(Some(FORWARD_TIMEOUT))
@@ -139,7 +169,7 @@ impl Upstream {
 
     /// Sends `req` with `Authorization: Bearer <token>` and reads the answer.
     pub fn send(&self, req: &Outgoing<'_>, token: &SecretString) -> Result<Answer, TransportError> {
-        let url = format!("{}{}", self.base_url, strip_access_token(req.target));
+        let url = format!("{}{}", self.base_url, req.target);
         let mut builder = ureq::http::Request::builder()
             .method(req.method)
             .uri(url.as_str());
@@ -204,37 +234,25 @@ fn bad_request() -> TransportError {
     }
 }
 
-/// Removes every `access_token` query parameter: Kong prefers it to the
-/// `Authorization` header, so a stale one would defeat the broker's token.
-pub fn strip_access_token(target: &str) -> String {
-    let Some((path, query)) = target.split_once('?') else {
-        return target.to_owned();
-    };
-    let kept: Vec<&str> = query
-        .split('&')
-        .filter(|pair| {
-            let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
-            !key.eq_ignore_ascii_case("access_token") && !pair.is_empty()
-        })
-        .collect();
-    if kept.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}?{}", kept.join("&"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn access_token_parameters_are_stripped() {
-        assert_eq!(strip_access_token("/a"), "/a");
-        assert_eq!(strip_access_token("/a?access_token=x"), "/a");
+    fn a_request_carrying_its_own_access_token_cannot_be_built() {
+        let json = [("Content-Type".to_owned(), "application/json".to_owned())];
+        assert!(Outgoing::new("GET", "/a?limit=2", &[], b"").is_ok());
         assert_eq!(
-            strip_access_token("/a?limit=2&ACCESS_TOKEN=x&offset=1"),
-            "/a?limit=2&offset=1"
+            Outgoing::new("GET", "/a?ACCESS_TOKEN=x", &[], b"").unwrap_err(),
+            access_token::Found::Query
+        );
+        assert_eq!(
+            Outgoing::new("POST", "/a", &json, br#"{"x":{"access_token":1}}"#).unwrap_err(),
+            access_token::Found::Json
+        );
+        assert_eq!(
+            Outgoing::new("POST", "/a", &[], b"access_token=1").unwrap_err(),
+            access_token::Found::Form
         );
     }
 

@@ -1,28 +1,46 @@
 //! `central-auth proxy`: curl through it with no credentials, recovery from a
 //! token Central killed (one refresh, one retry), the 7 calls/s budget under 8
 //! concurrent clients, clean SIGTERM, the quota in `status`, and a secret scan of
-//! its `-v` output and every file it writes.
+//! its `-v` output and every file it writes. The submodules show who can use it
+//! (only its owner, on every transport), what it refuses (web pages, ambiguous
+//! requests, a client's own `access_token`), that slow clients never starve the
+//! owner, keep-alive, the real clients and `--exec`.
+
+mod browser;
+mod clients;
+mod exec;
+mod keepalive;
+mod other_user;
+mod smuggling;
+mod starvation;
+mod tokens;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use central_auth_e2e::raw_http::Target;
 use central_auth_e2e::*;
 
 fn figures(line: &str) {
     let _ = writeln!(std::io::stderr(), "figures: {line}");
 }
 
-/// A running proxy and the URL it printed.
+/// A running proxy and where it listens.
 struct Proxy {
     child: Option<Child>,
+    /// `http://127.0.0.1:PORT` on TCP, `http://localhost` on a socket.
     url: String,
+    /// Where to connect.
+    target: Target,
     /// stderr is drained while the proxy runs, so `-v` lines never block it.
     stderr: Option<std::thread::JoinHandle<Vec<u8>>>,
 }
 
 impl Proxy {
+    /// `central-auth -v proxy` on a free loopback port, plus `extra`.
     fn start(home: &TestHome, extra: &[&str]) -> Proxy {
         let mut args = vec![
             "-v",
@@ -36,7 +54,15 @@ impl Proxy {
         Proxy::spawn(home, &args)
     }
 
-    /// `central-auth ARGS` (a proxy on a free port), once it said where it listens.
+    /// `central-auth -v proxy` on the Unix socket `path`, plus `extra`.
+    fn start_unix(home: &TestHome, path: &Path, extra: &[&str]) -> Proxy {
+        let path = path.to_str().unwrap();
+        let mut args = vec!["-v", "proxy", "--profile", "test", "--unix-socket", path];
+        args.extend_from_slice(extra);
+        Proxy::spawn(home, &args)
+    }
+
+    /// `central-auth ARGS` (a proxy), once it said where it listens.
     fn spawn(home: &TestHome, args: &[&str]) -> Proxy {
         let mut child = home
             .cmd("central-auth")
@@ -49,12 +75,22 @@ impl Proxy {
         BufReader::new(child.stdout.as_mut().unwrap())
             .read_line(&mut first)
             .unwrap();
-        let url = first
+        let place = first
             .trim_end()
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("first line {first:?}"))
             .to_owned();
-        assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+        let (url, target) = match place.strip_prefix("unix:") {
+            Some(path) => (
+                "http://localhost".to_owned(),
+                Target::Unix(PathBuf::from(path)),
+            ),
+            None => {
+                assert!(place.starts_with("http://127.0.0.1:"), "{place}");
+                let addr: SocketAddr = place.trim_start_matches("http://").parse().unwrap();
+                (place.clone(), Target::Tcp(addr))
+            }
+        };
         let mut err = child.stderr.take().unwrap();
         let stderr = std::thread::spawn(move || {
             let mut buf = Vec::new();
@@ -64,7 +100,16 @@ impl Proxy {
         Proxy {
             child: Some(child),
             url,
+            target,
             stderr: Some(stderr),
+        }
+    }
+
+    /// The TCP address (panics on a socket).
+    fn addr(&self) -> SocketAddr {
+        match &self.target {
+            Target::Tcp(a) => *a,
+            Target::Unix(p) => panic!("the proxy listens on {}", p.display()),
         }
     }
 
@@ -89,6 +134,106 @@ impl Drop for Proxy {
             let _ = c.wait();
         }
     }
+}
+
+/// Sends `raw` on a new connection (as this test's user) and reads one
+/// answer: the status (0 when none came) and the whole answer as text.
+fn raw(target: &Target, raw: &[u8]) -> (u16, String) {
+    let mut conn = central_auth_e2e::slow_clients::Conn::open(target);
+    conn.write_all(raw).unwrap();
+    Answers::new(conn).next()
+}
+
+/// The answers arriving on one connection, in order (pipelining keeps the
+/// bytes of the next ones).
+struct Answers<R> {
+    conn: R,
+    buf: Vec<u8>,
+}
+
+impl<R: Read + Write> Answers<R> {
+    fn new(conn: R) -> Answers<R> {
+        Answers {
+            conn,
+            buf: Vec::new(),
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.conn.write_all(bytes).unwrap();
+    }
+
+    /// The next answer: head, then its `Content-Length` body (or all until
+    /// EOF); `(0, "")` when the connection closed first.
+    fn next(&mut self) -> (u16, String) {
+        let mut chunk = [0u8; 8192];
+        let started = Instant::now();
+        let end = loop {
+            if let Some(end) = self.complete() {
+                break end;
+            }
+            assert!(started.elapsed() < Duration::from_secs(30), "no answer");
+            match self.conn.read(&mut chunk) {
+                Ok(0) | Err(_) => break self.buf.len(),
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let answer: Vec<u8> = self.buf.drain(..end).collect();
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        (status, text)
+    }
+
+    /// The length of the first answer in `buf`, when it is all there.
+    fn complete(&self) -> Option<usize> {
+        let end = self.buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+        let head = String::from_utf8_lossy(&self.buf[..end]).to_ascii_lowercase();
+        let len = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .map_or(Some(0), |v| v.trim().parse::<usize>().ok())?;
+        (self.buf.len() >= end + len).then_some(end + len)
+    }
+}
+
+/// `GET path` with the proxy's own `Host`, closing the connection.
+fn get_raw(proxy: &Proxy, path: &str) -> Vec<u8> {
+    let host = match &proxy.target {
+        Target::Tcp(a) => a.to_string(),
+        Target::Unix(_) => "localhost".to_owned(),
+    };
+    raw_http::get(path, &host)
+}
+
+/// `central-auth ARGS` that must refuse to start: its output, or a failure
+/// (after killing it) when it is still running after 20 s, i.e. serving.
+fn refused_start(home: &TestHome, args: &[&str]) -> Output {
+    let mut child = home
+        .cmd("central-auth")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("central-auth {args:?} started instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Every request the simulator answered outside `/_sim/`.
+fn reached(home: &TestHome) -> u64 {
+    home.sim.counters().requests
 }
 
 fn curl(url: &str, args: &[&str]) -> (u16, String) {
@@ -164,10 +309,17 @@ fn curl_needs_no_credentials_and_a_killed_token_costs_one_refresh() {
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("ap-hq-lobby"), "{body}");
     let (code, _) = curl(
-        &format!("{}/configuration/v2/groups?access_token=stale", proxy.url),
+        &format!("{}/configuration/v2/groups", proxy.url),
         &["-H", "Authorization: Bearer not-a-token"],
     );
     assert_eq!(code, 200);
+    // A client's own access_token would win over the header at Kong: refused.
+    let (code, body) = curl(
+        &format!("{}/configuration/v2/groups?access_token=stale", proxy.url),
+        &[],
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains(r#""refused":"access-token""#), "{body}");
     // Methods and bodies reach Central (the simulator's APIs answer 405 to POST
     // after checking the token).
     let (code, body) = curl(
@@ -240,8 +392,14 @@ fn curl_needs_no_credentials_and_a_killed_token_costs_one_refresh() {
     assert_eq!(log.matches("proxy: POST ").count(), 2, "{log}");
     assert!(log.contains("retried with the refreshed token"), "{log}");
     assert!(
-        log.contains("/configuration/v2/groups ->"),
-        "access_token stripped: {log}"
+        log.contains(
+            "refused a request -> 400 (access-token: an access_token parameter in the query"
+        ),
+        "{log}"
+    );
+    assert!(
+        !log.contains("stale"),
+        "the refused target is not logged: {log}"
     );
 
     // `status` shows the quota the proxy saw.
@@ -289,7 +447,7 @@ fn eight_clients_at_twenty_per_second_never_push_central_past_seven() {
     let home = TestHome::with(sim, &[ProfileOpts::default()]);
     home.import_download("test", 0);
     let proxy = Proxy::start(&home, &[]);
-    let addr = proxy.url.trim_start_matches("http://").to_owned();
+    let addr = proxy.addr().to_string();
     let started = Instant::now();
     // Open loop: each client starts a request every 50 ms whether or not the
     // previous one has been answered (20 req/s each, 160 req/s offered).
@@ -333,7 +491,10 @@ fn eight_clients_at_twenty_per_second_never_push_central_past_seven() {
 #[test]
 fn refuses_a_non_loopback_listen_address() {
     let home = TestHome::new();
-    let out = home.cli(&["proxy", "--profile", "test", "--listen", "0.0.0.0:0"]);
+    let out = refused_start(
+        &home,
+        &["proxy", "--profile", "test", "--listen", "0.0.0.0:0"],
+    );
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
