@@ -252,7 +252,7 @@ impl UreqTransport {
     pub fn new(ca_file: Option<&Path>) -> Result<UreqTransport, Error> {
         let tls = tls_config(ca_file)?;
         let agent = |proxy: Option<ureq::Proxy>| -> ureq::Agent {
-            ureq::Agent::config_builder()
+            let config = ureq::Agent::config_builder()
                 .timeout_connect(Some(CONNECT_TIMEOUT))
                 .timeout_global(Some(REQUEST_TIMEOUT))
                 .max_redirects(0)
@@ -260,14 +260,24 @@ impl UreqTransport {
                 .user_agent(concat!("central-auth/", env!("CARGO_PKG_VERSION")))
                 .proxy(proxy)
                 .tls_config(tls.clone())
-                .build()
-                .into()
+                .build();
+            agent_with(config)
         };
         Ok(UreqTransport {
             agent: agent(ureq::Proxy::try_from_env()),
             direct: agent(None),
         })
     }
+}
+
+/// An agent with `config`, ureq's connectors, and the core's resolver (no
+/// thread or DNS query per request: [`crate::resolver`]).
+pub(crate) fn agent_with(config: ureq::config::Config) -> ureq::Agent {
+    ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::new(),
+        crate::resolver::CachingResolver::default(),
+    )
 }
 
 pub(crate) fn load_roots(path: &Path) -> Result<ureq::tls::RootCerts, Error> {

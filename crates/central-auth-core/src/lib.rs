@@ -28,6 +28,7 @@ pub mod process;
 pub mod proxies;
 pub mod quota;
 pub mod redact;
+pub mod resolver;
 pub mod secret;
 pub mod secret_source;
 pub mod sections;

@@ -308,6 +308,23 @@ fn curl_needs_no_credentials_and_a_killed_token_costs_one_refresh() {
     let (code, body) = curl(&format!("{}/monitoring/v1/aps", proxy.url), &[]);
     assert_eq!(code, 200, "{body}");
     assert!(body.contains("ap-hq-lobby"), "{body}");
+    // HEAD: the status and the body length Central gives, and no body (the
+    // simulator answers HEAD like Kong's upstreams do for an unknown method).
+    let length = |head: &str| {
+        head.to_ascii_lowercase().lines().find_map(|l| {
+            l.strip_prefix("content-length: ")
+                .map(|v| v.trim().to_owned())
+        })
+    };
+    let bearer = format!("Authorization: Bearer {}", home.token("test"));
+    let (direct_code, direct) = curl(
+        &format!("{}/monitoring/v1/aps", home.sim.url()),
+        &["-I", "-H", &bearer],
+    );
+    let (code, head) = curl(&format!("{}/monitoring/v1/aps", proxy.url), &["-I"]);
+    assert_eq!(code, direct_code, "{head}");
+    assert!(length(&direct).is_some_and(|l| l != "0"), "{direct}");
+    assert_eq!(length(&head), length(&direct), "{head}");
     let (code, _) = curl(
         &format!("{}/configuration/v2/groups", proxy.url),
         &["-H", "Authorization: Bearer not-a-token"],

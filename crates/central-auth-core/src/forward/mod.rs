@@ -161,7 +161,7 @@ impl Upstream {
             .unwrap_or_default()
             .to_owned();
         Ok(Upstream {
-            agent: config.into(),
+            agent: crate::http::agent_with(config),
             base_url: base_url.trim_end_matches('/').to_owned(),
             host,
         })
@@ -206,7 +206,12 @@ impl Upstream {
                     v.to_str().unwrap_or("").to_owned(),
                 )
             })
-            .filter(|(k, _)| !DROPPED_RESPONSE.contains(&k.as_str()))
+            .filter(|(k, _)| {
+                // A HEAD answer keeps the length a GET would have had
+                // (RFC 9110 §8.6); the proxy frames every other body itself.
+                !DROPPED_RESPONSE.contains(&k.as_str())
+                    || (req.method == "HEAD" && k == "content-length")
+            })
             .collect();
         let body = if req.method == "HEAD" {
             Vec::new()

@@ -57,14 +57,23 @@ pub fn encode(reply: &Reply, head_only: bool, persist: Persist) -> Vec<u8> {
     out.extend_from_slice(
         format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status)).as_bytes(),
     );
+    // A HEAD answer may carry the upstream's length of the body it omits
+    // (RFC 9110 §8.6); any other length header is the proxy's own.
+    let mut length_given = false;
     for (k, v) in &reply.headers {
         if k.contains(['\r', '\n', ':']) || v.contains(['\r', '\n']) {
             continue;
         }
+        if k.eq_ignore_ascii_case("content-length") {
+            if !head_only || length_given {
+                continue;
+            }
+            length_given = true;
+        }
         out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
     }
     let bodiless = reply.status < 200 || reply.status == 204 || reply.status == 304;
-    if !bodiless {
+    if !bodiless && !length_given {
         out.extend_from_slice(format!("Content-Length: {}\r\n", reply.body.len()).as_bytes());
     }
     match persist {
@@ -131,5 +140,18 @@ mod tests {
         };
         let text = String::from_utf8(encode(&none, false, Persist::KeepAlive11)).unwrap();
         assert_eq!(text, "HTTP/1.1 204 No Content\r\n\r\n");
+    }
+
+    #[test]
+    fn a_head_answer_keeps_the_upstream_length_and_nothing_else_does() {
+        let upstream = Reply {
+            status: 200,
+            headers: vec![("content-length".into(), "2792".into())],
+            body: Vec::new(),
+        };
+        let head = String::from_utf8(encode(&upstream, true, Persist::KeepAlive11)).unwrap();
+        assert_eq!(head, "HTTP/1.1 200 OK\r\ncontent-length: 2792\r\n\r\n");
+        let get = String::from_utf8(encode(&upstream, false, Persist::KeepAlive11)).unwrap();
+        assert_eq!(get, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
     }
 }
