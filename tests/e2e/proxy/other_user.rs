@@ -198,6 +198,9 @@ fn the_socket_directory_must_be_private_and_a_live_socket_is_never_taken_over() 
         "{}",
         text(&out.stderr)
     );
+    // The refused start left the live proxy and its socket alone.
+    let (code, _) = raw(&proxy.target, &get_raw(&proxy, "/monitoring/v1/aps"));
+    assert_eq!(code, 200, "the first proxy still serves its socket");
     // A proxy killed without cleaning up leaves a stale socket: replaced.
     let mut proxy = proxy;
     let mut child = proxy.child.take().unwrap();

@@ -160,3 +160,36 @@ fn a_token_central_killed_costs_one_refresh_however_many_requests_see_its_401() 
         "killed token through the proxy: 8 concurrent requests -> 1 refresh, {unauthorized} upstream 401s absorbed, all 200"
     ));
 }
+
+/// The proxy's workers reuse the token they read while the record is
+/// unchanged (`Broker::with_memo`). A rotation by another process replaces the
+/// record, so the very next proxied request carries the new token: Central
+/// never sees the old, dead one (no 401, no retry).
+#[test]
+fn a_rotation_by_another_process_is_seen_by_the_next_request() {
+    let home = TestHome::new();
+    home.import_download("test", 0);
+    let proxy = Proxy::start(&home, &[]);
+    let url = format!("{}/monitoring/v1/aps", proxy.url);
+    for _ in 0..40 {
+        assert_eq!(curl(&url, &[]).0, 200);
+    }
+    let before = home.sim.counters();
+    for round in 0..3 {
+        let out = home.cli(&["refresh", "--profile", "test"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        for _ in 0..40 {
+            assert_eq!(curl(&url, &[]).0, 200, "round {round}");
+        }
+    }
+    let after = home.sim.counters();
+    assert_eq!(after.refresh - before.refresh, 3);
+    assert_eq!(
+        after.api_unauthorized, before.api_unauthorized,
+        "a proxied request carried a token another process had rotated away"
+    );
+    figures(&format!(
+        "memo: 3 rotations by `central-auth refresh` between 40-request rounds through the proxy: {} API 401s (0 expected)",
+        after.api_unauthorized - before.api_unauthorized
+    ));
+}

@@ -195,6 +195,23 @@ impl TokenStore for FileStore {
     fn kind(&self) -> &'static str {
         "file"
     }
+
+    #[cfg(unix)]
+    fn stamp(&self, profile: &ProfileName) -> Option<super::RecordStamp> {
+        use std::os::unix::fs::MetadataExt;
+        // lstat: a link in the record's place is never followed, and its
+        // stamp matches no record read through the lock.
+        let m = std::fs::symlink_metadata(self.record_path(profile)).ok()?;
+        Some(super::RecordStamp([
+            m.dev() as i64,
+            m.ino() as i64,
+            m.size() as i64,
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec(),
+        ]))
+    }
 }
 
 struct FileGuard {

@@ -114,6 +114,12 @@ fn margin(min_valid: Duration, issued_at: OffsetDateTime, expires_at: OffsetDate
     min_valid.min(lifetime / 2)
 }
 
+/// What [`TokenStore::stamp`] gives: for the file store the record file's
+/// device, inode, size, and modification and change times (a write is a
+/// rename of a new file, so any write changes the inode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordStamp(pub [i64; 7]);
+
 /// The version of a stored record, for compare-and-write.
 pub type Version = u64;
 
@@ -142,6 +148,14 @@ pub trait TokenStore {
     /// Whether other machines share this store's records (contract item 7).
     fn shared(&self) -> bool {
         false
+    }
+
+    /// A cheap identity of the profile's record as it is now, without the
+    /// lock: equal stamps mean the record was not replaced in between (every
+    /// write replaces it). `None` when the store cannot tell cheaply; then
+    /// nothing may be reused without reading (`Broker::with_memo`).
+    fn stamp(&self, _profile: &ProfileName) -> Option<RecordStamp> {
+        None
     }
 
     /// Checks for `doctor` beyond reading the record: for a remote store its

@@ -220,12 +220,14 @@ impl reactor::Control for Control {
     }
 }
 
+/// A worker's broker reuses the token it read while the record is unchanged
+/// (`Broker::with_memo`): every request asks for the same profile's token.
 fn open_quiet() -> Result<Broker, Error> {
-    crate::open_broker(false, "proxy", None)
+    crate::open_broker(false, "proxy", None).map(Broker::with_memo)
 }
 
 fn open_verbose() -> Result<Broker, Error> {
-    crate::open_broker(true, "proxy", None)
+    crate::open_broker(true, "proxy", None).map(Broker::with_memo)
 }
 
 /// One `-v` line on stderr.
