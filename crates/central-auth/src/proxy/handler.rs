@@ -94,9 +94,9 @@ fn forward_with_retry(
         // other credential (`Outgoing::new`). Report it once per token, so
         // the next `token` call refreshes once for every process on the
         // chain; then retry once if the broker holds another token by now.
-        if shared.rejections.first_report(&token.token) {
+        shared.rejections.report_once(&token.token, || {
             let _ = broker.reject(profile, &token.token);
-        }
+        });
         let fresh = broker
             .token(profile, None)
             .map_err(|e| broker_failure(&e))?;

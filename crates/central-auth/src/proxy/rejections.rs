@@ -7,24 +7,32 @@
 //! of by construction (the client's `Authorization` is replaced and any
 //! `access_token` parameter is refused), and only the first time for that
 //! token: a later 401 for a token already reported is passed on or retried
-//! with the token that replaced it, never reported again.
+//! with the token that replaced it, never reported again. A worker that
+//! sees the 401 while another worker's report of the same token is under way
+//! waits for it, so it is handed the replacement, not the dead token again.
 //!
 //! Tokens are kept as keyed 64-bit fingerprints (SipHash with a key drawn at
 //! random for this process by std's `RandomState`), never as tokens: the set
 //! cannot be read back into one, and nothing here is logged.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::hash::BuildHasher;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
 
 use central_auth_core::secret::ExposeSecret;
 use central_auth_core::SecretString;
 
-/// Fingerprints of the tokens reported so far.
+/// How long a worker waits for another worker's report of the same token.
+const WAIT_FOR_REPORT: Duration = Duration::from_secs(30);
+
+/// Fingerprints of the tokens reported so far, and whether each report is
+/// still under way.
 #[derive(Debug, Default)]
 pub struct Rejections {
     key: std::collections::hash_map::RandomState,
-    reported: Mutex<HashSet<u64>>,
+    reported: Mutex<HashMap<u64, bool>>,
+    done: Condvar,
 }
 
 impl Rejections {
@@ -37,14 +45,33 @@ impl Rejections {
         self.key.hash_one(token.expose_secret())
     }
 
-    /// True the first time `token` is offered (the caller reports it), false
-    /// ever after.
-    pub fn first_report(&self, token: &SecretString) -> bool {
+    /// Runs `report` the first time `token` is offered and returns true.
+    /// Every later caller returns false without reporting, but only once the
+    /// first report has finished: a worker whose request saw the same 401
+    /// must not ask the broker for a token before the rejection is on record,
+    /// or it would be handed the dead token again.
+    pub fn report_once(&self, token: &SecretString, report: impl FnOnce()) -> bool {
         let fp = self.fingerprint(token);
+        let mut reported = self
+            .reported
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if reported.contains_key(&fp) {
+            let (_guard, _timeout) = self
+                .done
+                .wait_timeout_while(reported, WAIT_FOR_REPORT, |r| r.get(&fp) == Some(&false))
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            return false;
+        }
+        reported.insert(fp, false);
+        drop(reported);
+        report();
         self.reported
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert(fp)
+            .insert(fp, true);
+        self.done.notify_all();
+        true
     }
 }
 
@@ -53,18 +80,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_token_is_reported_once_across_threads() {
+    fn each_token_is_reported_once_and_the_others_wait_for_it() {
         let r = Rejections::new();
         let a = SecretString::from("token-a".to_owned());
+        let reports = std::sync::atomic::AtomicUsize::new(0);
+        let finished = std::sync::atomic::AtomicBool::new(false);
         let firsts: usize = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..8).map(|_| s.spawn(|| r.first_report(&a))).collect();
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        let first = r.report_once(&a, || {
+                            reports.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            std::thread::sleep(Duration::from_millis(50));
+                            finished.store(true, std::sync::atomic::Ordering::SeqCst);
+                        });
+                        // Nobody gets past before the report is on record.
+                        assert!(finished.load(std::sync::atomic::Ordering::SeqCst));
+                        first
+                    })
+                })
+                .collect();
             handles
                 .into_iter()
                 .map(|h| usize::from(h.join().unwrap()))
                 .sum()
         });
         assert_eq!(firsts, 1);
-        assert!(r.first_report(&SecretString::from("token-b".to_owned())));
-        assert!(!r.first_report(&a));
+        assert_eq!(reports.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(r.report_once(&SecretString::from("token-b".to_owned()), || {}));
+        assert!(!r.report_once(&a, || panic!("reported twice")));
     }
 }
