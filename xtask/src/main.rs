@@ -12,6 +12,8 @@
 //! * `cargo xtask release [--target TRIPLE] [--out DIR] | --check ARCHIVE`: the
 //!   reproducible release archive (see `release.rs`).
 //! * `cargo xtask bench [--runs N]`: a Markdown table of per-call costs (release build).
+//! * `cargo xtask structure [--graph]`: each target's files by floor, from the
+//!   code's own imports; fails on an import cycle (also run by `test`).
 //! * `cargo xtask mutants [--minutes N]`: cargo-mutants over the broker, the store
 //!   and the helpers' protocol code, time-bounded; by hand, not in CI.
 
@@ -26,6 +28,7 @@ mod demo_gateway;
 mod fuzz;
 mod mutants;
 mod release;
+mod structure;
 mod test;
 mod util;
 mod venv;
@@ -56,6 +59,9 @@ tasks:
   bench [--runs N]
         release build; medians of each helper against `cat` of the token file, and
         stampede wall time for 1, 16 and 64 callers
+  structure [--graph]
+        each crate target's files by floor, read from their imports (--graph:
+        every file-to-file import); fails on an import cycle (also run by `test`)
   mutants [--minutes N] [--timeout SECONDS] [--group core|git|kube|terraform] [--list]
         cargo-mutants (installed under target/tools) over broker.rs, store/ and the
         helpers' protocol modules, each mutant against the unit tests and a small
@@ -75,6 +81,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::run(rest),
         "mutants" => mutants::run(rest),
         "release" => release::run(rest),
+        "structure" => structure::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;

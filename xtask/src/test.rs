@@ -48,6 +48,8 @@ pub fn run_tests(args: &TestArgs) -> Res<()> {
             "unset (missing tools are skipped)"
         }
     ));
+    // No import cycle anywhere in the workspace (docs/ARCHITECTURE.md, Layers).
+    crate::structure::check(false, false)?;
     let bin_dir = build_bins(false)?;
     if args.no_setup {
         say("--no-setup: not touching the Python venvs");

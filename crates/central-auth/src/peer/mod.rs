@@ -19,6 +19,9 @@
 pub mod procfs;
 #[cfg(target_os = "linux")]
 pub mod sock_diag;
+mod tcp_peer;
+
+pub use tcp_peer::TcpPeer;
 
 use std::net::SocketAddr;
 
@@ -36,16 +39,6 @@ pub enum Method {
     SockDiag,
     /// A scan of `/proc/net/tcp` or `/proc/net/tcp6`.
     Procfs,
-}
-
-/// The answer about one TCP connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TcpPeer {
-    /// The client's socket was created by this uid.
-    Uid(u32),
-    /// No live socket of this host holds the client's end (it closed, or the
-    /// client is not local).
-    NotFound,
 }
 
 /// Looks up the owners of the client ends of accepted loopback connections.

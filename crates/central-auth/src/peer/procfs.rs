@@ -8,7 +8,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::TcpPeer;
+use super::tcp_peer::TcpPeer;
 
 /// The uid owning the socket whose local address is `client` and whose peer
 /// is `server`.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use rustix::net::netlink::{SocketAddrNetlink, SOCK_DIAG};
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
 
-use super::TcpPeer;
+use super::tcp_peer::TcpPeer;
 
 /// `SOCK_DIAG_BY_FAMILY`, the message type of requests and answers.
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
