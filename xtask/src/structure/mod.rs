@@ -46,7 +46,8 @@ pub fn check(show_edges: bool, verbose: bool) -> Res<()> {
     for target in &targets {
         let tree = modules::discover(&target.root_file)?;
         let edges = resolve::edges(&tree)?;
-        let graph = graph::Graph::new(tree.files().len(), &edges);
+        let pairs: Vec<(usize, usize)> = edges.keys().copied().collect();
+        let graph = graph::Graph::new(tree.files().len(), &pairs);
         files += tree.files().len();
         let rel = |i: usize| relative(&root, &tree.files()[i]);
         if verbose {
@@ -63,14 +64,25 @@ pub fn check(show_edges: bool, verbose: bool) -> Res<()> {
                 }
             }
             if show_edges {
-                for &(from, to) in &edges {
-                    say(format!("  {} -> {}", rel(from), rel(to)));
+                for (&(from, to), names) in &edges {
+                    say(format!("  {} -> {}: {}", rel(from), rel(to), joined(names)));
                 }
             }
         }
         for cycle in graph.cycles() {
             let names: Vec<String> = cycle.iter().map(|&i| rel(i)).collect();
-            cycles.push(format!("{}: {}", target.label, names.join(" <-> ")));
+            let mut text = format!("{}: {}", target.label, names.join(" <-> "));
+            for (&(from, to), taken) in &edges {
+                if cycle.contains(&from) && cycle.contains(&to) {
+                    text.push_str(&format!(
+                        "\n    {} -> {}: {}",
+                        rel(from),
+                        rel(to),
+                        joined(taken)
+                    ));
+                }
+            }
+            cycles.push(text);
         }
     }
     if cycles.is_empty() {
@@ -140,6 +152,15 @@ fn targets(root: &Path) -> Res<Vec<Target>> {
     Ok(targets)
 }
 
+/// At most six names, then how many more.
+fn joined(names: &std::collections::BTreeSet<String>) -> String {
+    let shown: Vec<&str> = names.iter().take(6).map(String::as_str).collect();
+    match names.len().saturating_sub(6) {
+        0 => shown.join(", "),
+        more => format!("{}, and {more} more", shown.join(", ")),
+    }
+}
+
 fn relative(root: &Path, file: &Path) -> String {
     file.strip_prefix(root)
         .unwrap_or(file)
@@ -160,7 +181,7 @@ mod tests {
             std::fs::write(path, text).unwrap();
         }
         let tree = modules::discover(&dir.path().join("lib.rs")).unwrap();
-        let edges = resolve::edges(&tree).unwrap();
+        let edges: Vec<(usize, usize)> = resolve::edges(&tree).unwrap().keys().copied().collect();
         graph::Graph::new(tree.files().len(), &edges)
             .cycles()
             .into_iter()

@@ -2,19 +2,23 @@
 //! `super::`, `self::`, child modules and imported names, followed through
 //! re-exports and glob imports to the file whose items define the name.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use syn::visit::Visit;
 
 use super::modules::{flatten_use, is_test_only, ModPath, Tree};
 use crate::util::Res;
 
+/// File-to-file imports: (importer, imported) -> the names taken.
+pub type Imports = BTreeMap<(usize, usize), BTreeSet<String>>;
+
 /// How many re-exports a path is followed through before giving up.
 const MAX_HOPS: usize = 16;
 
-/// Every file-to-file import of the target, each pair once, sorted.
-pub fn edges(tree: &Tree) -> Res<Vec<(usize, usize)>> {
-    let mut found = BTreeSet::new();
+/// Every file-to-file import of the target, each pair once, sorted, with the
+/// names the first file takes from the second.
+pub fn edges(tree: &Tree) -> Res<Imports> {
+    let mut found = Imports::new();
     for (file, module, ast) in tree.parsed() {
         let mut visitor = Visitor {
             tree,
@@ -26,21 +30,26 @@ pub fn edges(tree: &Tree) -> Res<Vec<(usize, usize)>> {
             visitor.visit_item(item);
         }
     }
-    Ok(found.into_iter().collect())
+    Ok(found)
 }
 
 struct Visitor<'a> {
     tree: &'a Tree,
     file: usize,
     module: ModPath,
-    found: &'a mut BTreeSet<(usize, usize)>,
+    found: &'a mut Imports,
 }
 
 impl Visitor<'_> {
     fn record(&mut self, segments: &[String]) {
         for to in locate(self.tree, &self.module, segments) {
             if to != self.file {
-                self.found.insert((self.file, to));
+                if let Some(name) = segments.last() {
+                    self.found
+                        .entry((self.file, to))
+                        .or_default()
+                        .insert(name.clone());
+                }
             }
         }
     }
