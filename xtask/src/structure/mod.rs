@@ -220,7 +220,10 @@ mod tests {
                 "a.rs",
                 "pub struct Ay;\n#[cfg(test)]\nmod tests { use crate::b::Bee; }\n",
             ),
-            ("b.rs", "use crate::Ay;\npub struct Bee(Ay);\n"),
+            (
+                "b.rs",
+                "use crate::Ay;\npub struct Bee(Ay);\npub(crate) fn f() {}\n",
+            ),
         ]);
         assert!(cycles.is_empty(), "{cycles:?}");
     }

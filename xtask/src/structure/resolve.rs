@@ -124,6 +124,10 @@ impl<'ast> Visit<'ast> for Visitor<'_> {
         syn::visit::visit_impl_item(self, item);
     }
 
+    /// `pub(crate)`, `pub(super)`, `pub(in path)` say who may see an item;
+    /// they import nothing.
+    fn visit_visibility(&mut self, _: &'ast syn::Visibility) {}
+
     fn visit_path(&mut self, path: &'ast syn::Path) {
         if path.leading_colon.is_none() && !path.segments.is_empty() {
             let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
