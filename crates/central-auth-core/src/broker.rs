@@ -43,7 +43,6 @@ use crate::secret::{duplicate, same, SecretString};
 use crate::secret_source::SecretSource;
 use crate::status::{self, ProfileStatus};
 use crate::store::file::FileStore;
-use crate::store::vault::VaultStore;
 use crate::store::{CachedAccess, StoreGuard, TokenStore};
 use crate::token::{ChainLost, RotationMark, StoredToken, TokenOrigin, FORMAT_VERSION};
 use crate::usage;
@@ -149,10 +148,7 @@ impl Broker {
         let shared = config
             .stores
             .iter()
-            .map(|(name, c)| {
-                let s: Box<dyn TokenStore> = Box::new(VaultStore::new(c, &home.state_dir));
-                (name.clone(), s)
-            })
+            .map(|(name, c)| (name.clone(), c.open(&home.state_dir)))
             .collect();
         Broker {
             home,

@@ -220,7 +220,7 @@ where
 /// plain http when it carries a secret (the proxy would read it).
 pub fn may_use_proxy(request: &Request) -> bool {
     let scheme = request.url.split_once("://").map_or("", |(s, _)| s);
-    if crate::config::is_loopback(crate::config::host_of(&request.url)) {
+    if crate::net::is_loopback(crate::net::host_of(&request.url)) {
         return false;
     }
     !(scheme.eq_ignore_ascii_case("http") && request.carries_secret())
@@ -332,7 +332,7 @@ impl Transport for UreqTransport {
                 }
             }
         };
-        let host = crate::config::host_of(&request.url);
+        let host = crate::net::host_of(&request.url);
         let mut response = result.map_err(|e| transport_error(&e, host))?;
         let status = response.status().as_u16();
         let headers = response

@@ -18,13 +18,19 @@ pub mod doctor;
 pub mod duration;
 pub mod error;
 pub mod forward;
+pub mod fsutil;
 pub mod holder;
 pub mod home;
 pub mod http;
 pub mod import;
+#[cfg(test)]
+mod layers;
+pub mod local_state;
 pub mod migrate;
+pub mod net;
 pub mod oauth;
 pub mod process;
+pub mod profile_name;
 pub mod proxies;
 pub mod quota;
 pub mod redact;
@@ -35,6 +41,7 @@ pub mod sections;
 pub mod status;
 pub mod store;
 pub mod strict;
+pub mod timefmt;
 pub mod token;
 pub mod usage;
 
