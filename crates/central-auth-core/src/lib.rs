@@ -8,7 +8,9 @@
 //! client-credentials profiles), writes it atomically and releases the lock.
 //!
 //! The crate is synchronous, never prints, and is the only crate that speaks HTTP to
-//! Central or touches the token store. See `docs/ARCHITECTURE.md` for the invariants.
+//! Central. It owns the token store contract and the file store; a shared store
+//! is a backend crate behind that contract ([`store::backend`]). See
+//! `docs/ARCHITECTURE.md` for the layers and the invariants.
 
 pub mod adapter;
 pub mod broker;
