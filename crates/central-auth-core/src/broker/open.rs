@@ -1,0 +1,105 @@
+//! Opening the broker: the home, the config (all of it, or one profile's part),
+//! the stores, and the builder options (log, client, memo, transport, retry).
+
+use crate::config::{Config, Profile};
+use crate::error::Error;
+use crate::home::{Home, PROFILE_ENV};
+use crate::http::Transport;
+use crate::oauth::retry::RetryPolicy;
+use crate::store::file::FileStore;
+use crate::store::TokenStore;
+
+use super::Broker;
+
+impl Broker {
+    /// Opens the broker: resolves the home and loads the config.
+    pub fn open(home: Home) -> Result<Broker, Error> {
+        crate::strict::enforce(&home)?;
+        let config = Config::load(&home.config_file)?;
+        Ok(Broker::with_config(home, config))
+    }
+
+    /// Opens a broker for a call about one profile: `explicit` (`--profile`),
+    /// else `CENTRAL_AUTH_PROFILE`, else the default profile. Only that
+    /// profile's part of the config is parsed and validated
+    /// ([`Config::load_for`]), so a large config costs a cached call little.
+    pub fn open_for(home: Home, explicit: Option<&str>) -> Result<Broker, Error> {
+        crate::strict::enforce(&home)?;
+        let env = std::env::var(PROFILE_ENV).ok().filter(|s| !s.is_empty());
+        let config = Config::load_for(&home.config_file, explicit.or(env.as_deref()))?;
+        Ok(Broker::with_config(home, config))
+    }
+
+    /// [`Broker::open_for`] from the environment.
+    pub fn from_env_for(explicit: Option<&str>) -> Result<Broker, Error> {
+        Broker::open_for(Home::from_env()?, explicit)
+    }
+
+    fn with_config(home: Home, config: Config) -> Broker {
+        let store: Box<dyn TokenStore> = Box::new(FileStore::new(&home.state_dir));
+        let shared = config
+            .stores
+            .iter()
+            // Each backend opens its own store (`store::backend`).
+            .map(|(name, c)| (name.clone(), c.open(&home.state_dir)))
+            .collect();
+        Broker {
+            home,
+            config,
+            store,
+            shared,
+            log: Box::new(|_| {}),
+            client: None,
+            retry: RetryPolicy::default(),
+            transport: None,
+            memo: None,
+        }
+    }
+
+    /// Opens the broker from the environment (`CENTRAL_AUTH_HOME` or platform dirs).
+    pub fn from_env() -> Result<Broker, Error> {
+        Broker::open(Home::from_env()?)
+    }
+
+    /// Sends a redacted line per HTTP call and lock wait to `log` (for `-v`).
+    pub fn with_log(mut self, log: impl Fn(&str) + 'static) -> Broker {
+        self.log = Box::new(log);
+        self
+    }
+
+    /// Names the calling tool (`cli`, `git`, `kubectl`, ...) for usage records.
+    pub fn with_client(mut self, client: &str) -> Broker {
+        self.client = Some(client.to_owned());
+        self
+    }
+
+    /// For a long-lived process asking for one profile's token again and
+    /// again (`central-auth proxy`): `token` reuses the record it last read
+    /// while the store's [`stamp`](TokenStore::stamp) of it is unchanged (any
+    /// write, a rotation mark or a rejection included, changes it), the token
+    /// is still valid for what the caller asks, and for at most [`MEMO_TTL`].
+    /// That skips the lock and the read (about 40 µs per request). Never for
+    /// a shared store, whose cache rules are its own.
+    pub fn with_memo(mut self) -> Broker {
+        self.memo = Some(std::cell::RefCell::new(None));
+        self
+    }
+
+    /// Replaces the HTTP transport (tests).
+    pub fn with_transport(mut self, transport: Box<dyn Transport>) -> Broker {
+        self.transport = Some(transport);
+        self
+    }
+
+    /// Replaces the retry policy (tests, `doctor`).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Broker {
+        self.retry = retry;
+        self
+    }
+
+    /// The profile named by `--profile`, else `CENTRAL_AUTH_PROFILE`, else the default.
+    pub fn profile(&self, explicit: Option<&str>) -> Result<&Profile, Error> {
+        let env = std::env::var(PROFILE_ENV).ok();
+        self.config.select(explicit, env.as_deref())
+    }
+}
