@@ -25,3 +25,33 @@ pub fn profiles_dir(state_dir: &Path) -> PathBuf {
 pub fn profile_dir(state_dir: &Path, profile: &ProfileName) -> PathBuf {
     profiles_dir(state_dir).join(profile.as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::file::FileStore;
+
+    /// Usage, quota and proxy records stay where they were written when they
+    /// went through the file store's directory (no migration needed).
+    #[test]
+    fn the_paths_are_the_file_store_layout() {
+        let state = Path::new("/s/state");
+        let p = ProfileName::new("prod").unwrap();
+        assert_eq!(
+            profile_dir(state, &p),
+            FileStore::new(state).profile_dir(&p)
+        );
+        assert_eq!(
+            crate::usage::path(state, &p),
+            Path::new("/s/state/profiles/prod/usage.json")
+        );
+        assert_eq!(
+            crate::quota::path(state, &p),
+            Path::new("/s/state/profiles/prod/quota.json")
+        );
+        assert_eq!(
+            crate::proxies::path(state, &p, 42),
+            Path::new("/s/state/profiles/prod/proxy-42.json")
+        );
+    }
+}

@@ -13,7 +13,7 @@ use central_auth_core::error::Error;
 
 mod token_source;
 
-pub use token_source::{read_jwt, SecretIdSource, TokenSource, DEFAULT_JWT_FILE, TOKEN_ENVS};
+pub use token_source::{read_jwt, SecretIdSource, TokenSource, DEFAULT_JWT_FILE};
 
 /// Default KV v2 mount.
 pub const DEFAULT_MOUNT: &str = "secret";
@@ -158,18 +158,18 @@ impl VaultConfig {
         };
         let mount = segment_path(raw.mount.as_deref().unwrap_or(DEFAULT_MOUNT), "mount")?;
         let path = segment_path(raw.path.as_deref().unwrap_or(DEFAULT_PATH), "path")?;
-        let token = match (raw.token_env, raw.token_file, raw.token_cmd) {
-            (None, None, None) if login.is_some() => login.expect("checked"),
-            _ if login.is_some() => {
+        let token = match (login, raw.token_env, raw.token_file, raw.token_cmd) {
+            (Some(login), None, None, None) => login,
+            (Some(_), ..) => {
                 return Err(format!(
                     "with auth = {method:?} do not set token_env, token_file or token_cmd"
                 ))
             }
-            (None, None, None) => TokenSource::Default,
-            (Some(e), None, None) if !e.trim().is_empty() => TokenSource::Env(e),
-            (None, Some(f), None) => TokenSource::File(f),
-            (None, None, Some(c)) if !c.trim().is_empty() => TokenSource::Command(c),
-            (Some(_), None, None) | (None, None, Some(_)) => {
+            (None, None, None, None) => TokenSource::Default,
+            (None, Some(e), None, None) if !e.trim().is_empty() => TokenSource::Env(e),
+            (None, None, Some(f), None) => TokenSource::File(f),
+            (None, None, None, Some(c)) if !c.trim().is_empty() => TokenSource::Command(c),
+            (None, Some(_), None, None) | (None, None, None, Some(_)) => {
                 return Err("token_env or token_cmd must not be empty".into())
             }
             _ => return Err("set only one of token_env, token_file and token_cmd".into()),

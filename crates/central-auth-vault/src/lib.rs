@@ -3,7 +3,7 @@
 //!
 //! A profile's record lives at `<mount>/data/<path>/<profile>` as the same JSON
 //! the file store writes; its lease at `<path>/_lease/<profile>`
-//! ([`lease`]). [`VaultStore`]'s `lock` takes the local `flock` only
+//! (`lease`). [`VaultStore`]'s `lock` takes the local `flock` only
 //! (`<state>/fleet/<store>/<profile>.lock`), so the processes of one machine
 //! queue locally and cost Vault nothing; the guard takes the fleet lease on its
 //! first `read`, `write`, `delete` or `check_writable`, and
@@ -12,7 +12,7 @@
 //! written with CAS, so no operation needs the `delete` capability and nothing
 //! is ever written without the compare.
 //!
-//! After every read or write the guard refreshes the local cache ([`cache`]):
+//! After every read or write the guard refreshes the local cache (`cache`):
 //! the access token and its times only, never the refresh token.
 //! The guard's `cached` offers it to the broker, which serves it while it is
 //! fresh (read from Vault less than `cache_ttl` ago) and still valid, and, when
@@ -23,11 +23,11 @@
 //! contract and ground helpers only, and the binaries wire it in with
 //! [`register`].
 
-pub mod cache;
-pub mod client;
-pub mod config;
+mod cache;
+mod client;
+mod config;
 mod details;
-pub mod lease;
+mod lease;
 mod store;
 
 pub use config::{RawVaultConfig, VaultConfig};

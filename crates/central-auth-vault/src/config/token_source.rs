@@ -100,7 +100,7 @@ pub enum SecretIdSource {
 
 impl VaultConfig {
     /// Resolves the Vault token. Runs `token_cmd` if configured. For AppRole,
-    /// see [`VaultConfig::secret_id`] and the client's login.
+    /// see `SecretIdSource::resolve` and the client's login.
     pub fn token(&self) -> Result<SecretString, Error> {
         let fix = format!(
             "see docs/fleet.md; store {:?} needs a Vault token with the policy for {}",
