@@ -17,10 +17,10 @@
 //! The guard's `cached` offers it to the broker, which serves it while it is
 //! fresh (read from Vault less than `cache_ttl` ago) and still valid, and, when
 //! Vault is unreachable, while it is valid at all.
-
 //!
-//! The crate is a store backend: it depends on `central-auth-core`'s store
-//! contract and ground helpers only, and the binaries wire it in with
+//! The crate is a store backend: of `central-auth-core` it uses the store
+//! contract and the layers below it only (ground helpers, the HTTP transport,
+//! records; docs/ARCHITECTURE.md), and the binaries wire it in with
 //! [`register`].
 
 mod cache;
