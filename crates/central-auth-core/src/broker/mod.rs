@@ -33,6 +33,7 @@
 //! died. Beside the algorithm: [`import_login`], [`reject`], [`report`]
 //! (`status`), [`probe`] (`doctor`), and [`record`] (building records).
 
+mod choice;
 mod grant;
 mod handout;
 mod import_login;
@@ -44,6 +45,10 @@ mod recover;
 mod reject;
 mod renew;
 mod report;
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;
 
 use std::time::{Duration, Instant};
 
@@ -56,6 +61,9 @@ use crate::oauth::retry::RetryPolicy;
 use crate::secret::SecretString;
 use crate::store::TokenStore;
 use crate::token::StoredToken;
+
+pub use choice::{ProfileChoice, ProfileSource};
+pub use probe::{DoctorAccess, ProbeAnswer, SecretKind};
 
 /// A token handed to a tool.
 #[derive(Debug)]
@@ -115,6 +123,7 @@ pub struct Broker {
     retry: RetryPolicy,
     transport: Option<Box<dyn Transport>>,
     memo: Option<std::cell::RefCell<Option<Memo>>>,
+    request: choice::ProfileRequest,
 }
 
 /// How long a long-lived process reuses a token it read without looking at

@@ -1,14 +1,15 @@
 //! Opening the broker: the home, the config (all of it, or one profile's part),
 //! the stores, and the builder options (log, client, memo, transport, retry).
 
-use crate::config::{Config, Profile};
+use crate::config::Config;
 use crate::error::Error;
-use crate::home::{Home, PROFILE_ENV};
+use crate::home::Home;
 use crate::http::Transport;
 use crate::oauth::retry::RetryPolicy;
 use crate::store::file::FileStore;
 use crate::store::TokenStore;
 
+use super::choice::{self, ProfileRequest};
 use super::Broker;
 
 impl Broker {
@@ -16,7 +17,12 @@ impl Broker {
     pub fn open(home: Home) -> Result<Broker, Error> {
         crate::strict::enforce(&home)?;
         let config = Config::load(&home.config_file)?;
-        Ok(Broker::with_config(home, config))
+        let mut broker = Broker::with_config(home, config);
+        broker.request = ProfileRequest {
+            flag: None,
+            env: choice::from_env(),
+        };
+        Ok(broker)
     }
 
     /// Opens a broker for a call about one profile: `explicit` (`--profile`),
@@ -25,9 +31,14 @@ impl Broker {
     /// ([`Config::load_for`]), so a large config costs a cached call little.
     pub fn open_for(home: Home, explicit: Option<&str>) -> Result<Broker, Error> {
         crate::strict::enforce(&home)?;
-        let env = std::env::var(PROFILE_ENV).ok().filter(|s| !s.is_empty());
+        let env = choice::from_env();
         let config = Config::load_for(&home.config_file, explicit.or(env.as_deref()))?;
-        Ok(Broker::with_config(home, config))
+        let mut broker = Broker::with_config(home, config);
+        broker.request = ProfileRequest {
+            flag: explicit.map(str::to_owned),
+            env,
+        };
+        Ok(broker)
     }
 
     /// [`Broker::open_for`] from the environment.
@@ -35,7 +46,7 @@ impl Broker {
         Broker::open_for(Home::from_env()?, explicit)
     }
 
-    fn with_config(home: Home, config: Config) -> Broker {
+    pub(super) fn with_config(home: Home, config: Config) -> Broker {
         let store: Box<dyn TokenStore> = Box::new(FileStore::new(&home.state_dir));
         let shared = config
             .stores
@@ -53,6 +64,7 @@ impl Broker {
             retry: RetryPolicy::default(),
             transport: None,
             memo: None,
+            request: ProfileRequest::default(),
         }
     }
 
@@ -95,11 +107,5 @@ impl Broker {
     pub fn with_retry(mut self, retry: RetryPolicy) -> Broker {
         self.retry = retry;
         self
-    }
-
-    /// The profile named by `--profile`, else `CENTRAL_AUTH_PROFILE`, else the default.
-    pub fn profile(&self, explicit: Option<&str>) -> Result<&Profile, Error> {
-        let env = std::env::var(PROFILE_ENV).ok();
-        self.config.select(explicit, env.as_deref())
     }
 }
