@@ -130,14 +130,25 @@ impl Config {
         let store_tables = store_tables(root.get_ref());
         let raw = RawConfig::deserialize(toml::de::Deserializer::from(root)).map_err(toml_error)?;
         let mut stores = BTreeMap::new();
+        let mut invalid = None;
         for (name, table) in store_tables {
-            let store = backend::parse(&name, table).map_err(|e| match e {
-                TableError::Toml(e) => toml_error(e),
-                TableError::Invalid(msg) => {
-                    Error::config(format!("config {shown}: stores.{name}: {msg}"))
+            match backend::parse(&name, table) {
+                Ok(store) => {
+                    stores.insert(name, store);
                 }
-            })?;
-            stores.insert(name, store);
+                // A table that does not fit its backend's keys is reported
+                // before a wrong value in any table, as one parse of the whole
+                // file did.
+                Err(TableError::Toml(e)) => return Err(toml_error(e)),
+                Err(TableError::Invalid(msg)) => {
+                    invalid.get_or_insert_with(|| {
+                        Error::config(format!("config {shown}: stores.{name}: {msg}"))
+                    });
+                }
+            }
+        }
+        if let Some(e) = invalid {
+            return Err(e);
         }
         let mut profiles = BTreeMap::new();
         for (name, rp) in raw.profiles {

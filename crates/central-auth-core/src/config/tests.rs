@@ -280,6 +280,11 @@ fn a_store_table_is_parsed_by_its_backend_and_its_errors_name_the_line() {
             "kind = \"test\"\n[stores.other]\nkind = \"test\"\nsize = -1",
         ),
         format!("{}\n[stores]\nteam = 5\n", profile_table("a")),
+        // A wrong key in a later table comes before a wrong value in an earlier one.
+        text.replace(
+            "size = 3",
+            "size = 3\nsizes = 4\n[stores.a]\nkind = \"test\"\nsize = 0",
+        ),
     ] {
         let e = err(&bad);
         assert_eq!(e, whole_document_error(&bad));
