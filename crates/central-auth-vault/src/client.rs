@@ -16,6 +16,7 @@
 //! denies a request with a token from an earlier login (expired or revoked).
 
 use std::cell::RefCell;
+use std::time::Instant;
 
 use time::OffsetDateTime;
 
@@ -27,7 +28,12 @@ use crate::config::VaultConfig;
 
 mod login;
 
-use login::HeldToken;
+/// The Vault token in use and, for a login token, when to log in again.
+struct HeldToken {
+    value: SecretString,
+    /// `None`: not from a login, or a login token without a lease end.
+    renew_after: Option<Instant>,
+}
 
 /// The latest version of one KV v2 key.
 #[derive(Debug)]

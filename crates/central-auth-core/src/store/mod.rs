@@ -60,6 +60,7 @@ mod details;
 pub mod file;
 pub mod flat_layout;
 pub mod lock;
+pub mod record;
 
 use std::time::Duration;
 
