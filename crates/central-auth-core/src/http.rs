@@ -10,15 +10,15 @@
 //! `CONNECT` tunnel the proxy cannot read. Roots are the profile's
 //! `ca_file` if set, else `SSL_CERT_FILE` if set, else the bundled Mozilla roots.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::agents::{AgentUse, Agents};
 use crate::error::Error;
 use crate::redact::REDACTED;
 use crate::secret::{ExposeSecret, SecretString};
 
-/// Time allowed to connect (DNS, TCP, TLS).
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub use crate::agents::CONNECT_TIMEOUT;
 /// Time allowed for a whole request.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// Largest response body read.
@@ -219,98 +219,34 @@ where
 /// loopback host (the proxy would see a local service's traffic), and not over
 /// plain http when it carries a secret (the proxy would read it).
 pub fn may_use_proxy(request: &Request) -> bool {
-    let scheme = request.url.split_once("://").map_or("", |(s, _)| s);
-    if crate::config::is_loopback(crate::config::host_of(&request.url)) {
-        return false;
-    }
-    !(scheme.eq_ignore_ascii_case("http") && request.carries_secret())
+    crate::agents::proxy_allowed(&request.url, request.carries_secret())
 }
 
 /// The ureq-backed transport.
 pub struct UreqTransport {
-    /// Uses the proxy from the environment, if any.
-    agent: ureq::Agent,
-    /// Never uses a proxy.
-    direct: ureq::Agent,
+    agents: Agents,
 }
 
-/// TLS with the bundled Mozilla roots, or those of `ca_file` (else
-/// `SSL_CERT_FILE`) when given: for the token calls and the proxy's.
-pub(crate) fn tls_config(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig, Error> {
-    let roots = match ca_file
-        .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os("SSL_CERT_FILE").map(PathBuf::from))
-    {
-        Some(path) => load_roots(&path)?,
-        None => ureq::tls::RootCerts::WebPki,
-    };
-    Ok(ureq::tls::TlsConfig::builder().root_certs(roots).build())
-}
+/// The token calls (and a remote store's).
+pub(crate) const TOKEN_CALLS: AgentUse = AgentUse {
+    timeout: REQUEST_TIMEOUT,
+    user_agent: concat!("central-auth/", env!("CARGO_PKG_VERSION")),
+};
 
 impl UreqTransport {
-    /// Builds the agent; `ca_file` adds trusted roots for corporate CAs.
+    /// Builds the agents; `ca_file` adds trusted roots for corporate CAs.
     pub fn new(ca_file: Option<&Path>) -> Result<UreqTransport, Error> {
-        let tls = tls_config(ca_file)?;
-        let agent = |proxy: Option<ureq::Proxy>| -> ureq::Agent {
-            let config = ureq::Agent::config_builder()
-                .timeout_connect(Some(CONNECT_TIMEOUT))
-                .timeout_global(Some(REQUEST_TIMEOUT))
-                .max_redirects(0)
-                .http_status_as_error(false)
-                .user_agent(concat!("central-auth/", env!("CARGO_PKG_VERSION")))
-                .proxy(proxy)
-                .tls_config(tls.clone())
-                .build();
-            agent_with(config)
-        };
         Ok(UreqTransport {
-            agent: agent(ureq::Proxy::try_from_env()),
-            direct: agent(None),
+            agents: Agents::new(ca_file, TOKEN_CALLS)?,
         })
     }
-}
-
-/// An agent with `config`, ureq's connectors, and the core's resolver (no
-/// thread or DNS query per request: [`crate::resolver`]).
-pub(crate) fn agent_with(config: ureq::config::Config) -> ureq::Agent {
-    ureq::Agent::with_parts(
-        config,
-        ureq::unversioned::transport::DefaultConnector::new(),
-        crate::resolver::CachingResolver::default(),
-    )
-}
-
-pub(crate) fn load_roots(path: &Path) -> Result<ureq::tls::RootCerts, Error> {
-    let pem = std::fs::read(path).map_err(|e| {
-        Error::config(format!(
-            "cannot read CA file {}: {e}; fix ca_file in the profile or SSL_CERT_FILE",
-            path.display()
-        ))
-    })?;
-    let certs: Vec<_> = ureq::tls::parse_pem(&pem)
-        .filter_map(|item| match item {
-            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-            _ => None,
-        })
-        .collect();
-    if certs.is_empty() {
-        return Err(Error::config(format!(
-            "CA file {} holds no PEM certificates; fix ca_file in the profile or SSL_CERT_FILE",
-            path.display()
-        )));
-    }
-    Ok(ureq::tls::RootCerts::new_with_certs(&certs))
 }
 
 impl Transport for UreqTransport {
     fn send(&self, request: &Request, timeout: Duration) -> Result<Response, TransportError> {
         let url = request.url_with(Value::expose);
         let timeout = Some(timeout.min(REQUEST_TIMEOUT));
-        let agent = if may_use_proxy(request) {
-            &self.agent
-        } else {
-            &self.direct
-        };
+        let agent = self.agents.pick(&request.url, request.carries_secret());
         let result = match request.method {
             Method::Get => {
                 let mut b = agent.get(&url).config().timeout_global(timeout).build();
@@ -332,7 +268,7 @@ impl Transport for UreqTransport {
                 }
             }
         };
-        let host = crate::config::host_of(&request.url);
+        let host = crate::net::host_of(&request.url);
         let mut response = result.map_err(|e| transport_error(&e, host))?;
         let status = response.status().as_u16();
         let headers = response
