@@ -6,8 +6,10 @@ use std::io::BufRead;
 
 use crate::body::BodyDecoder;
 use crate::error::RequestError;
-use crate::head::{HeadParser, RequestHead};
-use crate::{Limits, Parsed};
+use crate::head::HeadParser;
+use crate::limits::Limits;
+use crate::parsed::Parsed;
+use crate::request_head::RequestHead;
 
 /// A whole request.
 #[derive(Debug, Clone, PartialEq, Eq)]
