@@ -91,7 +91,9 @@ fn fill(r: &mut impl BufRead) -> Result<&[u8], RequestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Framing, Malformed, Target};
+    use crate::error::Malformed;
+    use crate::framing::Framing;
+    use crate::target::Target;
     use std::io::{BufReader, Cursor, Read};
 
     fn reader(raw: &[u8], capacity: usize) -> BufReader<Cursor<Vec<u8>>> {
