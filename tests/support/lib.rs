@@ -15,11 +15,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub use central_sim::{Counters, Fault, Sim, SimConfig};
+pub use home::Home;
 
 pub mod bao;
 pub mod browser;
+pub mod home;
 pub mod kube;
 pub mod other_user;
+pub mod ports;
 pub mod raw_http;
 pub mod recorder;
 pub mod slow_clients;
@@ -182,10 +185,20 @@ pub fn sim_with(access_ttl_secs: u64) -> Sim {
     Sim::start(cfg).expect("simulator starts on 127.0.0.1:0")
 }
 
-/// A private central-auth home wired to a simulator.
+/// A private central-auth home wired to an in-process simulator: a [`Home`]
+/// (its paths and environment through `Deref`) with the test profiles, the
+/// simulator, and calls that assert.
 pub struct TestHome {
-    pub dir: tempfile::TempDir,
+    home: Home,
     pub sim: Sim,
+}
+
+impl std::ops::Deref for TestHome {
+    type Target = Home;
+
+    fn deref(&self) -> &Home {
+        &self.home
+    }
 }
 
 /// Options for the profile written into the test config.
@@ -217,13 +230,17 @@ impl TestHome {
         TestHome::with(sim_with(7200), &[ProfileOpts::default()])
     }
 
-    /// A home with the given profiles against `sim`.
+    /// A home with the given profiles against `sim`; commands get the
+    /// simulator's client secret and password as `E2E_CLIENT_SECRET` and
+    /// `E2E_PASSWORD`.
     pub fn with(sim: Sim, profiles: &[ProfileOpts]) -> TestHome {
-        let dir = tempfile::Builder::new()
-            .prefix("central-auth-e2e-")
-            .tempdir()
-            .expect("temp dir");
-        let home = TestHome { dir, sim };
+        let cfg = SimConfig::default();
+        let secrets = [
+            ("E2E_CLIENT_SECRET", cfg.client_secret.as_str()),
+            ("E2E_PASSWORD", cfg.password.as_str()),
+        ];
+        let home = Home::new("central-auth-e2e-", &bin_dir(), &secrets).expect("temp dir");
+        let home = TestHome { home, sim };
         home.write_config(profiles);
         home
     }
@@ -262,57 +279,14 @@ impl TestHome {
             }
             text.push_str(&p.extra);
         }
-        std::fs::write(self.config_path(), text).unwrap();
-    }
-
-    /// The `CENTRAL_AUTH_HOME` directory.
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// The config file.
-    pub fn config_path(&self) -> PathBuf {
-        self.path().join("config.toml")
-    }
-
-    /// The directory of a profile in the store (`state/profiles/<name>/`).
-    pub fn profile_dir(&self, profile: &str) -> PathBuf {
-        self.path().join("state").join("profiles").join(profile)
-    }
-
-    /// The token record of a profile.
-    pub fn record_path(&self, profile: &str) -> PathBuf {
-        self.profile_dir(profile).join("token.json")
-    }
-
-    /// The lock file of a profile.
-    pub fn lock_path(&self, profile: &str) -> PathBuf {
-        self.profile_dir(profile).join("lock")
-    }
-
-    /// The usage file of a profile.
-    pub fn usage_path(&self, profile: &str) -> PathBuf {
-        self.profile_dir(profile).join("usage.json")
+        self.set_config(&text).unwrap();
     }
 
     /// A command for a workspace binary with this home's environment: private
     /// `CENTRAL_AUTH_HOME` and `HOME`, the simulator's client secret and password.
     pub fn cmd(&self, binary: &str) -> Command {
-        let mut c = Command::new(bin(binary));
-        self.apply_env(&mut c);
-        c
-    }
-
-    /// Sets this home's environment on any command (for real tools that call our
-    /// helpers).
-    pub fn apply_env(&self, c: &mut Command) {
-        let cfg = SimConfig::default();
-        c.env("CENTRAL_AUTH_HOME", self.path())
-            .env("HOME", self.path())
-            .env_remove("CENTRAL_AUTH_PROFILE")
-            .env("E2E_CLIENT_SECRET", &cfg.client_secret)
-            .env("E2E_PASSWORD", &cfg.password)
-            .stdin(Stdio::null());
+        bin(binary);
+        self.home.cmd(binary)
     }
 
     /// Runs `central-auth ARGS` and returns its output.
@@ -324,34 +298,25 @@ impl TestHome {
     /// moved `age_secs` into the past (an age beyond the lifetime gives an expired
     /// access token with a live refresh token).
     pub fn import_download(&self, profile: &str, age_secs: u64) -> serde_json::Value {
-        let mut download = self.sim.download_token();
-        let created = download["created_at"].as_u64().unwrap();
-        download["created_at"] = serde_json::json!(created - age_secs * 1000);
-        let file = self.path().join("download.json");
-        std::fs::write(&file, download.to_string()).unwrap();
-        let out = self.cli(&["import", "--profile", profile, file.to_str().unwrap()]);
+        bin("central-auth");
+        let download = home::aged(self.sim.download_token(), age_secs).unwrap();
+        let out = self
+            .import(&download, "download.json", &["--profile", profile])
+            .unwrap();
         assert!(out.status.success(), "import failed: {}", text(&out.stderr));
-        std::fs::remove_file(&file).unwrap();
         download
     }
 
     /// Imports with `--force` a Download Token minted `age_secs` ago (so it
     /// replaces whatever is stored, even a newer pair); returns its refresh token.
     pub fn import_aged(&self, profile: &str, age_secs: u64) -> String {
-        let mut download = self.sim.download_token();
-        let created = download["created_at"].as_u64().unwrap();
-        download["created_at"] = serde_json::json!(created - age_secs * 1000);
-        let file = self.path().join(format!("{profile}-download.json"));
-        std::fs::write(&file, download.to_string()).unwrap();
-        let out = self.cli(&[
-            "import",
-            "--force",
-            "--profile",
-            profile,
-            file.to_str().unwrap(),
-        ]);
+        bin("central-auth");
+        let download = home::aged(self.sim.download_token(), age_secs).unwrap();
+        let file = format!("{profile}-download.json");
+        let out = self
+            .import(&download, &file, &["--force", "--profile", profile])
+            .unwrap();
         assert!(out.status.success(), "import failed: {}", text(&out.stderr));
-        std::fs::remove_file(&file).unwrap();
         download["refresh_token"].as_str().unwrap().to_owned()
     }
 

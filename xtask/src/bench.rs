@@ -6,31 +6,17 @@
 //! exactly one token request, the one successful refresh (no rejected refresh, no
 //! login). Then the proxy's added latency and saturation rate (`bench_proxy`).
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use crate::measure::{measure_interleaved, ms, percentile, Case};
+use central_auth_e2e::Home;
 
-use crate::util::{build_bins, one_refresh, say, DemoHome, Res, SimProcess};
+use crate::demo_home::{demo_home, import_download};
+use crate::sim_process::{one_refresh, SimProcess};
+use crate::util::{build_bins, say, Res};
 
 /// Stampede sizes.
 const STAMPEDES: [usize; 3] = [1, 16, 64];
 /// Rounds per stampede size.
 const ROUNDS: usize = 5;
-
-/// One measured call.
-pub struct Case {
-    /// The row's label.
-    pub label: String,
-    /// Workspace binary name, or `None` for `cat`.
-    pub bin: Option<&'static str>,
-    /// Arguments.
-    pub args: Vec<String>,
-    /// Extra environment.
-    pub env: Vec<(&'static str, String)>,
-    /// Bytes written to stdin.
-    pub stdin: Vec<u8>,
-}
 
 /// Parses `--runs N` (default 200).
 pub fn parse_runs(args: &[String]) -> Res<usize> {
@@ -60,8 +46,8 @@ pub fn run(args: &[String]) -> Res<()> {
     let runs = parse_runs(args)?;
     let bin_dir = build_bins(true)?;
     let sim = SimProcess::start(&bin_dir, 7200)?;
-    let home = DemoHome::new(&bin_dir, &sim, "5m")?;
-    home.import_download(&sim, 0)?;
+    let home = demo_home(&bin_dir, &sim, "5m")?;
+    import_download(&home, &sim, 0)?;
     say(format!(
         "central-sim at {}, fresh token imported; {runs} runs per row",
         sim.url
@@ -72,7 +58,7 @@ pub fn run(args: &[String]) -> Res<()> {
         Case {
             label: "`cat` token file (baseline)".into(),
             bin: None,
-            args: vec![home.record().to_string_lossy().into_owned()],
+            args: vec![home.record_path("demo").to_string_lossy().into_owned()],
             env: vec![],
             stdin: vec![],
         },
@@ -115,9 +101,9 @@ pub fn run(args: &[String]) -> Res<()> {
 
     // The same call with a config of 1000 profiles: only the profile asked for
     // is parsed (docs/ARCHITECTURE.md, "The cached path").
-    let big = DemoHome::new(&bin_dir, &sim, "5m")?;
+    let big = demo_home(&bin_dir, &sim, "5m")?;
     big.append_config(&many_profiles(999))?;
-    big.import_download(&sim, 0)?;
+    import_download(&big, &sim, 0)?;
     let big_case = Case {
         label: "`central-auth token`, config of 1000 profiles".into(),
         bin: Some("central-auth"),
@@ -125,7 +111,7 @@ pub fn run(args: &[String]) -> Res<()> {
         env: vec![],
         stdin: vec![],
     };
-    let mut measured: Vec<(&DemoHome, &Case)> = cases.iter().map(|c| (&home, c)).collect();
+    let mut measured: Vec<(&Home, &Case)> = cases.iter().map(|c| (&home, c)).collect();
     measured.insert(2, (&big, &big_case));
     let times = measure_interleaved(&measured, runs);
 
@@ -164,7 +150,7 @@ pub fn run(args: &[String]) -> Res<()> {
         let mut walls = Vec::new();
         let mut refreshes = Vec::new();
         for _ in 0..ROUNDS {
-            home.import_download(&sim, 2 * 3600)?;
+            import_download(&home, &sim, 2 * 3600)?;
             let before = sim.counters()?;
             let (tokens, wall) = home.stampede(n)?;
             let after = sim.counters()?;
@@ -220,33 +206,6 @@ pub fn run(args: &[String]) -> Res<()> {
     }
 }
 
-/// Times `runs` spawns of every row, interleaved in 10 chunks so that the load
-/// of a shared machine hits every row alike and the ratios stay fair. A row's
-/// `Err` is its table cell explaining why not.
-pub fn measure_interleaved(
-    rows: &[(&DemoHome, &Case)],
-    runs: usize,
-) -> Vec<Result<Vec<Duration>, String>> {
-    let chunks = 10;
-    let per_chunk = runs.div_ceil(chunks).max(1);
-    say(format!(
-        "measuring {} rows, {chunks} interleaved chunks of {per_chunk} runs",
-        rows.len()
-    ));
-    let mut times: Vec<Result<Vec<Duration>, String>> = vec![Ok(Vec::new()); rows.len()];
-    for _ in 0..chunks {
-        for (i, (home, case)) in rows.iter().enumerate() {
-            if let Ok(acc) = &mut times[i] {
-                match measure(home, case, per_chunk) {
-                    Ok(t) => acc.extend(t),
-                    Err(why) => times[i] = Err(why),
-                }
-            }
-        }
-    }
-    times
-}
-
 /// `count` more classic profiles for a config, as a team with many customers
 /// would have them.
 fn many_profiles(count: usize) -> String {
@@ -257,64 +216,6 @@ fn many_profiles(count: usize) -> String {
             )
         })
         .collect()
-}
-
-/// Times `runs` spawns of one case; `Err` is the table cell explaining why not.
-pub fn measure(home: &DemoHome, case: &Case, runs: usize) -> Result<Vec<Duration>, String> {
-    let exe: PathBuf = match case.bin {
-        Some(name) => {
-            let p = home.exe(name);
-            if !p.is_file() {
-                return Err("missing (not built)".into());
-            }
-            p
-        }
-        None => PathBuf::from("cat"),
-    };
-    let mut times = Vec::with_capacity(runs);
-    for i in 0..runs {
-        let mut c = Command::new(&exe);
-        home.apply_env(&mut c);
-        c.args(&case.args)
-            .envs(case.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let t = Instant::now();
-        let mut child = c.spawn().map_err(|e| format!("cannot start: {e}"))?;
-        if let Some(mut stdin) = child.stdin.take() {
-            // A helper that does not read stdin may close it early: ignore EPIPE.
-            let _ = stdin.write_all(&case.stdin);
-        }
-        let out = child
-            .wait_with_output()
-            .map_err(|e| format!("wait failed: {e}"))?;
-        times.push(t.elapsed());
-        if i == 0 {
-            if !out.status.success() {
-                let err = String::from_utf8_lossy(&out.stderr);
-                let first = err.lines().next().unwrap_or("").replace('|', "/");
-                return Err(format!("failed ({}): {first}", out.status));
-            }
-            if out.stdout.is_empty() {
-                return Err("no output (placeholder binary?)".into());
-            }
-        }
-    }
-    Ok(times)
-}
-
-/// The p-th percentile (nearest rank) of sorted durations.
-pub fn percentile(sorted: &[Duration], p: usize) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = (p * sorted.len()).div_ceil(100).max(1);
-    sorted[rank.min(sorted.len()) - 1]
-}
-
-pub fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
 #[cfg(test)]
@@ -333,19 +234,5 @@ mod tests {
         assert!(parse_runs(&strings(&["--runs", "0"])).is_err());
         assert!(parse_runs(&strings(&["--runs"])).is_err());
         assert!(parse_runs(&strings(&["--fast"])).is_err());
-    }
-
-    #[test]
-    fn percentiles_use_nearest_rank() {
-        let d: Vec<Duration> = (1..=10).map(Duration::from_millis).collect();
-        assert_eq!(percentile(&d, 50), Duration::from_millis(5));
-        assert_eq!(percentile(&d, 90), Duration::from_millis(9));
-        assert_eq!(percentile(&d[..1], 90), Duration::from_millis(1));
-        assert_eq!(percentile(&[], 50), Duration::ZERO);
-    }
-
-    #[test]
-    fn ms_formats_two_decimals() {
-        assert_eq!(ms(Duration::from_micros(1500)), "1.50 ms");
     }
 }

@@ -9,8 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::bench::{measure_interleaved, ms, percentile, Case};
-use crate::util::{http, is_ci, say, DemoHome, Res, SimProcess};
+use crate::measure::{measure_interleaved, ms, percentile, Case};
+use central_auth_e2e::ports::free_port_pair;
+use central_auth_e2e::Home;
+
+use crate::demo_home::{demo_home, import_download};
+use crate::sim_process::{http, one_refresh, SimProcess};
+use crate::util::{is_ci, say, Res};
 
 /// Stampede rounds.
 const ROUNDS: usize = 5;
@@ -27,13 +32,7 @@ impl BaoProcess {
     fn start(bin: &Path) -> Res<BaoProcess> {
         let dir = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
         // The dev server also listens on PORT+1 (cluster); find a free pair.
-        let port = loop {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-            let p = l.local_addr().map_err(|e| e.to_string())?.port();
-            if p < u16::MAX && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
-                break p;
-            }
-        };
+        let port = free_port_pair().map_err(|e| e.to_string())?;
         let child = Command::new(bin)
             .args(["server", "-dev", "-dev-no-store-token"])
             .arg(format!("-dev-root-token-id={ROOT_TOKEN}"))
@@ -68,14 +67,14 @@ impl Drop for BaoProcess {
 }
 
 /// A demo home whose profile lives in the Vault store.
-fn fleet_home(bin_dir: &Path, sim: &SimProcess, bao: &BaoProcess, extra: &str) -> Res<DemoHome> {
-    let home = DemoHome::new(bin_dir, sim, "5m")?;
+fn fleet_home(bin_dir: &Path, sim: &SimProcess, bao: &BaoProcess, extra: &str) -> Res<Home> {
+    let home = demo_home(bin_dir, sim, "5m")?;
     let token_file = home.path().join("vault-token");
     std::fs::write(&token_file, ROOT_TOKEN)
         .map_err(|e| format!("cannot write the token file: {e}"))?;
     let config = format!(
         "{}store = \"team\"\n\n[stores.team]\nkind = \"vault\"\naddress = \"http://{}\"\ntoken_file = \"{}\"\n{extra}",
-        home.config,
+        home.config()?,
         bao.addr,
         token_file.display()
     );
@@ -106,11 +105,11 @@ pub fn run(
         return Ok(());
     }
     let bao = BaoProcess::start(&bao_bin)?;
-    let file = DemoHome::new(bin_dir, sim, "5m")?;
-    file.import_download(sim, 0)?;
+    let file = demo_home(bin_dir, sim, "5m")?;
+    import_download(&file, sim, 0)?;
     let cached = fleet_home(bin_dir, sim, &bao, "")?;
     let uncached = fleet_home(bin_dir, sim, &bao, "cache_ttl = \"0s\"\n")?;
-    cached.import_download(sim, 0)?;
+    import_download(&cached, sim, 0)?;
     let homes = [
         (
             &file,
@@ -136,7 +135,7 @@ pub fn run(
             stdin: vec![],
         })
         .collect();
-    let rows: Vec<(&DemoHome, &Case)> = homes.iter().map(|(h, _)| *h).zip(&cases).collect();
+    let rows: Vec<(&Home, &Case)> = homes.iter().map(|(h, _)| *h).zip(&cases).collect();
     let times = measure_interleaved(&rows, runs);
     let file_med = match &times[0] {
         Ok(t) => {
@@ -183,7 +182,7 @@ pub fn run(
         for m in &machines {
             let _ = std::fs::remove_dir_all(m.path().join("state/fleet"));
         }
-        machines[0].import_download(sim, 2 * 3600)?;
+        import_download(&machines[0], sim, 2 * 3600)?;
         let before = sim.counters()?;
         let t = Instant::now();
         let children = (0..64)
@@ -211,7 +210,7 @@ pub fn run(
         walls.push(t.elapsed());
         let after = sim.counters()?;
         let n = after["refresh"].as_u64().unwrap_or(0) - before["refresh"].as_u64().unwrap_or(0);
-        if let Err(e) = crate::util::one_refresh(&before, &after) {
+        if let Err(e) = one_refresh(&before, &after) {
             bad.push(format!("fleet stampede: {e}"));
         }
         if tokens.iter().any(|t| *t != tokens[0]) {

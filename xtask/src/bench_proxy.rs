@@ -11,7 +11,11 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{say, DemoHome, Res, SimProcess};
+use central_auth_e2e::Home;
+
+use crate::demo_home::{import_download, token};
+use crate::sim_process::SimProcess;
+use crate::util::{say, Res};
 
 /// Sequential requests per latency row.
 const LATENCY_RUNS: usize = 500;
@@ -24,9 +28,9 @@ const PARSES: usize = 20_000;
 const PATH: &str = "/monitoring/v1/aps";
 
 /// Measures and prints the proxy tables.
-pub fn run(home: &DemoHome, sim: &SimProcess) -> Res<()> {
-    home.import_download(sim, 0)?;
-    let token = home.token()?;
+pub fn run(home: &Home, sim: &SimProcess) -> Res<()> {
+    import_download(home, sim, 0)?;
+    let token = token(home)?;
     let mut proxy = Proxy::start(home)?;
     let result = measure(&proxy.addr, &sim.addr, &token);
     proxy.stop();
@@ -224,7 +228,7 @@ fn timed_get(addr: &str, token: Option<&str>) -> Res<Duration> {
         .map_err(io)?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).map_err(io)?;
-    let status = crate::util::parse_response(&raw).map(|(s, _)| s);
+    let status = crate::sim_process::parse_response(&raw).map(|(s, _)| s);
     if status != Some(200) {
         return Err(format!("GET {PATH} via {addr}: status {status:?}"));
     }
@@ -364,7 +368,7 @@ struct Proxy {
 }
 
 impl Proxy {
-    fn start(home: &DemoHome) -> Res<Proxy> {
+    fn start(home: &Home) -> Res<Proxy> {
         let mut child = home
             .cmd("central-auth")
             .args([

@@ -7,7 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::util::{build_bins, one_refresh, say, short, DemoHome, Res, SimProcess};
+use crate::demo_home::{demo_home, import_download, token};
+use crate::sim_process::{one_refresh, SimProcess};
+use crate::util::{build_bins, say, short, Res};
 
 /// Access-token lifetime of the demo's simulator, seconds.
 const ACCESS_TTL: u64 = 8;
@@ -26,24 +28,24 @@ pub fn run(args: &[String]) -> Res<()> {
         "central-sim is listening on {} (access tokens live {ACCESS_TTL} s)",
         sim.url
     ));
-    let gateway_home = DemoHome::new(&bin_dir, &sim, "2s")?;
+    let gateway_home = demo_home(&bin_dir, &sim, "2s")?;
     crate::demo_gateway::lifecycle(&sim, &gateway_home)?;
     drop(gateway_home);
 
-    let home = DemoHome::new(&bin_dir, &sim, "2s")?;
+    let home = demo_home(&bin_dir, &sim, "2s")?;
     println!();
     say(format!(
         "CENTRAL_AUTH_HOME={} with config.toml:",
         home.path().display()
     ));
-    print_indented(&home.config);
+    print_indented(&home.config()?);
 
     step(
         1,
         "central-auth login   (password from $DEMO_PASSWORD via password_env)",
     );
     let before = sim.counters()?;
-    print_indented(&home.cli(&["login"])?);
+    print_indented(&home.cli_stdout(&["login"])?);
     let after = sim.counters()?;
     let logins = delta(&before, &after, "login");
     check(
@@ -54,12 +56,12 @@ pub fn run(args: &[String]) -> Res<()> {
     let logged_in = Instant::now();
 
     step(2, "central-auth status");
-    print_indented(&home.cli(&["status"])?);
+    print_indented(&home.cli_stdout(&["status"])?);
 
     step(3, "central-auth token");
-    let first = home.token()?;
+    let first = token(&home)?;
     say(format!("token: {}", short(&first)));
-    let again = home.token()?;
+    let again = token(&home)?;
     check(
         again == first,
         "a second call did not return the cached token",
@@ -78,7 +80,7 @@ pub fn run(args: &[String]) -> Res<()> {
 
     step(5, "central-auth token   (again)");
     let before = sim.counters()?;
-    let second = home.token()?;
+    let second = token(&home)?;
     let after = sim.counters()?;
     say(format!(
         "token: {}  (was {})",
@@ -98,7 +100,7 @@ pub fn run(args: &[String]) -> Res<()> {
         7,
         &format!("stampede: an expired token, {CALLERS} `central-auth token` processes at once"),
     );
-    let imported = home.import_download(&sim, 2 * 3600)?;
+    let imported = import_download(&home, &sim, 2 * 3600)?;
     say(format!(
         "imported a Download Token created 2 h ago ({}): its access token counts as expired",
         short(&imported)

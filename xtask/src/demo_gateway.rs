@@ -7,7 +7,10 @@
 
 use std::process::Command;
 
-use crate::util::{http, say, short, DemoHome, Res, SimProcess, SIM_CUSTOMER_ID, SIM_USERNAME};
+use central_auth_e2e::Home;
+
+use crate::sim_process::{http, SimProcess, SIM_CUSTOMER_ID, SIM_USERNAME};
+use crate::util::{say, short, Res};
 
 fn json(sim: &SimProcess, method: &str, path: &str, want: u16) -> Res<serde_json::Value> {
     let (status, body) = http(&sim.addr, method, path)?;
@@ -23,7 +26,7 @@ fn field<'a>(v: &'a serde_json::Value, key: &str) -> Res<&'a str> {
         .ok_or_else(|| format!("answer has no {key}: {v}"))
 }
 
-fn run(home: &DemoHome, secret: &str, args: &[&str]) -> Res<std::process::Output> {
+fn run(home: &Home, secret: &str, args: &[&str]) -> Res<std::process::Output> {
     let mut c: Command = home.cmd("central-auth");
     c.env("DEMO_APP_SECRET", secret).args(args);
     c.output()
@@ -48,7 +51,7 @@ fn list(sim: &SimProcess) -> Res<()> {
 
 /// Runs the life cycle against `sim`; `home` is a fresh demo home whose
 /// config this rewrites for the new app.
-pub fn lifecycle(sim: &SimProcess, home: &DemoHome) -> Res<()> {
+pub fn lifecycle(sim: &SimProcess, home: &Home) -> Res<()> {
     say(format!(
         "── 0. the API Gateway life cycle (page: {}/_sim/)",
         sim.url

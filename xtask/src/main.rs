@@ -19,15 +19,24 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod archive;
 mod bench;
 mod bench_fleet;
 mod bench_proxy;
 mod browser;
+mod collection;
 mod demo;
 mod demo_gateway;
+mod demo_home;
 mod fuzz;
+mod measure;
 mod mutants;
 mod release;
+mod release_check;
+mod release_contents;
+mod shipped;
+mod sim_process;
+mod source_copy;
 mod structure;
 mod test;
 mod util;

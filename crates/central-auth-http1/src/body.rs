@@ -7,8 +7,8 @@
 
 use crate::error::{Malformed, RequestError};
 use crate::fields::{check_field_line, FieldLineError};
-use crate::head::Framing;
-use crate::Limits;
+use crate::framing::Framing;
+use crate::limits::Limits;
 
 /// Most hex digits in a chunk size (16 digits reach `u64::MAX`).
 const MAX_SIZE_DIGITS: usize = 16;

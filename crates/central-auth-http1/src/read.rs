@@ -6,8 +6,10 @@ use std::io::BufRead;
 
 use crate::body::BodyDecoder;
 use crate::error::RequestError;
-use crate::head::{HeadParser, RequestHead};
-use crate::{Limits, Parsed};
+use crate::head::HeadParser;
+use crate::limits::Limits;
+use crate::parsed::Parsed;
+use crate::request_head::RequestHead;
 
 /// A whole request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +91,9 @@ fn fill(r: &mut impl BufRead) -> Result<&[u8], RequestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Framing, Malformed, Target};
+    use crate::error::Malformed;
+    use crate::framing::Framing;
+    use crate::target::Target;
     use std::io::{BufReader, Cursor, Read};
 
     fn reader(raw: &[u8], capacity: usize) -> BufReader<Cursor<Vec<u8>>> {

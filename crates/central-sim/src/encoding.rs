@@ -1,55 +1,41 @@
-//! Small std-only codecs: base64 (standard and URL-safe), percent-decoding,
-//! `application/x-www-form-urlencoded` / query-string parsing and cookies.
+//! Small codecs: base64 (standard and URL-safe, on the `base64` crate),
+//! percent-decoding, `application/x-www-form-urlencoded` / query-string
+//! parsing and cookies.
+
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, URL_SAFE_NO_PAD};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
+
+/// Standard alphabet, padding optional, non-zero trailing bits accepted: the
+/// lenient reading [`base64_decode`] gives.
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
 
 /// Decodes base64 in either the standard (`+/`) or the URL-safe (`-_`)
 /// alphabet. Padding is optional; surrounding whitespace is ignored.
 /// Returns `None` for any other character or an impossible length.
 pub fn base64_decode(input: &str) -> Option<Vec<u8>> {
-    let trimmed = input.trim().trim_end_matches('=');
-    let mut out = Vec::with_capacity(trimmed.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    for c in trimmed.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((acc >> bits) & 0xff) as u8);
-        }
-    }
-    // A single leftover sextet cannot encode a byte.
-    if trimmed.len() % 4 == 1 {
-        return None;
-    }
-    Some(out)
+    let standard: String = input
+        .trim()
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    LENIENT.decode(standard).ok()
 }
 
 /// Encodes bytes as unpadded base64url (the JWT alphabet).
 pub fn base64url_encode(input: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
-    for chunk in input.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let chars = chunk.len() + 1;
-        for i in 0..chars {
-            let idx = (n >> (18 - 6 * i)) & 0x3f;
-            out.push(char::from(ALPHABET[idx as usize]));
-        }
-    }
-    out
+    URL_SAFE_NO_PAD.encode(input)
 }
 
 /// Percent-decodes a query or form component; `+` becomes a space.
