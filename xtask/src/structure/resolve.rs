@@ -97,13 +97,11 @@ impl<'ast> Visit<'ast> for Visitor<'_> {
                 }
             }
             syn::Item::Use(u) => {
-                // The crate's public face (`pub use child::Name` in the crate
-                // root) is not an import of the child: like `mod child;`, it
-                // only says what the crate shows. A re-export deeper down is
-                // counted: a `mod.rs` that both defines what its children use
-                // and re-exports them ties a circle (give the shared part a
-                // file of its own).
-                let face = self.module.is_empty() && !matches!(u.vis, syn::Visibility::Inherited);
+                // A module's public face (`pub use child::Name`) is not an
+                // import of the child: like `mod child;`, it only says what
+                // the module shows. Code that uses the name is; and a path
+                // through the face depends on both the face and the child.
+                let face = !matches!(u.vis, syn::Visibility::Inherited);
                 for (path, _) in flatten_use(&u.tree, Vec::new()) {
                     if face && self.is_descendant_path(&path) {
                         continue;
