@@ -12,7 +12,8 @@ use central_auth_core::profile_name::ProfileName;
 use central_auth_core::store::StoreDetails;
 use central_auth_core::timefmt::rfc3339;
 
-use crate::{cache, VaultStore};
+use crate::cache;
+use crate::config::VaultConfig;
 
 /// The local read-through cache, as `status` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -30,10 +31,14 @@ struct CacheDetails {
     version: u64,
 }
 
-/// The details of `store` for `profile`.
-pub(crate) fn of(store: &VaultStore, profile: &ProfileName) -> StoreDetails {
-    let config = store.config();
-    let cache = cache::load(&cache::path(store.local_dir(), profile.as_str())).map(|entry| {
+/// The details of the store `config` for `profile`, whose local cache files
+/// are under `local_dir`.
+pub(crate) fn of(
+    config: &VaultConfig,
+    local_dir: &std::path::Path,
+    profile: &ProfileName,
+) -> StoreDetails {
+    let cache = cache::load(&cache::path(local_dir, profile.as_str())).map(|entry| {
         let now = OffsetDateTime::now_utc();
         let age = now - entry.read_at;
         CacheDetails {

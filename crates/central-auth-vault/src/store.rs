@@ -208,7 +208,7 @@ impl TokenStore for VaultStore {
     }
 
     fn details(&self, profile: &ProfileName) -> Option<StoreDetails> {
-        Some(details::of(self, profile))
+        Some(details::of(&self.config, &self.dir, profile))
     }
 }
 

@@ -1,7 +1,9 @@
 //! Opening the broker: the home, the config (all of it, or one profile's part),
-//! the stores, and the builder options (log, client, memo, transport, retry).
+//! the stores, and the builder options (log, client, memo, transport, retry);
+//! and the one selection rule for the profile (`choose`), applied to what
+//! [`choice`] recorded when the broker opened.
 
-use crate::config::Config;
+use crate::config::{Config, Profile};
 use crate::error::Error;
 use crate::home::Home;
 use crate::http::Transport;
@@ -9,7 +11,7 @@ use crate::oauth::retry::RetryPolicy;
 use crate::store::file::FileStore;
 use crate::store::TokenStore;
 
-use super::choice::{self, ProfileRequest};
+use super::choice::{self, ProfileChoice, ProfileRequest, ProfileSource};
 use super::Broker;
 
 impl Broker {
@@ -107,5 +109,40 @@ impl Broker {
     pub fn with_retry(mut self, retry: RetryPolicy) -> Broker {
         self.retry = retry;
         self
+    }
+}
+
+impl Broker {
+    /// The profile for `explicit` (`--profile`; else the flag given to
+    /// [`Broker::open_for`]), else `CENTRAL_AUTH_PROFILE` as it was when the
+    /// broker opened, else the default: the one selection rule, with where
+    /// the name came from.
+    pub fn choose(&self, explicit: Option<&str>) -> Result<(&Profile, ProfileChoice), Error> {
+        let flag = explicit.or(self.request.flag.as_deref());
+        let env = self.request.env.as_deref();
+        let profile = self.config.select(flag, env)?;
+        let source = match (flag, env) {
+            (Some(_), _) => ProfileSource::Flag,
+            (None, Some(_)) => ProfileSource::Environment,
+            (None, None) if self.config.default_profile.is_some() => ProfileSource::ConfigDefault,
+            (None, None) => ProfileSource::OnlyProfile,
+        };
+        let choice = ProfileChoice {
+            name: profile.name.clone(),
+            source,
+        };
+        Ok((profile, choice))
+    }
+
+    /// The profile named by `--profile`, else `CENTRAL_AUTH_PROFILE`, else the
+    /// default ([`Broker::choose`]).
+    pub fn profile(&self, explicit: Option<&str>) -> Result<&Profile, Error> {
+        self.choose(explicit).map(|(profile, _)| profile)
+    }
+
+    /// The choice made when the broker opened (the flag given to
+    /// [`Broker::open_for`], else the environment, else the default).
+    pub fn profile_choice(&self) -> Result<ProfileChoice, Error> {
+        self.choose(None).map(|(_, choice)| choice)
     }
 }

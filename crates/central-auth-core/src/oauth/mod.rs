@@ -1,62 +1,20 @@
 //! Talking to Central's token endpoints: the classic OAuth flow and refresh
 //! ([`classic`]), the New Central / GreenLake client-credentials grant
 //! ([`client_credentials`]), and the retry policy every call goes through
-//! ([`retry`]).
+//! ([`retry`]), through one operation's gateway context (`Gateway`).
 
 pub mod classic;
 pub mod client_credentials;
+mod gateway;
 pub mod retry;
 
-use std::cell::Cell;
-use std::time::{Duration, Instant};
+pub use gateway::{Gateway, Log};
 
 use serde::Deserialize;
 
 use crate::error::Error;
-use crate::http::{Response, Transport};
+use crate::http::Response;
 use crate::secret::{ExposeSecret, SecretString};
-
-/// Receives one already-redacted line per HTTP call or lock wait (`-v` output).
-pub type Log<'a> = &'a dyn Fn(&str);
-
-/// What a gateway call needs besides the request: one per operation under a
-/// profile lock, so every request of that operation shares one deadline.
-pub struct Gateway<'a> {
-    /// The transport (ureq in production).
-    pub transport: &'a dyn Transport,
-    /// Verbose log sink.
-    pub log: Log<'a>,
-    /// Retry policy.
-    pub retry: retry::RetryPolicy,
-    /// No request of this operation runs past this instant.
-    pub deadline: Instant,
-    /// Set when a request may have reached Central without its answer reaching
-    /// us (its effect is unknown).
-    pub uncertain: Cell<bool>,
-}
-
-impl<'a> Gateway<'a> {
-    /// A gateway whose requests all end within `budget` from now.
-    pub fn new(
-        transport: &'a dyn Transport,
-        log: Log<'a>,
-        retry: retry::RetryPolicy,
-        budget: Duration,
-    ) -> Gateway<'a> {
-        Gateway {
-            transport,
-            log,
-            retry,
-            deadline: Instant::now() + budget,
-            uncertain: Cell::new(false),
-        }
-    }
-
-    /// Time left before the deadline.
-    pub fn remaining(&self) -> Duration {
-        self.deadline.saturating_duration_since(Instant::now())
-    }
-}
 
 /// Longest token accepted from Central or an import (access or refresh token).
 /// Classic tokens are 32 characters and GreenLake JWTs about 1.5 KiB; the bound

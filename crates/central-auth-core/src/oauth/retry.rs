@@ -9,42 +9,13 @@
 
 use std::time::Duration;
 
+use super::gateway::Gateway;
+pub use super::gateway::{RetryPolicy, OPERATION_BUDGET};
 use crate::error::Error;
 use crate::http::{timed, Request, Response};
-use crate::oauth::Gateway;
-
-/// The most time one operation under a profile lock (a refresh, a login, a
-/// refresh followed by a re-login, a mint) may spend, secret commands and every
-/// HTTP attempt and wait included. It bounds how long a holder keeps the lock;
-/// the default `lock_timeout` (30 s) is longer, so waiters outlast a slow holder.
-pub const OPERATION_BUDGET: Duration = Duration::from_secs(25);
 
 /// An attempt is not started with less time than this left.
 const MIN_ATTEMPT: Duration = Duration::from_millis(200);
-
-/// How hard to retry.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Attempts in total (1 = no retry).
-    pub attempts: u32,
-    /// First backoff; doubles each time.
-    pub base_delay: Duration,
-    /// Longest single wait, including `Retry-After`.
-    pub max_delay: Duration,
-    /// The operation's budget: its gateway's deadline is this far from its start.
-    pub budget: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            attempts: 4,
-            base_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(5),
-            budget: OPERATION_BUDGET,
-        }
-    }
-}
 
 /// Sends `request`, retrying what is worth retrying.
 pub fn send(gateway: &Gateway<'_>, request: &Request) -> Result<Response, Error> {
