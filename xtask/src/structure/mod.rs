@@ -10,6 +10,9 @@
 //! face depends on the face and on the file behind it. A file imports another when
 //! one of its paths resolves there; a circle of such imports fails the check.
 //!
+//! The size rules are checked on the same files: none over 500 lines, no
+//! `impl` block over 250.
+//!
 //! Each target's files are printed by floor: a file that imports nothing of
 //! its own crate is on floor 0, any other file one floor above the highest file
 //! it imports. `cargo xtask test` runs the check before the test suite.
@@ -17,6 +20,7 @@
 mod graph;
 mod modules;
 mod resolve;
+mod sizes;
 
 use std::path::{Path, PathBuf};
 
@@ -43,6 +47,7 @@ pub fn run(args: &[String]) -> Res<()> {
 pub fn check(show_edges: bool, verbose: bool) -> Res<()> {
     let root = root();
     let mut cycles = Vec::new();
+    let mut oversized = Vec::new();
     let mut files = 0;
     let targets = targets(&root)?;
     for target in &targets {
@@ -71,6 +76,7 @@ pub fn check(show_edges: bool, verbose: bool) -> Res<()> {
                 }
             }
         }
+        oversized.extend(sizes::oversized(&tree, &|p| relative(&root, p)));
         for cycle in graph.cycles() {
             let names: Vec<String> = cycle.iter().map(|&i| rel(i)).collect();
             let mut text = format!("{}: {}", target.label, names.join(" <-> "));
@@ -87,18 +93,31 @@ pub fn check(show_edges: bool, verbose: bool) -> Res<()> {
             cycles.push(text);
         }
     }
-    if cycles.is_empty() {
+    let mut problems = Vec::new();
+    if !cycles.is_empty() {
+        problems.push(format!(
+            "{} import cycle(s); move what ties each circle to the lower file or a module below both:\n  {}",
+            cycles.len(),
+            cycles.join("\n  ")
+        ));
+    }
+    if !oversized.is_empty() {
+        problems.push(format!(
+            "{} over the size rule:\n  {}",
+            oversized.len(),
+            oversized.join("\n  ")
+        ));
+    }
+    if problems.is_empty() {
         say(format!(
-            "structure: {} targets, {files} files, no import cycle",
-            targets.len()
+            "structure: {} targets, {files} files, no import cycle, no file over {} lines, no impl over {}",
+            targets.len(),
+            sizes::MAX_FILE_LINES,
+            sizes::MAX_IMPL_LINES
         ));
         Ok(())
     } else {
-        Err(format!(
-            "structure: {} import cycle(s); move what ties each circle to the lower file or a module below both:\n  {}",
-            cycles.len(),
-            cycles.join("\n  ")
-        ))
+        Err(format!("structure: {}", problems.join("\nstructure: ")))
     }
 }
 
