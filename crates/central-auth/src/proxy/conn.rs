@@ -134,6 +134,8 @@ pub struct Conn {
     pub refused: Option<Refusal>,
 }
 
+/// The state machine: what the connection holds and owes, and its moves
+/// between reading a head, waiting for a worker, writing and closing.
 impl Conn {
     /// A new connection accepted at `now`.
     pub fn new(stream: Stream, on: Arc<Listening>, class: Class, now: Instant) -> Conn {
@@ -216,7 +218,11 @@ impl Conn {
             }
         }
     }
+}
 
+/// The socket side: reading, writing, parsing the head as it arrives, and
+/// the deadlines.
+impl Conn {
     /// Reads what the socket has. `room` is how many more bytes the proxy
     /// may hold for all connections. Returns `Step::Drop` on EOF or error
     /// where nothing is owed to the client.

@@ -73,6 +73,8 @@ pub struct Reactor {
     verbose: bool,
 }
 
+/// The loop: one `poll` over the listener, the wake-up socket and every
+/// connection, until the control says stop.
 impl Reactor {
     /// A reactor for `listener`.
     pub fn new(
@@ -184,7 +186,11 @@ impl Reactor {
         let mut sink = [0u8; 256];
         while matches!(self.inbox.wake.read(&mut sink), Ok(n) if n > 0) {}
     }
+}
 
+/// The connection table: accepting, evicting, serving a ready connection,
+/// handing a request to the workers and taking the answer back, expiry.
+impl Reactor {
     fn accept(&mut self, now: Instant) {
         for _ in 0..ACCEPT_BATCH {
             let Some(listener) = &self.listener else {
