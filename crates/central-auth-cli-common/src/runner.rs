@@ -165,3 +165,38 @@ fn report(line: &str) {
 fn log<H: Helper>(line: &str) {
     eprintln!("{}: {line}", H::NAME);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Plain {
+        #[command(flatten)]
+        args: HelperArgs,
+    }
+
+    impl HelperCli for Plain {
+        fn helper_args(&self) -> &HelperArgs {
+            &self.args
+        }
+    }
+
+    #[test]
+    fn default_methods_read_the_helper_args_and_decline_the_quick_path() {
+        let args: Vec<std::ffi::OsString> = vec!["-p".into(), "prod".into()];
+        assert!(Plain::quick(&args).is_none(), "clap parses by default");
+        let quiet = Plain::try_parse_from(["t", "-p", "prod"]).expect("valid");
+        assert!(!quiet.verbose());
+        let loud = Plain::try_parse_from(["t", "-v"]).expect("valid");
+        assert!(loud.verbose());
+    }
+
+    #[test]
+    fn a_failure_ends_with_its_own_exit_code() {
+        let core = Failure::Core(Error::bad_input("bad"));
+        assert_eq!(fail("t", &core), ExitCode::from(2));
+        let output = Failure::Output(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert_eq!(fail("t", &output), ExitCode::from(1));
+    }
+}
