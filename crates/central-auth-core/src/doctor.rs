@@ -10,10 +10,8 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::broker::Broker;
+use crate::broker::{Broker, DoctorAccess, SecretKind};
 use crate::config::{Grant, Profile};
-use crate::http::{Method, Request};
-use crate::secret::ExposeSecret;
 use crate::token::REFRESH_TOKEN_IDLE_LIMIT;
 
 /// Largest clock difference to the gateway that is still fine.
@@ -51,18 +49,19 @@ fn check(name: &'static str, verdict: Verdict, detail: impl Into<String>) -> Che
 
 /// Runs every check for `profile`.
 pub fn run(broker: &Broker, profile: &Profile) -> Vec<Check> {
-    let mut out = vec![permissions(broker, profile)];
-    out.extend(store_checks(broker, profile));
-    out.push(secrets(broker, profile));
-    let reach = reachability(broker, profile);
+    let access = broker.doctor_access(profile);
+    let mut out = vec![permissions(broker, &access)];
+    out.extend(store_checks(&access));
+    out.push(secrets(&access, profile));
+    let reach = reachability(&access, profile);
     out.extend(reach);
-    out.push(token_accepted(broker, profile));
-    out.push(lock_state(broker, profile));
-    out.push(refresh_days_left(broker, profile));
+    out.push(token_accepted(broker, &access, profile));
+    out.push(lock_state(&access));
+    out.push(refresh_days_left(&access, profile));
     out
 }
 
-fn permissions(broker: &Broker, profile: &Profile) -> Check {
+fn permissions(broker: &Broker, access: &DoctorAccess<'_>) -> Check {
     // Owner and mode of the home, config.toml and state/ (StrictModes), and a
     // literal secret in a config others can read: every finding, worst first.
     let mut found = crate::strict::findings(broker.home(), broker.config());
@@ -77,26 +76,25 @@ fn permissions(broker: &Broker, profile: &Profile) -> Check {
         let detail: Vec<&str> = found.iter().map(|f| f.message.as_str()).collect();
         return check("permissions", verdict, detail.join("; "));
     }
-    let store = broker.store_for(profile);
-    if store.shared() {
+    if access.store_shared() {
         // The record is remote: the `store ...` checks read it.
         return check("permissions", Verdict::Ok, "config and state are private");
     }
-    match store.peek(&profile.name) {
+    match access.record() {
         Ok(_) => check("permissions", Verdict::Ok, "config and state are private"),
         Err(e) => check("permissions", Verdict::Fail, e.to_string()),
     }
 }
 
 /// The store kind and place, and a remote store's own checks.
-fn store_checks(broker: &Broker, profile: &Profile) -> Vec<Check> {
-    let store = broker.store_for(profile);
+fn store_checks(access: &DoctorAccess<'_>) -> Vec<Check> {
+    let (kind, place) = access.store_place();
     let mut out = vec![check(
         "store",
         Verdict::Ok,
-        format!("{} store: {}", store.kind(), store.location(&profile.name)),
+        format!("{kind} store: {place}"),
     )];
-    for (name, result) in store.diagnose(&profile.name) {
+    for (name, result) in access.store_checks() {
         out.push(match result {
             Ok(detail) => check(name, Verdict::Ok, detail),
             Err(e) => check(name, Verdict::Fail, e.to_string()),
@@ -105,12 +103,12 @@ fn store_checks(broker: &Broker, profile: &Profile) -> Vec<Check> {
     out
 }
 
-fn secrets(broker: &Broker, profile: &Profile) -> Check {
-    if let Err(e) = broker.resolve_secret(profile, &profile.client_secret, "client secret") {
+fn secrets(access: &DoctorAccess<'_>, profile: &Profile) -> Check {
+    if let Err(e) = access.check_secret(SecretKind::ClientSecret) {
         return check("secrets", Verdict::Fail, e.to_string());
     }
     match &profile.password {
-        Some(source) => match broker.resolve_secret(profile, source, "password") {
+        Some(_) => match access.check_secret(SecretKind::Password) {
             Ok(_) => check("secrets", Verdict::Ok, "client secret and password resolve"),
             Err(e) => check("secrets", Verdict::Fail, e.to_string()),
         },
@@ -126,15 +124,9 @@ fn secrets(broker: &Broker, profile: &Profile) -> Check {
 }
 
 /// DNS + TLS (one unauthenticated request) and the clock skew from its `Date`.
-fn reachability(broker: &Broker, profile: &Profile) -> Vec<Check> {
-    let url = format!("{}/configuration/v2/groups", profile.base_url);
-    let request = Request::new(Method::Get, url)
-        .query("limit", "1")
-        .query("offset", "0");
-    let proxy = ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
-        .iter()
-        .filter(|_| crate::http::may_use_proxy(&request))
-        .find(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
+fn reachability(access: &DoctorAccess<'_>, profile: &Profile) -> Vec<Check> {
+    let proxy = access
+        .proxy_variable()
         .map(|v| format!(", proxy from {v}"))
         .unwrap_or_default();
     let roots = profile
@@ -142,7 +134,7 @@ fn reachability(broker: &Broker, profile: &Profile) -> Vec<Check> {
         .as_ref()
         .map(|p| format!(", ca_file {}", p.display()))
         .unwrap_or_default();
-    match broker.raw_send(profile, &request) {
+    match access.probe_gateway(None) {
         Ok(response) => {
             let reach = check(
                 "gateway",
@@ -153,7 +145,7 @@ fn reachability(broker: &Broker, profile: &Profile) -> Vec<Check> {
                     response.status
                 ),
             );
-            let skew = match response.header("date").and_then(parse_http_date) {
+            let skew = match response.date.as_deref().and_then(parse_http_date) {
                 Some(date) => {
                     let diff = (OffsetDateTime::now_utc() - date).abs();
                     let secs = diff.whole_seconds();
@@ -186,27 +178,18 @@ fn reachability(broker: &Broker, profile: &Profile) -> Vec<Check> {
     }
 }
 
-fn token_accepted(broker: &Broker, profile: &Profile) -> Check {
+fn token_accepted(broker: &Broker, access: &DoctorAccess<'_>, profile: &Profile) -> Check {
     let token = match broker.token(profile, Some(Duration::from_secs(60))) {
         Ok(t) => t,
         Err(e) => return check("token", Verdict::Fail, e.to_string()),
     };
-    let url = format!("{}/configuration/v2/groups", profile.base_url);
-    let request = Request::new(Method::Get, url)
-        .query("limit", "1")
-        .query("offset", "0")
-        .secret_header(
-            "Authorization",
-            crate::secret::SecretString::from(format!("Bearer {}", token.token.expose_secret())),
-        );
-    match broker.raw_send(profile, &request) {
+    match access.probe_gateway(Some(&token.token)) {
         Ok(r) if r.status == 200 => check(
             "token",
             Verdict::Ok,
             "accepted by GET /configuration/v2/groups",
         ),
         Ok(r) => {
-            let body = crate::oauth::ErrorBody::parse(&r);
             // A real rejection: make sure no tool gets this token again.
             let marked = r.status == 401 && broker.reject(profile, &token.token).unwrap_or(false);
             check(
@@ -214,7 +197,7 @@ fn token_accepted(broker: &Broker, profile: &Profile) -> Check {
                 Verdict::Fail,
                 format!(
                     "rejected by GET /configuration/v2/groups ({}){}; run `central-auth refresh --profile {}`, and if that exits 3, log in or import a new token",
-                    body.describe(r.status),
+                    r.problem,
                     if marked { ", marked rejected so the next call refreshes" } else { "" },
                     profile.name
                 ),
@@ -224,10 +207,9 @@ fn token_accepted(broker: &Broker, profile: &Profile) -> Check {
     }
 }
 
-fn lock_state(broker: &Broker, profile: &Profile) -> Check {
-    let store = broker.store_for(profile);
-    let place = store.location(&profile.name);
-    match store.lock_held(&profile.name) {
+fn lock_state(access: &DoctorAccess<'_>) -> Check {
+    let (_, place) = access.store_place();
+    match access.lock_held() {
         Ok(false) => check("lock", Verdict::Ok, format!("the lock of {place} is free")),
         Ok(true) => check(
             "lock",
@@ -238,7 +220,7 @@ fn lock_state(broker: &Broker, profile: &Profile) -> Check {
     }
 }
 
-fn refresh_days_left(broker: &Broker, profile: &Profile) -> Check {
+fn refresh_days_left(access: &DoctorAccess<'_>, profile: &Profile) -> Check {
     if profile.grant == Grant::ClientCredentials {
         return check(
             "refresh token",
@@ -246,7 +228,7 @@ fn refresh_days_left(broker: &Broker, profile: &Profile) -> Check {
             "none needed (client credentials)",
         );
     }
-    let record = match broker.store_for(profile).peek(&profile.name) {
+    let record = match access.record() {
         Ok(Some(r)) => r,
         Ok(None) => {
             return check(

@@ -219,24 +219,95 @@ where
 /// loopback host (the proxy would see a local service's traffic), and not over
 /// plain http when it carries a secret (the proxy would read it).
 pub fn may_use_proxy(request: &Request) -> bool {
-    let scheme = request.url.split_once("://").map_or("", |(s, _)| s);
-    if crate::config::is_loopback(crate::config::host_of(&request.url)) {
+    proxy_allowed(&request.url, request.carries_secret())
+}
+
+/// [`may_use_proxy`] for a request to `url` that does or does not carry a
+/// secret (the proxy's forwarded requests always carry the bearer token).
+pub fn proxy_allowed(url: &str, carries_secret: bool) -> bool {
+    let scheme = url.split_once("://").map_or("", |(s, _)| s);
+    if crate::net::is_loopback(crate::net::host_of(url)) {
         return false;
     }
-    !(scheme.eq_ignore_ascii_case("http") && request.carries_secret())
+    !(scheme.eq_ignore_ascii_case("http") && carries_secret)
 }
 
 /// The ureq-backed transport.
 pub struct UreqTransport {
+    agents: Agents,
+}
+
+/// What an agent is for: the token calls, or the proxy's forwarded requests.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AgentUse {
+    /// Time allowed for a whole request.
+    pub(crate) timeout: Duration,
+    /// The `User-Agent` header.
+    pub(crate) user_agent: &'static str,
+}
+
+/// The token calls (and a remote store's).
+pub(crate) const TOKEN_CALLS: AgentUse = AgentUse {
+    timeout: REQUEST_TIMEOUT,
+    user_agent: concat!("central-auth/", env!("CARGO_PKG_VERSION")),
+};
+
+/// The two agents every HTTP request of the core goes through, one using the
+/// proxy from the environment and one never using a proxy, with the same TLS
+/// roots, connect timeout, no redirects and resolver. Every ureq agent of the
+/// core is built here ([`Agents::new`]), and [`Agents::pick`] applies
+/// [`may_use_proxy`]'s rule.
+pub(crate) struct Agents {
     /// Uses the proxy from the environment, if any.
-    agent: ureq::Agent,
+    proxied: ureq::Agent,
     /// Never uses a proxy.
     direct: ureq::Agent,
 }
 
+impl Agents {
+    /// The agents for `purpose`; `ca_file` adds trusted roots for corporate CAs.
+    pub(crate) fn new(ca_file: Option<&Path>, purpose: AgentUse) -> Result<Agents, Error> {
+        Agents::with_proxy(ca_file, purpose, ureq::Proxy::try_from_env())
+    }
+
+    fn with_proxy(
+        ca_file: Option<&Path>,
+        purpose: AgentUse,
+        proxy: Option<ureq::Proxy>,
+    ) -> Result<Agents, Error> {
+        let tls = tls_config(ca_file)?;
+        let agent = |proxy: Option<ureq::Proxy>| -> ureq::Agent {
+            let config = ureq::Agent::config_builder()
+                .timeout_connect(Some(CONNECT_TIMEOUT))
+                .timeout_global(Some(purpose.timeout))
+                .max_redirects(0)
+                .http_status_as_error(false)
+                .user_agent(purpose.user_agent)
+                .proxy(proxy)
+                .tls_config(tls.clone())
+                .build();
+            agent_with(config)
+        };
+        Ok(Agents {
+            proxied: agent(proxy),
+            direct: agent(None),
+        })
+    }
+
+    /// The agent for a request to `url`: direct for a loopback host, or for
+    /// plain http carrying a secret ([`proxy_allowed`]); else the proxied one.
+    pub(crate) fn pick(&self, url: &str, carries_secret: bool) -> &ureq::Agent {
+        if proxy_allowed(url, carries_secret) {
+            &self.proxied
+        } else {
+            &self.direct
+        }
+    }
+}
+
 /// TLS with the bundled Mozilla roots, or those of `ca_file` (else
 /// `SSL_CERT_FILE`) when given: for the token calls and the proxy's.
-pub(crate) fn tls_config(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig, Error> {
+fn tls_config(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig, Error> {
     let roots = match ca_file
         .map(Path::to_path_buf)
         .or_else(|| std::env::var_os("SSL_CERT_FILE").map(PathBuf::from))
@@ -248,31 +319,17 @@ pub(crate) fn tls_config(ca_file: Option<&Path>) -> Result<ureq::tls::TlsConfig,
 }
 
 impl UreqTransport {
-    /// Builds the agent; `ca_file` adds trusted roots for corporate CAs.
+    /// Builds the agents; `ca_file` adds trusted roots for corporate CAs.
     pub fn new(ca_file: Option<&Path>) -> Result<UreqTransport, Error> {
-        let tls = tls_config(ca_file)?;
-        let agent = |proxy: Option<ureq::Proxy>| -> ureq::Agent {
-            let config = ureq::Agent::config_builder()
-                .timeout_connect(Some(CONNECT_TIMEOUT))
-                .timeout_global(Some(REQUEST_TIMEOUT))
-                .max_redirects(0)
-                .http_status_as_error(false)
-                .user_agent(concat!("central-auth/", env!("CARGO_PKG_VERSION")))
-                .proxy(proxy)
-                .tls_config(tls.clone())
-                .build();
-            agent_with(config)
-        };
         Ok(UreqTransport {
-            agent: agent(ureq::Proxy::try_from_env()),
-            direct: agent(None),
+            agents: Agents::new(ca_file, TOKEN_CALLS)?,
         })
     }
 }
 
 /// An agent with `config`, ureq's connectors, and the core's resolver (no
 /// thread or DNS query per request: [`crate::resolver`]).
-pub(crate) fn agent_with(config: ureq::config::Config) -> ureq::Agent {
+fn agent_with(config: ureq::config::Config) -> ureq::Agent {
     ureq::Agent::with_parts(
         config,
         ureq::unversioned::transport::DefaultConnector::new(),
@@ -306,11 +363,7 @@ impl Transport for UreqTransport {
     fn send(&self, request: &Request, timeout: Duration) -> Result<Response, TransportError> {
         let url = request.url_with(Value::expose);
         let timeout = Some(timeout.min(REQUEST_TIMEOUT));
-        let agent = if may_use_proxy(request) {
-            &self.agent
-        } else {
-            &self.direct
-        };
+        let agent = self.agents.pick(&request.url, request.carries_secret());
         let result = match request.method {
             Method::Get => {
                 let mut b = agent.get(&url).config().timeout_global(timeout).build();
@@ -332,7 +385,7 @@ impl Transport for UreqTransport {
                 }
             }
         };
-        let host = crate::config::host_of(&request.url);
+        let host = crate::net::host_of(&request.url);
         let mut response = result.map_err(|e| transport_error(&e, host))?;
         let status = response.status().as_u16();
         let headers = response
@@ -503,6 +556,21 @@ mod tests {
         assert!(!may_use_proxy(
             &Request::new(Method::Post, "http://gw.example/t").form_body(secret())
         ));
+    }
+
+    #[test]
+    fn every_agent_follows_the_proxy_rule() {
+        let proxy = ureq::Proxy::new("http://127.0.0.1:9").ok();
+        for purpose in [TOKEN_CALLS, crate::forward::FORWARDING] {
+            let agents = Agents::with_proxy(None, purpose, proxy.clone()).unwrap();
+            let direct =
+                |url: &str, secret: bool| std::ptr::eq(agents.pick(url, secret), &agents.direct);
+            assert!(direct("http://127.0.0.1:8080/x", true));
+            assert!(direct("https://localhost/x", false));
+            assert!(direct("http://gw.example/x", true));
+            assert!(!direct("https://gw.example/x", true));
+            assert!(!direct("http://gw.example/x", false));
+        }
     }
 
     #[test]

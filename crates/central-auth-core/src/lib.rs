@@ -8,7 +8,9 @@
 //! client-credentials profiles), writes it atomically and releases the lock.
 //!
 //! The crate is synchronous, never prints, and is the only crate that speaks HTTP to
-//! Central or touches the token store. See `docs/ARCHITECTURE.md` for the invariants.
+//! Central. It owns the token store contract and the file store; a shared store
+//! is a backend crate behind that contract ([`store::backend`]). See
+//! `docs/ARCHITECTURE.md` for the layers and the invariants.
 
 pub mod adapter;
 pub mod broker;
@@ -18,13 +20,19 @@ pub mod doctor;
 pub mod duration;
 pub mod error;
 pub mod forward;
+pub mod fsutil;
 pub mod holder;
 pub mod home;
 pub mod http;
 pub mod import;
+#[cfg(test)]
+mod layers;
+pub mod local_state;
 pub mod migrate;
+pub mod net;
 pub mod oauth;
 pub mod process;
+pub mod profile_name;
 pub mod proxies;
 pub mod quota;
 pub mod redact;
@@ -35,6 +43,7 @@ pub mod sections;
 pub mod status;
 pub mod store;
 pub mod strict;
+pub mod timefmt;
 pub mod token;
 pub mod usage;
 

@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::ProfileName;
 use crate::error::Error;
+use crate::fsutil::write_atomically;
 use crate::holder::Holder;
-use crate::store::file::write_atomically;
+use crate::local_state::profile_dir;
+use crate::profile_name::ProfileName;
 
 /// Where one proxy listens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,9 +38,7 @@ const SUFFIX: &str = ".json";
 
 /// The record path of process `pid` for a profile.
 pub fn path(state_dir: &Path, profile: &ProfileName, pid: u32) -> PathBuf {
-    crate::store::file::FileStore::new(state_dir)
-        .profile_dir(profile)
-        .join(format!("{PREFIX}{pid}{SUFFIX}"))
+    profile_dir(state_dir, profile).join(format!("{PREFIX}{pid}{SUFFIX}"))
 }
 
 /// Writes this process's record. The profile's directory belongs to the store
@@ -62,7 +61,7 @@ pub fn write(
 
 /// The records of proxies running now, oldest first.
 pub fn live(state_dir: &Path, profile: &ProfileName) -> Vec<ProxyRecord> {
-    let dir = crate::store::file::FileStore::new(state_dir).profile_dir(profile);
+    let dir = profile_dir(state_dir, profile);
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };

@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::ProfileName;
 use crate::error::Error;
-use crate::store::file::write_atomically;
+use crate::fsutil::write_atomically;
+use crate::local_state::{profile_dir, QUOTA_FILE};
+use crate::profile_name::ProfileName;
 
 /// The rate-limit figures of the last answer the proxy saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,9 +50,7 @@ impl Quota {
 
 /// The quota file of a profile.
 pub fn path(state_dir: &Path, profile: &ProfileName) -> PathBuf {
-    crate::store::file::FileStore::new(state_dir)
-        .profile_dir(profile)
-        .join("quota.json")
+    profile_dir(state_dir, profile).join(QUOTA_FILE)
 }
 
 /// Reads the last seen quota; missing or damaged is `None`.

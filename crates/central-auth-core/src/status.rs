@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::config::Profile;
@@ -12,6 +11,9 @@ use crate::error::Error;
 use crate::store::TokenStore;
 use crate::token::{StoredToken, TokenOrigin};
 use crate::usage::Usage;
+
+/// RFC 3339 as every report shows it (the helper lives in [`crate::timefmt`]).
+pub use crate::timefmt::rfc3339;
 
 /// Warn when fewer than this many days are left on the refresh token.
 pub const WARN_DAYS_LEFT: u64 = 3;
@@ -138,15 +140,6 @@ pub struct ClientUse {
     pub last_used: String,
     /// Seconds since.
     pub seconds_ago: i64,
-}
-
-/// Formats a time as RFC 3339 in UTC, whole seconds (`2026-11-28T18:00:00Z`).
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    t.replace_nanosecond(0)
-        .unwrap_or(t)
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
 /// Builds the status from what the store and usage file hold.

@@ -7,7 +7,7 @@
 //! otherwise [`enforce`] fails with an [`Error::Store`] (exit 6) naming the path
 //! and the `chown`/`chmod` that fixes it. Links are followed here (a config
 //! symlinked from a dotfiles repository is checked at its target); the store
-//! below `state/` never follows links (`store::nofollow`).
+//! below `state/` never follows links (`fsutil::nofollow`).
 //!
 //! Softer findings, which do not stop a command: [`exposure_warning`] (a literal
 //! secret in a config file others can read; every binary prints it) and

@@ -12,6 +12,12 @@ use time::OffsetDateTime;
 
 use crate::secret::{serde_exposed, SecretString};
 
+/// Longest access-token lifetime trusted from an answer. Classic tokens live
+/// 2 h and New Central / GreenLake tokens at most 2 h, so a larger `expires_in`
+/// is clamped to this: a token is never handed out on the clock's word past the
+/// longest lifetime Central documents.
+pub const MAX_TRUSTED_LIFETIME: u64 = 7200;
+
 /// Central removes a refresh token that has not been used for this long.
 pub const REFRESH_TOKEN_IDLE_LIMIT: Duration = Duration::from_secs(15 * 86_400);
 
@@ -98,10 +104,10 @@ pub struct ChainLost {
 
 /// When a token issued at `issued` with a lifetime of `expires_in` seconds
 /// expires: `expires_in` is clamped to Central's longest documented lifetime
-/// ([`crate::oauth::MAX_TRUSTED_LIFETIME`]) and the sum saturates, so no answer
+/// ([`MAX_TRUSTED_LIFETIME`]) and the sum saturates, so no answer
 /// or import can overflow the arithmetic or push expiry past that lifetime.
 pub fn expiry_after(issued: OffsetDateTime, expires_in: u64) -> OffsetDateTime {
-    let secs = expires_in.min(crate::oauth::MAX_TRUSTED_LIFETIME) as i64;
+    let secs = expires_in.min(MAX_TRUSTED_LIFETIME) as i64;
     issued.saturating_add(time::Duration::seconds(secs))
 }
 

@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::config::ProfileName;
 use crate::error::Error;
-use crate::store::file::write_atomically;
+use crate::fsutil::{ensure_private_dir, nofollow, write_atomically};
+use crate::local_state::{profile_dir, USAGE_FILE};
+use crate::profile_name::ProfileName;
 
 /// Minimum interval between two recorded uses by the same client.
 pub const RECORD_EVERY: Duration = Duration::from_secs(60);
@@ -23,15 +24,13 @@ pub type Usage = BTreeMap<String, i64>;
 
 /// The usage file of a profile.
 pub fn path(state_dir: &Path, profile: &ProfileName) -> PathBuf {
-    crate::store::file::FileStore::new(state_dir)
-        .profile_dir(profile)
-        .join(crate::store::file::USAGE_FILE)
+    profile_dir(state_dir, profile).join(USAGE_FILE)
 }
 
 /// Reads the usage map; a missing or damaged file is an empty map (it is advisory).
 pub fn read(path: &Path) -> Usage {
     use std::io::Read;
-    let Ok(Some(file)) = crate::store::nofollow::open_read(path, "usage file") else {
+    let Ok(Some(file)) = nofollow::open_read(path, "usage file") else {
         return Usage::default();
     };
     let mut text = String::new();
@@ -54,7 +53,7 @@ pub fn record(path: &Path, client: &str, now: OffsetDateTime) -> Result<(), Erro
     usage.insert(client.to_owned(), now_s);
     // A profile in a shared store has no file-store directory of its own yet.
     if let Some(dir) = path.parent().filter(|d| !d.is_dir()) {
-        crate::store::file::ensure_private_dir(dir)?;
+        ensure_private_dir(dir)?;
     }
     let json = serde_json::to_vec(&usage)
         .map_err(|e| Error::store(format!("cannot encode usage record: {e}")))?;

@@ -29,6 +29,7 @@ use commands::{
 
 fn main() -> ExitCode {
     central_auth_core::process::harden();
+    central_auth_vault::register();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let cli = match Cli::quick(&args).map_or_else(Cli::try_parse, Ok) {
         Ok(cli) => cli,

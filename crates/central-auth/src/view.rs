@@ -188,32 +188,11 @@ fn quota_line(q: &central_auth_core::quota::Quota) -> String {
     )
 }
 
-/// The lines of a remote store: its table, auth and local cache.
+/// The lines of a remote store, as its backend words them.
 fn store_details_text(out: &mut String, d: &central_auth_core::store::StoreDetails) {
-    let namespace = d
-        .namespace
-        .as_ref()
-        .map(|n| format!(", namespace {n}"))
-        .unwrap_or_default();
-    let _ = writeln!(
-        out,
-        "  store table    [stores.{}] mount {}, path {}{namespace}",
-        d.name, d.mount, d.path
-    );
-    let _ = writeln!(out, "  store auth     {}", d.auth_source);
-    let ttl = dur(Duration::from_secs(d.cache_ttl_seconds));
-    let line = match &d.cache {
-        None => "none (the next call reads the store)".to_owned(),
-        Some(c) => {
-            let age = dur(Duration::from_secs(c.age_seconds.max(0) as u64));
-            if c.fresh {
-                format!("fresh, read {age} ago (served without asking the store for {ttl})")
-            } else {
-                format!("stale, read {age} ago (older than {ttl}: the next call reads the store)")
-            }
-        }
-    };
-    let _ = writeln!(out, "  local cache    {line}");
+    for (label, text) in d.lines() {
+        let _ = writeln!(out, "  {label:<14} {text}");
+    }
 }
 
 /// JSON status: one object, or an array with `--all`.

@@ -39,5 +39,6 @@ impl Helper for Git {
 }
 
 fn main() -> ExitCode {
+    central_auth_vault::register();
     central_auth_cli_common::main::<Git>()
 }

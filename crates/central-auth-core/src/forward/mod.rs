@@ -2,8 +2,11 @@
 //! token, for `central-auth proxy`.
 //!
 //! This keeps the invariant that only the core speaks HTTP to Central: the proxy
-//! parses its clients' requests, and this module sends them on with the same TLS
-//! roots, timeouts, proxy environment and no-redirect policy as every other call.
+//! parses its clients' requests, and this module sends them on through the
+//! agents every other call uses ([`crate::http`]'s builder): the same TLS roots,
+//! connect timeout, resolver, no-redirect policy and proxy rule (never a proxy
+//! for a loopback gateway, nor for plain http, since the request carries the
+//! bearer token).
 //! The client's own `Authorization` and hop-by-hop headers are never forwarded,
 //! and a request carrying its own `access_token` (which Kong reads before the
 //! header) cannot even be built: [`Outgoing::new`] refuses it
@@ -16,13 +19,19 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::http::{tls_config, transport_error, TransportError, CONNECT_TIMEOUT};
+use crate::http::{transport_error, AgentUse, Agents, TransportError};
 use crate::secret::{ExposeSecret, SecretString};
 
 /// Time allowed for one forwarded request.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest response body passed back to a client.
 pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The agents' use: a longer overall timeout and the proxy's user agent.
+pub(crate) const FORWARDING: AgentUse = AgentUse {
+    timeout: FORWARD_TIMEOUT,
+    user_agent: concat!("central-auth-proxy/", env!("CARGO_PKG_VERSION")),
+};
 
 /// Methods the proxy forwards.
 pub const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
@@ -133,26 +142,16 @@ impl Answer {
     }
 }
 
-/// A ureq agent aimed at one profile's gateway.
+/// The agents aimed at one profile's gateway.
 pub struct Upstream {
-    agent: ureq::Agent,
+    agents: Agents,
     base_url: String,
     host: String,
 }
 
 impl Upstream {
-    /// Builds the agent for `base_url`; `ca_file` adds trusted roots.
+    /// Builds the agents for `base_url`; `ca_file` adds trusted roots.
     pub fn new(base_url: &str, ca_file: Option<&Path>) -> Result<Upstream, Error> {
-        let tls = tls_config(ca_file)?;
-        let config = ureq::Agent::config_builder()
-            .timeout_connect(Some(CONNECT_TIMEOUT))
-            .timeout_global(Some(FORWARD_TIMEOUT))
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .user_agent(concat!("central-auth-proxy/", env!("CARGO_PKG_VERSION")))
-            .proxy(ureq::Proxy::try_from_env())
-            .tls_config(tls)
-            .build();
         let host = base_url
             .split_once("://")
             .map_or(base_url, |(_, rest)| rest)
@@ -161,7 +160,7 @@ impl Upstream {
             .unwrap_or_default()
             .to_owned();
         Ok(Upstream {
-            agent: crate::http::agent_with(config),
+            agents: Agents::new(ca_file, FORWARDING)?,
             base_url: base_url.trim_end_matches('/').to_owned(),
             host,
         })
@@ -179,21 +178,18 @@ impl Upstream {
             }
         }
         builder = builder.header("Authorization", format!("Bearer {}", token.expose_secret()));
+        // The bearer token is a secret: the proxy rule of every other call.
+        let agent = self.agents.pick(&url, true);
         let result = if req.body.is_empty() {
-            builder.body(()).map_err(|_| bad_request()).and_then(|r| {
-                self.agent
-                    .run(r)
-                    .map_err(|e| transport_error(&e, &self.host))
-            })
+            builder
+                .body(())
+                .map_err(|_| bad_request())
+                .and_then(|r| agent.run(r).map_err(|e| transport_error(&e, &self.host)))
         } else {
             builder
                 .body(req.body)
                 .map_err(|_| bad_request())
-                .and_then(|r| {
-                    self.agent
-                        .run(r)
-                        .map_err(|e| transport_error(&e, &self.host))
-                })
+                .and_then(|r| agent.run(r).map_err(|e| transport_error(&e, &self.host)))
         };
         let mut response = result?;
         let status = response.status().as_u16();
@@ -259,6 +255,119 @@ mod tests {
             Outgoing::new("POST", "/a", &[], b"access_token=1").unwrap_err(),
             access_token::Found::Form
         );
+    }
+
+    /// Set in the child run of the test below.
+    const CHILD: &str = "CENTRAL_AUTH_UNIT_PROXY_CHILD";
+
+    /// Serves `n` requests on `listener` with `200 ok`, returning their heads.
+    fn serve(listener: std::net::TcpListener, n: usize) -> std::thread::JoinHandle<Vec<String>> {
+        use std::io::{Read, Write};
+        std::thread::spawn(move || {
+            let mut heads = Vec::new();
+            for _ in 0..n {
+                let (mut conn, _) = listener.accept().expect("accept");
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && conn.read(&mut byte).expect("read") == 1 {
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                let mut body = vec![0u8; length];
+                conn.read_exact(&mut body).expect("body");
+                conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+                    .expect("answer");
+                heads.push(head);
+            }
+            heads
+        })
+    }
+
+    /// With every proxy variable pointing at a listener, a forwarded request
+    /// and a token call to a loopback gateway both go direct: each agent of
+    /// the core applies `may_use_proxy`. Runs itself again in a child process,
+    /// since agents read the proxy variables when built and tests share the
+    /// environment.
+    #[test]
+    fn no_agent_sends_a_loopback_request_through_a_proxy() {
+        if std::env::var_os(CHILD).is_some() {
+            let gateway = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            let base = format!("http://{}", gateway.local_addr().expect("addr"));
+            let served = serve(gateway, 2);
+            let upstream = Upstream::new(&base, None).expect("upstream");
+            let out = Outgoing::new("GET", "/configuration/v2/groups", &[], b"").expect("request");
+            let answer = upstream
+                .send(&out, &SecretString::from("unit-bearer".to_owned()))
+                .expect("forwarded");
+            assert_eq!(answer.status, 200);
+            let transport = crate::http::UreqTransport::new(None).expect("transport");
+            let call = crate::http::Request::new(
+                crate::http::Method::Post,
+                format!("{base}/oauth2/token"),
+            )
+            .form_body(SecretString::from("grant_type=refresh_token".to_owned()));
+            let response = crate::http::Transport::send(&transport, &call, Duration::from_secs(10))
+                .expect("token call");
+            assert_eq!(response.status, 200);
+            let heads = served.join().expect("gateway");
+            assert!(
+                heads[0].starts_with("GET /configuration/v2/groups "),
+                "{heads:?}"
+            );
+            assert!(heads[1].starts_with("POST /oauth2/token "), "{heads:?}");
+            return;
+        }
+        let proxy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        proxy.set_nonblocking(true).expect("nonblocking");
+        let url = format!("http://{}", proxy.local_addr().expect("addr"));
+        let mut command = std::process::Command::new(std::env::current_exe().expect("test binary"));
+        command
+            .args([
+                "--exact",
+                "forward::tests::no_agent_sends_a_loopback_request_through_a_proxy",
+            ])
+            .env(CHILD, "1")
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .stdout(std::process::Stdio::null());
+        for var in [
+            "ALL_PROXY",
+            "all_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+        ] {
+            command.env(var, &url);
+        }
+        let mut child = command.spawn().expect("child test");
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Ok((_, from)) = proxy.accept() {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the proxy saw a connection from {from}");
+            }
+            if let Some(status) = child.try_wait().expect("child") {
+                break status;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("the child test hangs");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert!(status.success(), "child test failed: {status}");
+        assert!(proxy.accept().is_err(), "the proxy saw a connection");
     }
 
     #[test]

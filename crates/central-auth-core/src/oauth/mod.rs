@@ -63,11 +63,7 @@ impl<'a> Gateway<'a> {
 /// keeps a record far below the store's size limit.
 pub const MAX_TOKEN_BYTES: usize = 8192;
 
-/// Longest access-token lifetime trusted from an answer. Classic tokens live
-/// 2 h and New Central / GreenLake tokens at most 2 h, so a larger `expires_in`
-/// is clamped to this: a token is never handed out on the clock's word past the
-/// longest lifetime Central documents.
-pub const MAX_TRUSTED_LIFETIME: u64 = 7200;
+pub use crate::token::MAX_TRUSTED_LIFETIME;
 
 /// What kind of grant an answer belongs to: classic answers must carry a new
 /// refresh token, client-credentials answers carry none.

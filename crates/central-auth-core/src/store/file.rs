@@ -11,29 +11,30 @@
 //! A store written by an older central-auth (flat `profiles/<name>.json`,
 //! `<name>.lock`, `<name>.usage.json`) is moved into the new layout the first time
 //! a profile is locked, by renames under the profile's old and new locks: no
-//! refresh, nothing sent to Central. See [`crate::store::migrate`].
+//! refresh, nothing sent to Central. See [`crate::store::flat_layout`].
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::config::ProfileName;
 use crate::error::Error;
+use crate::fsutil::{check_private_dir, ensure_private_dir, nofollow, sync_dir};
+use crate::profile_name::ProfileName;
 use crate::store::lock::FileLock;
-use crate::store::nofollow;
-use crate::store::{migrate, StoreGuard, TokenStore, Version};
-use crate::token::{StoredToken, FORMAT_VERSION};
+use crate::store::{flat_layout, StoreGuard, TokenStore, Version};
+use crate::token::StoredToken;
 
-/// Largest record we are willing to read; real ones are well under 4 KiB.
-const MAX_RECORD_BYTES: u64 = 64 * 1024;
+mod record;
+
+pub use record::read_record;
+
+/// The atomic writes, re-exported where callers outside the core found them.
+pub use crate::fsutil::{replace_shared, write_atomically};
 
 /// The record's file name inside a profile directory.
 pub const RECORD_FILE: &str = "token.json";
 /// The lock's file name inside a profile directory.
 pub const LOCK_FILE: &str = "lock";
-/// The usage file's name inside a profile directory.
-pub const USAGE_FILE: &str = "usage.json";
 
 /// Token store in a local directory.
 #[derive(Debug, Clone)]
@@ -45,7 +46,7 @@ impl FileStore {
     /// A store rooted at the state directory `state_dir`.
     pub fn new(state_dir: &Path) -> FileStore {
         FileStore {
-            dir: state_dir.join("profiles"),
+            dir: crate::local_state::profiles_dir(state_dir),
         }
     }
 
@@ -54,7 +55,7 @@ impl FileStore {
         &self.dir
     }
 
-    /// The directory of one profile.
+    /// The directory of one profile ([`crate::local_state::profile_dir`]).
     pub fn profile_dir(&self, profile: &ProfileName) -> PathBuf {
         self.dir.join(profile.as_str())
     }
@@ -82,7 +83,7 @@ impl FileStore {
         // One lstat on the common path (the directory exists).
         match std::fs::symlink_metadata(&dir) {
             Ok(meta) if meta.is_file() => {
-                migrate::clear_way(self, profile, bound)?;
+                flat_layout::clear_way(self, profile, bound)?;
                 ensure_private_dir(&dir)
             }
             Ok(meta) => check_private_dir(&dir, &meta),
@@ -101,63 +102,6 @@ impl FileStore {
     }
 }
 
-/// Creates `dir` (and parents) with mode 0700; refuses an existing one that others
-/// can write to, or a symbolic link.
-pub fn ensure_private_dir(dir: &Path) -> Result<(), Error> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    let meta = match std::fs::symlink_metadata(dir) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            builder.create(dir).map_err(|e| {
-                Error::store(format!(
-                    "cannot create state directory {}: {e}; create it or set CENTRAL_AUTH_HOME to a writable place",
-                    dir.display()
-                ))
-            })?;
-            std::fs::symlink_metadata(dir)
-                .map_err(|e| Error::store(format!("cannot inspect {}: {e}", dir.display())))?
-        }
-        Err(e) => {
-            return Err(Error::store(format!(
-                "cannot inspect {}: {e}",
-                dir.display()
-            )))
-        }
-    };
-    check_private_dir(dir, &meta)
-}
-
-/// Refuses a link, a non-directory, or a directory others can write to.
-fn check_private_dir(dir: &Path, meta: &std::fs::Metadata) -> Result<(), Error> {
-    if meta.file_type().is_symlink() {
-        return Err(nofollow::symlink_refused(dir, "state directory"));
-    }
-    if !meta.is_dir() {
-        return Err(Error::store(format!(
-            "state directory {} is not a directory; move it away and retry",
-            dir.display()
-        )));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if meta.permissions().mode() & 0o022 != 0 {
-            return Err(Error::store(format!(
-                "state directory {} is writable by group or others; run `chmod 700 {}`",
-                dir.display(),
-                dir.display()
-            )));
-        }
-    }
-    Ok(())
-}
-
 impl TokenStore for FileStore {
     fn lock<'a>(
         &'a self,
@@ -166,7 +110,7 @@ impl TokenStore for FileStore {
     ) -> Result<Box<dyn StoreGuard + 'a>, Error> {
         let lock = self.lock_profile(profile, bound)?;
         let lock_path = self.lock_path(profile);
-        migrate::profile(self, profile, bound)?;
+        flat_layout::profile(self, profile, bound)?;
         Ok(Box::new(FileGuard {
             record: self.record_path(profile),
             lock_path,
@@ -180,7 +124,7 @@ impl TokenStore for FileStore {
         match read_record(&self.record_path(profile))? {
             Some(record) => Ok(Some(record)),
             // Not migrated yet: show what the next locked call will move.
-            None => Ok(migrate::peek_legacy(self, profile)),
+            None => Ok(flat_layout::peek_legacy(self, profile)),
         }
     }
 
@@ -322,250 +266,15 @@ impl FileGuard {
     }
 }
 
-/// Reads and checks a record: permissions, size, format.
-pub fn read_record(path: &Path) -> Result<Option<StoredToken>, Error> {
-    let mut options = OpenOptions::new();
-    options.read(true);
-    let mut file = match nofollow::no_follow(&mut options).open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) if nofollow::is_symlink_error(&e) => {
-            return Err(nofollow::symlink_refused(path, "token file"))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            return Err(Error::store(format!(
-                "cannot read token file {}: permission denied; it must be owned by you with mode 0600 (`chmod 600 {}`)",
-                path.display(),
-                path.display()
-            )))
-        }
-        Err(e) => {
-            return Err(Error::store(format!(
-                "cannot read token file {}: {e}",
-                path.display()
-            )))
-        }
-    };
-    let meta = file
-        .metadata()
-        .map_err(|e| Error::store(format!("cannot inspect {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if meta.permissions().mode() & 0o077 != 0 {
-            return Err(Error::store(format!(
-                "token file {} is readable by group or others (mode {:o}); run `chmod 600 {}` and consider the tokens in it exposed",
-                path.display(),
-                meta.permissions().mode() & 0o777,
-                path.display()
-            )));
-        }
-    }
-    if meta.len() > MAX_RECORD_BYTES {
-        return Err(Error::store(format!(
-            "token file {} is {} bytes, too large to be a token record (`central-auth import --force` replaces it, `central-auth logout` removes it)",
-            path.display(),
-            meta.len()
-        )));
-    }
-    let mut text = String::new();
-    file.read_to_string(&mut text)
-        .map_err(|e| Error::store(format!("cannot read {}: {e}", path.display())))?;
-    let record: StoredToken = serde_json::from_str(&text).map_err(|e| {
-        Error::store(format!(
-            "token file {} is damaged ({}; `central-auth import --force` replaces it, `central-auth logout` removes it)",
-            path.display(),
-            e.classify_name()
-        ))
-    })?;
-    if record.format != FORMAT_VERSION {
-        return Err(Error::store(format!(
-            "token file {} has format {} but this central-auth reads format {FORMAT_VERSION}; use a matching central-auth version, or replace it with `central-auth import --force`",
-            path.display(),
-            record.format
-        )));
-    }
-    Ok(Some(record))
-}
-
-trait ClassifyName {
-    fn classify_name(&self) -> &'static str;
-}
-
-impl ClassifyName for serde_json::Error {
-    fn classify_name(&self) -> &'static str {
-        if self.is_eof() {
-            "truncated"
-        } else if self.is_syntax() {
-            "not JSON"
-        } else {
-            "missing or wrong fields"
-        }
-    }
-}
-
-/// Writes `bytes` to `path` atomically: temp file (0600) in the same directory,
-/// fsync, rename, fsync the directory. The caller holds the lock that guards
-/// `path`, so any temp file left beside it is a killed writer's and is removed.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    write_atomically_with(path, bytes, Writers::Locked, |file, bytes| {
-        file.write_all(bytes)
-    })
-}
-
-/// [`write_atomically`] for a file that several processes may replace at the
-/// same moment without a lock (another tool's token cache, written by every
-/// `central-auth cencli` run): a concurrent writer's temp file may be in
-/// flight, so only temp files older than a minute, left by a killed writer, are
-/// removed. Readers see the old or the new content, never a mix.
-pub fn replace_shared(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    write_atomically_with(path, bytes, Writers::Unlocked, |file, bytes| {
-        file.write_all(bytes)
-    })
-}
-
-/// Who else may be writing the same file, which decides what temp files beside
-/// it are stale.
-#[derive(Clone, Copy)]
-enum Writers {
-    /// Only lock holders: every temp file left is stale.
-    Locked,
-    /// Anyone, at any moment: a temp file is stale after a minute.
-    Unlocked,
-}
-
-/// The one atomic write, with the step that writes the bytes into the temp file
-/// given by the caller (tests inject a failure half-way through it). Each
-/// writer's temp file has a name of its own (pid and a counter), so writers in
-/// several processes or threads never share one.
-fn write_atomically_with(
-    path: &Path,
-    bytes: &[u8],
-    writers: Writers,
-    write: impl FnOnce(&mut File, &[u8]) -> std::io::Result<()>,
-) -> Result<(), Error> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::store(format!("{} has no parent directory", path.display())))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let prefix = format!(".{name}.tmp.");
-    remove_stale_temp_files(dir, &prefix, writers);
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!("{prefix}{}.{n}", std::process::id()));
-    let fail = |what: &str, e: std::io::Error| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::store(format!(
-            "cannot {what} {}: {e}; nothing was replaced on disk",
-            tmp.display()
-        ))
-    };
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = nofollow::no_follow(&mut options)
-        .open(&tmp)
-        .map_err(|e| fail("create", e))?;
-    write(&mut file, bytes).map_err(|e| fail("write", e))?;
-    file.sync_all().map_err(|e| fail("sync", e))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(|e| fail("rename", e))?;
-    sync_dir(path)
-}
-
-/// Removes the temp files named `prefix…` in `dir` that a killed writer left
-/// behind: all of them when writers hold a lock, else those older than a minute.
-fn remove_stale_temp_files(dir: &Path, prefix: &str, writers: Writers) {
-    let stale = |e: &std::fs::DirEntry| match writers {
-        Writers::Locked => true,
-        Writers::Unlocked => e
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > std::time::Duration::from_secs(60)),
-    };
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(prefix) && stale(&entry) {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
-    }
-}
-
-fn sync_dir(path: &Path) -> Result<(), Error> {
-    #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        let mut options = OpenOptions::new();
-        options.read(true);
-        nofollow::no_follow(&mut options)
-            .open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| Error::store(format!("cannot sync {}: {e}", dir.display())))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::secret::SecretString;
     use crate::token::TokenOrigin;
+    use crate::token::FORMAT_VERSION;
+    use std::fs::File;
+    use std::io::{Read, Write};
     use time::OffsetDateTime;
-
-    #[test]
-    fn replace_shared_never_shows_a_torn_file_to_readers() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("tok_c_x.json");
-        write_atomically(&path, b"start").unwrap();
-        let bodies: Vec<Vec<u8>> = (0..8u8).map(|i| vec![b'a' + i; 4096]).collect();
-        let writers_left = std::sync::atomic::AtomicUsize::new(bodies.len());
-        let (reads, failures) = std::thread::scope(|s| {
-            let mut writers = Vec::new();
-            for b in &bodies {
-                let (path, writers_left) = (&path, &writers_left);
-                writers.push(s.spawn(move || {
-                    let failed = (0..25).filter(|_| replace_shared(path, b).is_err()).count();
-                    writers_left.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-                    failed
-                }));
-            }
-            let mut reads = 0;
-            while writers_left.load(std::sync::atomic::Ordering::SeqCst) > 0 {
-                let got = std::fs::read(&path).unwrap();
-                assert!(
-                    got == b"start" || bodies.contains(&got),
-                    "a torn read of {} bytes",
-                    got.len()
-                );
-                reads += 1;
-            }
-            let failures: usize = writers.into_iter().map(|w| w.join().unwrap()).sum();
-            (reads, failures)
-        });
-        assert!(reads > 0);
-        assert_eq!(failures, 0, "every concurrent replace succeeded");
-        let names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(names, vec!["tok_c_x.json".to_owned()], "no temp file left");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o600);
-        }
-    }
 
     pub(crate) fn record(generation: u64) -> StoredToken {
         let now = OffsetDateTime::now_utc();
@@ -668,10 +377,15 @@ pub(crate) mod tests {
         let path = store.record_path(&p);
         let before = std::fs::read(&path).unwrap();
         let next = serde_json::to_vec_pretty(&record(2)).unwrap();
-        let e = write_atomically_with(&path, &next, Writers::Locked, |file, bytes| {
-            file.write_all(&bytes[..bytes.len() / 2])?;
-            Err(std::io::Error::other("disk full (injected)"))
-        })
+        let e = crate::fsutil::write_atomically_with(
+            &path,
+            &next,
+            crate::fsutil::Writers::Locked,
+            |file, bytes| {
+                file.write_all(&bytes[..bytes.len() / 2])?;
+                Err(std::io::Error::other("disk full (injected)"))
+            },
+        )
         .unwrap_err()
         .to_string();
         assert!(e.contains("disk full (injected)"), "{e}");

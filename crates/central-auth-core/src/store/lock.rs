@@ -75,7 +75,7 @@ impl FileLock {
     pub fn is_held(path: &Path) -> Result<bool, Error> {
         let mut options = OpenOptions::new();
         options.read(true);
-        match crate::store::nofollow::no_follow(&mut options).open(path) {
+        match crate::fsutil::nofollow::no_follow(&mut options).open(path) {
             Ok(f) => match f.try_lock() {
                 Ok(()) => Ok(false),
                 Err(TryLockError::WouldBlock) => Ok(true),
@@ -85,8 +85,8 @@ impl FileLock {
                 ))),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) if crate::store::nofollow::is_symlink_error(&e) => {
-                Err(crate::store::nofollow::symlink_refused(path, "lock file"))
+            Err(e) if crate::fsutil::nofollow::is_symlink_error(&e) => {
+                Err(crate::fsutil::nofollow::symlink_refused(path, "lock file"))
             }
             Err(e) => Err(Error::store(format!("cannot open {}: {e}", path.display()))),
         }
@@ -108,7 +108,7 @@ fn open_lock_file(path: &Path) -> Result<File, Error> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    use crate::store::nofollow::{is_symlink_error, no_follow, symlink_refused};
+    use crate::fsutil::nofollow::{is_symlink_error, no_follow, symlink_refused};
     // On a read-only state directory an existing lock file can still be locked
     // through a read-only handle, so cached tokens keep working there.
     no_follow(&mut options).open(path).or_else(|e| {

@@ -41,7 +41,8 @@
 //! The file store gets (1) from `flock` on a dedicated lock file and (4) from the
 //! lock plus temp-file/fsync/rename; it is not shared and keeps no cache.
 //!
-//! The Vault / OpenBao KV v2 store ([`vault`]) gets (1) from two locks: the local
+//! The Vault / OpenBao KV v2 store (the `central-auth-vault` crate, a
+//! [`backend`]) gets (1) from two locks: the local
 //! `flock` in [`TokenStore::lock`], so the processes of one machine queue without
 //! touching Vault, and a fleet-wide lease (a lock record written with KV v2
 //! check-and-set, holding the owner and a TTL) that the guard takes on its first
@@ -54,20 +55,22 @@
 //! Vault acknowledges a KV write only once its storage has it; (6) writes a
 //! tombstone with check-and-set over whatever version is there.
 
+pub mod backend;
+mod details;
 pub mod file;
+pub mod flat_layout;
 pub mod lock;
-pub mod migrate;
-pub mod nofollow;
-pub mod vault;
 
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::config::ProfileName;
 use crate::error::Error;
+use crate::profile_name::ProfileName;
 use crate::secret::SecretString;
 use crate::token::StoredToken;
+
+pub use details::StoreDetails;
 
 /// A local copy of a profile's access token kept by a remote store.
 #[derive(Debug)]
@@ -165,57 +168,12 @@ pub trait TokenStore {
         Vec::new()
     }
 
-    /// What `status` shows about a remote store: its place, auth method and
-    /// the local cache. `None` for a local store. Never contacts the store.
+    /// What `status` shows about a remote store (its place, auth method and
+    /// local cache, as the backend words them). `None` for a local store.
+    /// Never contacts the store.
     fn details(&self, _profile: &ProfileName) -> Option<StoreDetails> {
         None
     }
-}
-
-/// A remote store as `status` shows it (JSON field names documented in
-/// docs/json.md). Never holds a secret.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct StoreDetails {
-    /// The `[stores.NAME]` table.
-    pub name: String,
-    /// The server address, any credentials redacted; `None` when neither the
-    /// config nor the environment gives one.
-    pub address: Option<String>,
-    /// The KV v2 mount.
-    pub mount: String,
-    /// The path under the mount.
-    pub path: String,
-    /// The record's API path (after `/v1/`).
-    pub record: String,
-    /// The policy path (HCL) that covers the records and leases.
-    pub policy_path: String,
-    /// The namespace, if any.
-    pub namespace: Option<String>,
-    /// `token`, `approle` or `kubernetes`.
-    pub auth: &'static str,
-    /// Where the token comes from, e.g. `token_env VAULT_TOKEN` or
-    /// `kubernetes login at auth/kubernetes/login (role ci, jwt_file ...)`.
-    pub auth_source: String,
-    /// The cache's freshness bound (`cache_ttl`), in seconds.
-    pub cache_ttl_seconds: u64,
-    /// The local cache of the access token; `None` when there is none.
-    pub cache: Option<CacheDetails>,
-}
-
-/// The local read-through cache of a remote store, as `status` shows it.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct CacheDetails {
-    /// When the cached token was last read from (or written to) the store
-    /// (RFC 3339).
-    pub read_at: String,
-    /// Seconds since then.
-    pub age_seconds: i64,
-    /// Read less than `cache_ttl` ago: served without asking the store.
-    pub fresh: bool,
-    /// The cached access token's expiry (RFC 3339).
-    pub expires_at: String,
-    /// The store's version of the record it came from.
-    pub version: u64,
 }
 
 /// A held profile lock; dropping it releases the lock.

@@ -1,4 +1,4 @@
-//! Moving a store written by an older central-auth into the per-profile layout.
+//! The flat store layout of older releases, moved into per-profile directories.
 //!
 //! The old layout put every profile's files side by side in `profiles/`:
 //! `<name>.json` (record), `<name>.lock` and `<name>.usage.json` (usage). It was
@@ -21,11 +21,12 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::config::ProfileName;
 use crate::error::Error;
-use crate::store::file::{read_record, FileStore, USAGE_FILE};
+use crate::fsutil::nofollow;
+use crate::local_state::USAGE_FILE;
+use crate::profile_name::ProfileName;
+use crate::store::file::{read_record, FileStore};
 use crate::store::lock::FileLock;
-use crate::store::nofollow;
 use crate::store::TokenStore;
 use crate::token::StoredToken;
 

@@ -1,27 +1,5 @@
-//! The Vault / OpenBao KV version 2 token store: one refresh chain shared by a
-//! fleet of machines.
-//!
-//! A profile's record lives at `<mount>/data/<path>/<profile>` as the same JSON
-//! the file store writes; its lease at `<path>/_lease/<profile>`
-//! ([`lease`]). [`VaultStore::lock`] takes the local `flock` only
-//! (`<state>/fleet/<store>/<profile>.lock`), so the processes of one machine
-//! queue locally and cost Vault nothing; the guard takes the fleet lease on its
-//! first [`StoreGuard::read`], `write`, `delete` or `check_writable`, and
-//! releases it on drop. Every write is a KV v2 check-and-set over the version
-//! the guard read. A deleted record is a tombstone (`{"deleted": true}`)
-//! written with CAS, so no operation needs the `delete` capability and nothing
-//! is ever written without the compare.
-//!
-//! After every read or write the guard refreshes the local cache ([`cache`]):
-//! the access token and its times only, never the refresh token.
-//! [`StoreGuard::cached`] offers it to the broker, which serves it while it is
-//! fresh (read from Vault less than `cache_ttl` ago) and still valid, and, when
-//! Vault is unreachable, while it is valid at all.
-
-pub mod cache;
-pub mod client;
-pub mod config;
-pub mod lease;
+//! [`VaultStore`]: the [`TokenStore`] contract on Vault / OpenBao KV v2, with
+//! a local lock and cache directory per store.
 
 use std::cell::OnceCell;
 use std::path::PathBuf;
@@ -29,17 +7,17 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::config::ProfileName;
-use crate::error::Error;
-use crate::secret::SecretString;
-use crate::store::file::ensure_private_dir;
-use crate::store::lock::FileLock;
-use crate::store::{CacheDetails, CachedAccess, StoreDetails, StoreGuard, TokenStore, Version};
-use crate::token::StoredToken;
+use central_auth_core::error::Error;
+use central_auth_core::fsutil::ensure_private_dir;
+use central_auth_core::profile_name::ProfileName;
+use central_auth_core::secret::SecretString;
+use central_auth_core::store::lock::FileLock;
+use central_auth_core::store::{CachedAccess, StoreDetails, StoreGuard, TokenStore, Version};
+use central_auth_core::token::StoredToken;
 
-pub use config::{RawVaultConfig, VaultConfig};
-
-use client::{Cas, Client};
+use crate::client::{Cas, Client};
+use crate::config::VaultConfig;
+use crate::{cache, details, lease};
 
 /// A Vault / OpenBao KV v2 store, with a local lock and cache directory.
 pub struct VaultStore {
@@ -193,7 +171,7 @@ impl TokenStore for VaultStore {
                 Some(0) => ", no expiry".to_owned(),
                 Some(s) => format!(
                     ", expires in {}",
-                    crate::duration::format(Duration::from_secs(s))
+                    central_auth_core::duration::format(Duration::from_secs(s))
                 ),
                 None => String::new(),
             };
@@ -230,34 +208,7 @@ impl TokenStore for VaultStore {
     }
 
     fn details(&self, profile: &ProfileName) -> Option<StoreDetails> {
-        let cache = cache::load(&cache::path(&self.dir, profile.as_str())).map(|entry| {
-            let now = OffsetDateTime::now_utc();
-            let age = now - entry.read_at;
-            CacheDetails {
-                read_at: crate::status::rfc3339(entry.read_at),
-                age_seconds: age.whole_seconds(),
-                fresh: age >= time::Duration::ZERO && age < self.config.cache_ttl,
-                expires_at: crate::status::rfc3339(entry.expires_at),
-                version: entry.version,
-            }
-        });
-        Some(StoreDetails {
-            name: self.config.name.clone(),
-            address: self
-                .config
-                .address()
-                .ok()
-                .map(|a| crate::redact::redact_url(&a)),
-            mount: self.config.mount.clone(),
-            path: self.config.path.clone(),
-            record: self.config.data_path(profile.as_str()),
-            policy_path: self.config.policy_path(),
-            namespace: self.config.namespace.clone(),
-            auth: self.config.token.method(),
-            auth_source: self.config.token.describe(),
-            cache_ttl_seconds: self.config.cache_ttl.as_secs(),
-            cache,
-        })
+        Some(details::of(self, profile))
     }
 }
 

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::error::Error;
-use crate::holder::Holder;
-use crate::secret::SecretString;
+use central_auth_core::error::Error;
+use central_auth_core::holder::Holder;
+use central_auth_core::secret::SecretString;
 
-use super::client::{Cas, Client, Entry};
+use crate::client::{Cas, Client, Entry};
 
 /// The lease's data as stored.
 #[derive(Debug, Serialize, Deserialize)]
@@ -54,7 +54,7 @@ pub fn is_free(entry: &Entry) -> bool {
     };
     let Ok(lease) = serde_json::from_value::<LeaseRecord>(data.clone()) else {
         // Unreadable lease data: treat as expired after the default TTL.
-        return expired(entry, super::config::DEFAULT_LOCK_TTL.as_secs());
+        return expired(entry, crate::config::DEFAULT_LOCK_TTL.as_secs());
     };
     if lease.released || expired(entry, lease.ttl_secs) {
         return true;
@@ -63,7 +63,8 @@ pub fn is_free(entry: &Entry) -> bool {
         // A holder on this host that no longer runs is gone at once; one on
         // another host only by the lease's expiry.
         Some(owner) => {
-            owner.is_me() || (owner.host == crate::holder::host_name() && !owner.running_here())
+            owner.is_me()
+                || (owner.host == central_auth_core::holder::host_name() && !owner.running_here())
         }
         None => true,
     }
@@ -201,7 +202,7 @@ mod tests {
         assert!(is_free(&entry(Some(released), t0, t0)));
         // A dead process on this host does not block at all.
         let mut dead = other;
-        dead["owner"]["host"] = serde_json::json!(crate::holder::host_name());
+        dead["owner"]["host"] = serde_json::json!(central_auth_core::holder::host_name());
         dead["owner"]["pid"] = serde_json::json!(u32::MAX - 1);
         assert!(is_free(&entry(Some(dead), t0, t0)));
     }

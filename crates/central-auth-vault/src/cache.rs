@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::secret::{serde_exposed, SecretString};
-use crate::token::StoredToken;
+use central_auth_core::secret::{serde_exposed, SecretString};
+use central_auth_core::token::StoredToken;
 
 /// One cached access token.
 #[derive(Debug, Serialize, Deserialize)]
@@ -45,7 +45,7 @@ impl CacheEntry {
             return None;
         }
         Some(CacheEntry {
-            access_token: crate::secret::duplicate(&record.access_token),
+            access_token: central_auth_core::secret::duplicate(&record.access_token),
             issued_at: record.issued_at,
             expires_at: record.expires_at,
             version,

@@ -1,0 +1,101 @@
+//! Replacing the stored pair on the user's word: `login`, `import`, `logout`.
+
+use time::OffsetDateTime;
+
+use crate::config::{Grant, Profile};
+use crate::error::Error;
+use crate::import;
+use crate::secret::{same, SecretString};
+use crate::status;
+
+use super::record::record_from_import;
+use super::{AccessToken, Broker, ImportOutcome};
+
+impl Broker {
+    /// Runs the classic login (or mints, for client credentials) and stores the
+    /// result, replacing whatever is stored (a lost chain, or a record that cannot
+    /// be read). `password` overrides the profile's password source.
+    pub fn login(
+        &self,
+        profile: &Profile,
+        password: Option<SecretString>,
+    ) -> Result<AccessToken, Error> {
+        let mut guard = self.lock(profile)?;
+        let current = self.read_or_discard(profile, guard.as_mut(), true)?;
+        guard.check_writable()?;
+        let expected = current.as_ref().map(|t| t.generation);
+        let next = self.network(profile, |gw| match profile.grant {
+            Grant::ClientCredentials => self.mint(profile, expected, gw),
+            Grant::RefreshToken => self.relogin(profile, expected, password, gw),
+        })?;
+        guard.write(&next, expected)?;
+        Ok(self.handed_out(profile, &next, true, profile.min_valid))
+    }
+
+    /// Stores an imported token JSON (Web UI download or token response).
+    ///
+    /// Refuses, unless `force`, a Web UI download older than the stored chain: its
+    /// pair has most likely been rotated already, and storing it would replace the
+    /// live refresh token with a dead one. A chain recorded lost is replaced
+    /// without `force`; a record that cannot be read needs `force`.
+    pub fn import(
+        &self,
+        profile: &Profile,
+        text: &str,
+        force: bool,
+    ) -> Result<ImportOutcome, Error> {
+        if profile.grant == Grant::ClientCredentials {
+            return Err(Error::bad_input(format!(
+                "profile {:?} uses client credentials and mints its own tokens; import is for classic profiles",
+                profile.name.as_str()
+            )));
+        }
+        let now = OffsetDateTime::now_utc();
+        let imported = import::parse(text, now)?;
+        let mut guard = self.lock(profile)?;
+        let current = self.read_or_discard(profile, guard.as_mut(), force)?;
+        if let Some(cur) = &current {
+            if let Some(stored_rt) = &cur.refresh_token {
+                if same(stored_rt, &imported.refresh_token) && cur.lost.is_none() {
+                    return Ok(ImportOutcome::AlreadyStored);
+                }
+            }
+            let stored_since = cur.refresh_issued_at.unwrap_or(cur.issued_at);
+            if imported.from_download
+                && imported.issued_at < stored_since
+                && cur.lost.is_none()
+                && !force
+            {
+                return Err(Error::bad_input(format!(
+                    "the stored token of profile {:?} is newer ({}) than this file ({}); its pair was probably rotated already. Download a new token, or pass --force to replace the stored one anyway",
+                    profile.name.as_str(),
+                    status::rfc3339(stored_since),
+                    status::rfc3339(imported.issued_at)
+                )));
+            }
+        }
+        let expected = current.as_ref().map(|t| t.generation);
+        let record = record_from_import(imported, expected);
+        guard.write(&record, expected)?;
+        Ok(ImportOutcome::Stored {
+            replaced: current.is_some(),
+        })
+    }
+
+    /// Deletes the stored token, readable or not. Returns false if there was none.
+    pub fn logout(&self, profile: &Profile) -> Result<bool, Error> {
+        let mut guard = self.lock(profile)?;
+        match guard.read() {
+            Ok(Some(t)) => {
+                guard.delete(t.generation)?;
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
+            Err(e) => {
+                (self.log)(&format!("logout: removing an unreadable record: {e}"));
+                guard.discard()?;
+                Ok(true)
+            }
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Recovery after the chain died (docs/recovery.md): log in again when the
+//! profile can, else record the chain lost and say what to run.
+
+use time::OffsetDateTime;
+
+use crate::config::Profile;
+use crate::error::Error;
+use crate::oauth::Gateway;
+use crate::status;
+use crate::store::StoreGuard;
+use crate::token::{ChainLost, StoredToken};
+
+use super::record::copy_record;
+use super::Broker;
+
+impl Broker {
+    /// After the chain died: log in again when the profile allows it, else record
+    /// the chain lost and say what to run.
+    pub(super) fn recover_or_lose(
+        &self,
+        profile: &Profile,
+        guard: &mut dyn StoreGuard,
+        marked: &StoredToken,
+        reason: String,
+        gw: &Gateway<'_>,
+    ) -> Result<StoredToken, Error> {
+        let login_failure = if profile.can_relogin() {
+            (self.log)(&format!(
+                "refresh: {reason}; logging in again for profile {}",
+                profile.name
+            ));
+            match self.relogin(profile, Some(marked.generation), None, gw) {
+                Ok(next) => {
+                    guard.write(&next, Some(marked.generation))?;
+                    return Ok(next);
+                }
+                Err(e) => Some(e),
+            }
+        } else {
+            None
+        };
+        let mut lost = copy_record(marked);
+        lost.generation = marked.generation + 1;
+        lost.rotating = None;
+        lost.lost = Some(ChainLost {
+            at: OffsetDateTime::now_utc(),
+            reason: reason.clone(),
+        });
+        if let Err(e) = guard.write(&lost, Some(marked.generation)) {
+            (self.log)(&format!("refresh: could not record the lost chain: {e}"));
+        }
+        match login_failure {
+            Some(e) => Err(e),
+            None => Err(Error::NeedsLogin {
+                profile: profile.name.to_string(),
+                reason,
+            }),
+        }
+    }
+}
+
+pub(super) fn lost_error(profile: &Profile, lost: &ChainLost) -> Error {
+    Error::NeedsLogin {
+        profile: profile.name.to_string(),
+        reason: format!(
+            "the refresh chain was recorded lost at {} ({}); refreshing cannot help",
+            status::rfc3339(lost.at),
+            lost.reason
+        ),
+    }
+}
+
+pub(super) fn save_failed(profile: &Profile, e: &Error) -> Error {
+    Error::store(format!(
+        "Central rotated the token pair of profile {:?} but the new pair could not be saved ({e}); the old pair is dead, so the chain is lost: fix the store, then run `central-auth login --profile {}` or `central-auth import --profile {} FILE`",
+        profile.name.as_str(),
+        profile.name,
+        profile.name
+    ))
+}

@@ -1,0 +1,34 @@
+//! What `status` shows for a profile.
+
+use time::OffsetDateTime;
+
+use crate::config::Profile;
+use crate::error::Error;
+use crate::status::{self, ProfileStatus};
+use crate::usage;
+
+use super::Broker;
+
+impl Broker {
+    /// What `status` shows for a profile; never a secret.
+    pub fn status(&self, profile: &Profile) -> Result<ProfileStatus, Error> {
+        let store = self.store_for(profile);
+        let record = store.peek(&profile.name);
+        status::build(
+            profile,
+            store,
+            record,
+            usage::read(&usage::path(&self.home.state_dir, &profile.name)),
+            OffsetDateTime::now_utc(),
+        )
+        .map(|mut s| {
+            s.api_quota =
+                crate::quota::read(&crate::quota::path(&self.home.state_dir, &profile.name));
+            s.proxies = crate::proxies::live(&self.home.state_dir, &profile.name)
+                .iter()
+                .map(status::ProxyStatus::from_record)
+                .collect();
+            s
+        })
+    }
+}
