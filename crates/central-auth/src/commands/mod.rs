@@ -44,13 +44,14 @@ pub(crate) fn open_broker(
     }
 }
 
-/// The profile to use and its label `profile NAME (from SOURCE)`.
+/// The profile to use and its label `profile NAME (from SOURCE)`, from the
+/// broker's one choice (`Broker::choose`).
 pub(crate) fn chosen<'b>(
     broker: &'b Broker,
     explicit: Option<&str>,
 ) -> Result<(&'b Profile, String), Error> {
-    let p = broker.profile(explicit)?;
-    Ok((p, crate::view::profile_label(broker, p, explicit)))
+    let (p, choice) = broker.choose(explicit)?;
+    Ok((p, crate::view::profile_label(&choice)))
 }
 
 /// `central-auth proxy` (unix only; `crate::proxy`).

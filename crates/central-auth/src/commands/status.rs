@@ -13,23 +13,25 @@ use crate::view;
 
 /// Prints the status (text, or with `json` the documented object).
 pub(crate) fn run(broker: &Broker, explicit: Option<&str>, all: bool, json: bool) -> Outcome {
-    let statuses: Vec<ProfileStatus> = if all {
-        broker
+    let (statuses, source) = if all {
+        let all = broker
             .config()
             .profiles
             .values()
             .map(|p| broker.status(p))
-            .collect::<Result<Vec<_>, _>>()?
+            .collect::<Result<Vec<ProfileStatus>, _>>()?;
+        (all, None)
     } else {
-        vec![broker.status(broker.profile(explicit)?)?]
+        let (profile, choice) = broker.choose(explicit)?;
+        (vec![broker.status(profile)?], Some(choice.source.label()))
     };
     let text = if json {
         view::status_json(&statuses, all)
-    } else if all {
-        view::status_text(&statuses)
     } else {
-        let source = view::profile_source(broker, explicit);
-        view::with_source(view::status_text(&statuses), source)
+        match source {
+            Some(source) => view::with_source(view::status_text(&statuses), source),
+            None => view::status_text(&statuses),
+        }
     };
     print_stdout(&text)?;
     if statuses.iter().any(|s| s.chain_lost()) {
