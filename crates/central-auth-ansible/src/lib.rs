@@ -18,10 +18,8 @@ pub mod answer;
 
 use std::io::Write;
 
-use central_auth_cli_common::{after_help, HelperArgs};
+use central_auth_cli_common::{after_help, HelperArgs, HelperCli};
 use central_auth_core::Broker;
-#[cfg(test)]
-use central_auth_core::Error;
 use clap::Parser;
 
 /// The binary's name, the prefix of every stderr line.
@@ -53,10 +51,14 @@ pub struct Cli {
     pub reject_stdin: bool,
 }
 
-impl Cli {
+impl HelperCli for Cli {
+    fn helper_args(&self) -> &HelperArgs {
+        &self.args
+    }
+
     /// No arguments but a profile, built without clap (see
     /// `central_auth_cli_common::quick`); `None` for every other command line.
-    pub fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
+    fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
         let (profile, words) = central_auth_cli_common::quick::split(args)?;
         words.is_empty().then(|| Cli {
             args: HelperArgs::with_profile(profile),
@@ -113,21 +115,20 @@ fn read_rejected(stdin: impl std::io::Read) -> Result<central_auth_core::SecretS
     Ok(central_auth_core::SecretString::from(token.to_owned()))
 }
 
-/// The stderr line for a failure: `central-auth-ansible: message`, always one line.
-pub fn error_line(failure: &Failure) -> String {
-    central_auth_core::adapter::error_line(NAME, failure)
-}
-
-/// The stderr line for a bad command line: clap's first line, reworded as
-/// `central-auth-ansible: ...; see --help` (clap's own text spans several lines).
-pub fn usage_error_line(e: &clap::Error) -> String {
-    central_auth_core::adapter::usage_line(NAME, &e.to_string(), USAGE_HINT)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use central_auth_core::Home;
+
+    /// The line the runner prints for `failure`.
+    fn error_line(failure: &Failure) -> String {
+        central_auth_core::adapter::error_line(NAME, failure)
+    }
+
+    /// The line the runner prints for a bad command line.
+    fn usage_error_line(e: &clap::Error) -> String {
+        central_auth_core::adapter::usage_line(NAME, &e.to_string(), USAGE_HINT)
+    }
+    use central_auth_core::Error;
     use clap::CommandFactory;
     use std::time::Duration;
 
@@ -151,32 +152,10 @@ mod tests {
             .expect("valid command line")
     }
 
-    /// A broker over a temp home with profiles `main` (default, no token) and
-    /// `lab` (a token valid for two hours). The base URL is a closed port, so any
-    /// network call would fail the test.
+    /// The shared fixture: `main` (default, no token) and `lab` (a token); the
+    /// base URL is a closed port, so any network call fails the test.
     fn broker() -> (tempfile::TempDir, Broker) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let profile = |name: &str| {
-            format!(
-                "\n[profiles.{name}]\nbase_url = \"http://127.0.0.1:9\"\nclient_id = \"cid\"\nclient_secret_env = \"ANSIBLE_UNIT_SECRET\"\ncustomer_id = \"cust\"\nusername = \"u@example.test\"\n"
-            )
-        };
-        let config = format!(
-            "default_profile = \"main\"\n{}{}",
-            profile("main"),
-            profile("lab")
-        );
-        std::fs::write(dir.path().join("config.toml"), config).expect("write config");
-        let broker = Broker::open(Home::under(dir.path().to_path_buf())).expect("broker opens");
-        let lab = broker.profile(Some("lab")).expect("lab exists");
-        broker
-            .import(
-                lab,
-                r#"{"access_token":"lab-access","refresh_token":"lab-refresh","token_type":"bearer","expires_in":7200}"#,
-                false,
-            )
-            .expect("import");
-        (dir, broker)
+        central_auth_cli_common::test_support::broker("ANSIBLE_UNIT_SECRET")
     }
 
     fn answer(cli: &Cli) -> Result<serde_json::Value, Failure> {

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use central_auth_ansible::{run_with_input, Cli, NAME, USAGE_HINT};
-use central_auth_cli_common::{Context, Failed, Helper};
+use central_auth_cli_common::{Context, Failure, Helper};
 
 struct Ansible;
 
@@ -13,19 +13,13 @@ impl Helper for Ansible {
     const NAME: &'static str = NAME;
     const CLIENT: &'static str = "ansible";
     const USAGE_HINT: &'static str = USAGE_HINT;
-    fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
-        Cli::quick(args)
-    }
-    fn verbose(cli: &Cli) -> bool {
-        cli.args.common.verbose
-    }
-    fn run(cli: Cli, cx: &Context) -> Result<(), Failed> {
-        Ok(run_with_input(
+    fn run(cli: Cli, cx: &Context) -> Result<(), Failure> {
+        run_with_input(
             &cli,
             &cx.open_broker_for(cli.args.common.profile.as_deref())?,
             std::io::stdin().lock(),
             std::io::stdout().lock(),
-        )?)
+        )
     }
 }
 

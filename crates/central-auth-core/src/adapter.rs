@@ -1,6 +1,7 @@
-//! What every tool adapter binary shares: the failure of one run and the one-line
-//! stderr messages (`<binary>: message`). Building the lines lives here; printing
-//! them stays in the binaries.
+//! What every central-auth binary shares: [`Failure`], the one failure type of a
+//! run (the CLI's and every helper's), and the one-line stderr messages
+//! (`<binary>: message`). Building the lines lives here; printing them stays in
+//! the binaries (`central-auth-cli-common` prints them for all of them).
 
 use std::fmt;
 use std::io::Write;
@@ -12,21 +13,38 @@ use crate::error::{Error, ExitCode};
 use crate::secret::ExposeSecret;
 use crate::status::rfc3339;
 
-/// Why one run of an adapter failed.
+/// Why one run of a central-auth binary failed: what the binary prints as
+/// `<binary>: message` (never a secret) and the exit code it ends with.
 #[derive(Debug)]
 pub enum Failure {
-    /// The broker, the configuration or the input failed.
+    /// The broker, the configuration or the input failed; the exit code is
+    /// the error's ([`Error::exit_code`]).
     Core(Error),
-    /// stdout could not be written.
+    /// The answer could not be written to stdout (exit 1).
     Output(std::io::Error),
+    /// The calling tool's own protocol was broken or could not be spoken (git's
+    /// `key=value` lines): the helper's typed error and the exit code the
+    /// helper gives it.
+    Protocol {
+        /// The helper's error; its `Display` is the message.
+        error: Box<dyn std::error::Error + Send + Sync>,
+        /// The exit code.
+        code: ExitCode,
+    },
 }
 
 impl Failure {
     /// The process exit code (the shared codes; 1 when stdout failed).
     pub fn exit_code(&self) -> u8 {
+        self.code() as u8
+    }
+
+    /// The shared exit code this failure ends the process with.
+    pub fn code(&self) -> ExitCode {
         match self {
-            Failure::Core(e) => e.exit_code() as u8,
-            Failure::Output(_) => ExitCode::Other as u8,
+            Failure::Core(e) => e.exit_code(),
+            Failure::Output(_) => ExitCode::Other,
+            Failure::Protocol { code, .. } => *code,
         }
     }
 }
@@ -36,9 +54,12 @@ impl fmt::Display for Failure {
         match self {
             Failure::Core(e) => write!(f, "{e}"),
             Failure::Output(e) => write!(f, "cannot write the token to stdout: {e}"),
+            Failure::Protocol { error, .. } => write!(f, "{error}"),
         }
     }
 }
+
+impl std::error::Error for Failure {}
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Failure {
@@ -65,8 +86,8 @@ pub fn render_token_json(profile: &str, token: &AccessToken) -> Vec<u8> {
         base_url: &token.base_url,
         profile,
     };
-    let mut out =
-        serde_json::to_vec(&answer).expect("a struct of strings always serializes to JSON");
+    // A struct of strings always serializes; the empty default is never used.
+    let mut out = serde_json::to_vec(&answer).unwrap_or_default();
     out.push(b'\n');
     out
 }
@@ -238,6 +259,12 @@ mod tests {
         assert_eq!(f.exit_code(), 2);
         let o = Failure::Output(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
         assert_eq!(o.exit_code(), 1);
+        let p = Failure::Protocol {
+            error: "input line 1 is not key=value".into(),
+            code: ExitCode::Usage,
+        };
+        assert_eq!(error_line("x", &p), "x: input line 1 is not key=value");
+        assert_eq!(p.exit_code(), 2);
         assert_eq!(
             usage_line(
                 "x",

@@ -23,10 +23,8 @@ pub mod exec_info;
 
 use std::io::Write;
 
-use central_auth_cli_common::{after_help, HelperArgs};
+use central_auth_cli_common::{after_help, HelperArgs, HelperCli};
 use central_auth_core::Broker;
-#[cfg(test)]
-use central_auth_core::Error;
 use clap::Parser;
 
 use exec_info::ExecInfo;
@@ -57,10 +55,14 @@ pub struct Cli {
     pub args: HelperArgs,
 }
 
-impl Cli {
+impl HelperCli for Cli {
+    fn helper_args(&self) -> &HelperArgs {
+        &self.args
+    }
+
     /// No arguments but a profile, built without clap (see
     /// `central_auth_cli_common::quick`); `None` for every other command line.
-    pub fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
+    fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
         let (profile, words) = central_auth_cli_common::quick::split(args)?;
         words.is_empty().then(|| Cli {
             args: HelperArgs::with_profile(profile),
@@ -92,28 +94,37 @@ pub fn run(
     broker: &Broker,
     stdout: impl Write,
 ) -> Result<(), Failure> {
-    let info = exec_info::from_env_value(exec_info)?;
-    let profile = broker.profile(profile_choice(cli, &info))?;
+    run_parsed(cli, &exec_info::from_env_value(exec_info)?, broker, stdout)
+}
+
+/// [`run`] with the request already parsed (the binary parses it once, as it
+/// needs the cluster's profile before it opens the broker).
+pub fn run_parsed(
+    cli: &Cli,
+    info: &ExecInfo,
+    broker: &Broker,
+    stdout: impl Write,
+) -> Result<(), Failure> {
+    let profile = broker.profile(profile_choice(cli, info))?;
     let token = broker.token(profile, cli.args.min_valid)?;
     credential::write(stdout, info.api_version, &token).map_err(Failure::Output)
-}
-
-/// The stderr line for a failure: `central-auth-kube: message`, always one line.
-pub fn error_line(failure: &Failure) -> String {
-    central_auth_core::adapter::error_line(NAME, failure)
-}
-
-/// The stderr line for a bad command line: clap's first line, reworded as
-/// `central-auth-kube: ...; see --help` (clap's own text spans several lines).
-pub fn usage_error_line(e: &clap::Error) -> String {
-    central_auth_core::adapter::usage_line(NAME, &e.to_string(), USAGE_HINT)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use central_auth_core::Home;
+    use central_auth_core::Error;
     use clap::CommandFactory;
+
+    /// The line the runner prints for `failure`.
+    fn error_line(failure: &Failure) -> String {
+        central_auth_core::adapter::error_line(NAME, failure)
+    }
+
+    /// The line the runner prints for a bad command line.
+    fn usage_error_line(e: &clap::Error) -> String {
+        central_auth_core::adapter::usage_line(NAME, &e.to_string(), USAGE_HINT)
+    }
 
     #[test]
     fn quick_lines_are_what_clap_builds() {
@@ -130,31 +141,9 @@ mod tests {
             .expect("valid command line")
     }
 
-    /// A broker over a temp home with profiles `main` (default) and `lab`; `lab`
-    /// holds a token valid for two hours, `main` none.
+    /// The shared fixture: `main` (default, no token) and `lab` (a token).
     fn broker() -> (tempfile::TempDir, Broker) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let profile = |name: &str| {
-            format!(
-                "\n[profiles.{name}]\nbase_url = \"http://127.0.0.1:9\"\nclient_id = \"cid\"\nclient_secret_env = \"KUBE_UNIT_SECRET\"\ncustomer_id = \"cust\"\nusername = \"u@example.test\"\n"
-            )
-        };
-        let config = format!(
-            "default_profile = \"main\"\n{}{}",
-            profile("main"),
-            profile("lab")
-        );
-        std::fs::write(dir.path().join("config.toml"), config).expect("write config");
-        let broker = Broker::open(Home::under(dir.path().to_path_buf())).expect("broker opens");
-        let lab = broker.profile(Some("lab")).expect("lab exists");
-        broker
-            .import(
-                lab,
-                r#"{"access_token":"lab-access","refresh_token":"lab-refresh","token_type":"bearer","expires_in":7200}"#,
-                false,
-            )
-            .expect("import");
-        (dir, broker)
+        central_auth_cli_common::test_support::broker("KUBE_UNIT_SECRET")
     }
 
     fn answer(cli: &Cli, info: Option<&str>) -> Result<serde_json::Value, Failure> {

@@ -18,7 +18,7 @@ pub mod query;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use central_auth_cli_common::{after_help, HelperArgs};
+use central_auth_cli_common::{after_help, HelperArgs, HelperCli};
 use central_auth_core::{Broker, Error};
 use clap::Parser;
 
@@ -76,10 +76,14 @@ pub use central_auth_core::adapter::Failure;
 /// The binary's name, the prefix of its stderr lines.
 pub const NAME: &str = "central-auth-terraform";
 
-impl Cli {
+impl HelperCli for Cli {
+    fn helper_args(&self) -> &HelperArgs {
+        &self.args
+    }
+
     /// No arguments but a profile, built without clap (see
     /// `central_auth_cli_common::quick`); `None` for every other command line.
-    pub fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
+    fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
         let (profile, words) = central_auth_cli_common::quick::split(args)?;
         words.is_empty().then(|| Cli {
             args: HelperArgs::with_profile(profile),
@@ -104,20 +108,19 @@ pub fn run(
     answer::write(stdout, profile.name.as_str(), &token).map_err(Failure::Output)
 }
 
-/// The stderr line for a failure: `central-auth-terraform: message`, always one line.
-pub fn error_line(failure: &Failure) -> String {
-    central_auth_core::adapter::error_line(NAME, failure)
-}
-
-/// The stderr line for a bad command line: clap's first line, reworded as
-/// `central-auth-terraform: ...; see --help` (clap's own text spans several lines).
-pub fn usage_error_line(e: &clap::Error) -> String {
-    central_auth_core::adapter::usage_line(NAME, &e.to_string(), USAGE_HINT)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The line the runner prints for `failure`.
+    fn error_line(failure: &Failure) -> String {
+        central_auth_core::adapter::error_line(NAME, failure)
+    }
+
+    /// The line the runner prints for a bad command line.
+    fn usage_error_line(e: &clap::Error) -> String {
+        central_auth_core::adapter::usage_line(NAME, &e.to_string(), USAGE_HINT)
+    }
     use clap::CommandFactory;
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use central_auth_cli_common::{Context, Failed, Helper};
+use central_auth_cli_common::{Context, Failure, Helper};
 use central_auth_terraform::{run, Cli, NAME, USAGE_HINT};
 
 struct Terraform;
@@ -13,25 +13,19 @@ impl Helper for Terraform {
     const NAME: &'static str = NAME;
     const CLIENT: &'static str = "terraform";
     const USAGE_HINT: &'static str = USAGE_HINT;
-    fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
-        Cli::quick(args)
-    }
-    fn verbose(cli: &Cli) -> bool {
-        cli.args.common.verbose
-    }
-    fn run(cli: Cli, cx: &Context) -> Result<(), Failed> {
+    fn run(cli: Cli, cx: &Context) -> Result<(), Failure> {
         // A profile on the command line is the one asked for; else the query
         // (read later) may name one, so the whole config is read.
         let broker = match &cli.args.common.profile {
             Some(p) => cx.open_broker_for(Some(p))?,
             None => cx.open_broker()?,
         };
-        Ok(run(
+        run(
             &cli,
             &broker,
             std::io::stdin().lock(),
             std::io::stdout().lock(),
-        )?)
+        )
     }
 }
 

@@ -83,7 +83,7 @@ pub fn spawn_failure(command: &str, program: &std::ffi::OsStr, e: &std::io::Erro
     } else {
         126
     };
-    crate::report(&Error::bad_input(format!(
+    crate::output::report(&Error::bad_input(format!(
         "{command}: cannot run {}: {e}",
         program.to_string_lossy()
     )));

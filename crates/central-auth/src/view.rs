@@ -5,34 +5,16 @@
 use std::fmt::Write;
 use std::time::Duration;
 
+use central_auth_core::broker::ProfileChoice;
 use central_auth_core::duration::format as dur;
 use central_auth_core::status::ProfileStatus;
-use central_auth_core::{Broker, Config, Profile};
+use central_auth_core::Config;
 
-/// Where the chosen profile's name came from: `--profile`,
-/// `CENTRAL_AUTH_PROFILE`, `default_profile` or `the only profile` of the config.
-pub fn profile_source(broker: &Broker, explicit: Option<&str>) -> &'static str {
-    let from_env = std::env::var(central_auth_core::home::PROFILE_ENV)
-        .ok()
-        .filter(|v| !v.is_empty());
-    if explicit.is_some() {
-        "--profile"
-    } else if from_env.is_some() {
-        "CENTRAL_AUTH_PROFILE"
-    } else if broker.config().default_profile.is_some() {
-        "default_profile"
-    } else {
-        "the only profile"
-    }
-}
-
-/// `profile NAME (from SOURCE)`, the subject of the confirmation lines.
-pub fn profile_label(broker: &Broker, profile: &Profile, explicit: Option<&str>) -> String {
-    format!(
-        "profile {} (from {})",
-        profile.name,
-        profile_source(broker, explicit)
-    )
+/// `profile NAME (from SOURCE)`, the subject of the confirmation lines; the
+/// source is the broker's word on where the name came from (`--profile`,
+/// `CENTRAL_AUTH_PROFILE`, `default_profile` or `the only profile`).
+pub fn profile_label(choice: &ProfileChoice) -> String {
+    format!("profile {} (from {})", choice.name, choice.source.label())
 }
 
 /// Inserts `  chosen by      SOURCE` after the first line of one profile's status.

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 
-use central_auth_cli_common::{after_help, HelperArgs};
+use central_auth_cli_common::{after_help, HelperArgs, HelperCli};
 
 /// git credential helper that answers with the current HPE Aruba Networking Central
 /// access token held by central-auth.
@@ -27,10 +27,14 @@ pub struct Cli {
     pub operation: Option<String>,
 }
 
-impl Cli {
+impl HelperCli for Cli {
+    fn helper_args(&self) -> &HelperArgs {
+        &self.args
+    }
+
     /// The operation word with at most a profile, built without clap (see
     /// `central_auth_cli_common::quick`); `None` for every other command line.
-    pub fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
+    fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
         let (profile, words) = central_auth_cli_common::quick::split(args)?;
         match words[..] {
             [] => Some(None),

@@ -66,32 +66,17 @@ pub struct Options {
     pub operation: Option<String>,
 }
 
-/// Why the helper failed: a one-line message (never a secret) and the exit code.
-#[derive(Debug)]
-pub struct Failure {
-    /// What went wrong and how to fix it.
-    pub message: String,
-    /// The shared central-auth exit code.
-    pub code: ExitCode,
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure {
-            message: e.to_string(),
-            code: e.exit_code(),
-        }
-    }
-}
+pub use central_auth_core::adapter::Failure;
 
 impl From<ProtocolError> for Failure {
+    /// Broken input is a usage error (2); stdin or stdout failing is 1.
     fn from(e: ProtocolError) -> Self {
         let code = match e {
             ProtocolError::Io(_) => ExitCode::Other,
             _ => ExitCode::Usage,
         };
-        Failure {
-            message: e.to_string(),
+        Failure::Protocol {
+            error: Box::new(e),
             code,
         }
     }
@@ -366,11 +351,10 @@ client_secret_env = "X"
             "protocol=https\nhost=git.example.com\n",
         );
         let f = r.unwrap_err();
-        assert_eq!(f.code, ExitCode::NeedsLogin);
+        assert_eq!(f.code(), ExitCode::NeedsLogin);
         assert!(
-            f.message.contains("central-auth login --profile prod"),
-            "{}",
-            f.message
+            f.to_string().contains("central-auth login --profile prod"),
+            "{f}"
         );
         assert_eq!(out, "");
     }
@@ -389,7 +373,7 @@ client_secret_env = "X"
             || panic!("must not open the broker"),
             &|_| {},
         );
-        assert_eq!(r.unwrap_err().code, ExitCode::Usage);
+        assert_eq!(r.unwrap_err().code(), ExitCode::Usage);
         assert!(out.is_empty());
     }
 

@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use central_auth_cli_common::{Context, Failed, Helper};
+use central_auth_cli_common::{Context, Failure, Helper};
 use git_credential_central::cli::Cli;
 use git_credential_central::{run, Options};
 
@@ -16,13 +16,7 @@ impl Helper for Git {
     type Cli = Cli;
     const NAME: &'static str = "git-credential-central";
     const CLIENT: &'static str = "git";
-    fn quick(args: &[std::ffi::OsString]) -> Option<Cli> {
-        Cli::quick(args)
-    }
-    fn verbose(cli: &Cli) -> bool {
-        cli.args.common.verbose
-    }
-    fn run(cli: Cli, cx: &Context) -> Result<(), Failed> {
+    fn run(cli: Cli, cx: &Context) -> Result<(), Failure> {
         let opts = Options {
             profile: cli.args.common.profile,
             min_valid: cli.args.min_valid,
@@ -41,7 +35,6 @@ impl Helper for Git {
             },
             &note,
         )
-        .map_err(|f| Failed::new(f.message, f.code as u8))
     }
 }
 

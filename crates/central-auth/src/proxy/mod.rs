@@ -129,7 +129,7 @@ pub fn run(
             Err(code) => return Ok(code),
         }
     } else {
-        crate::print_stdout(&format!("{}\n", on.announce()))?;
+        crate::output::print_stdout(&format!("{}\n", on.announce()))?;
     }
     let inbox = reactor::Inbox {
         wake: wake_rx,
@@ -223,11 +223,11 @@ impl reactor::Control for Control {
 /// A worker's broker reuses the token it read while the record is unchanged
 /// (`Broker::with_memo`): every request asks for the same profile's token.
 fn open_quiet() -> Result<Broker, Error> {
-    crate::open_broker(false, "proxy", None).map(Broker::with_memo)
+    crate::commands::open_broker(false, "proxy", None).map(Broker::with_memo)
 }
 
 fn open_verbose() -> Result<Broker, Error> {
-    crate::open_broker(true, "proxy", None).map(Broker::with_memo)
+    crate::commands::open_broker(true, "proxy", None).map(Broker::with_memo)
 }
 
 /// One `-v` line on stderr.

@@ -3,16 +3,15 @@
 use std::process::ExitCode;
 
 use central_auth_core::migrate::{self, MigrateOutcome};
-use central_auth_core::{Broker, Error};
+use central_auth_core::Broker;
 
 use central_auth::cli::StoreAction;
 
+use super::Outcome;
+use crate::output::say;
+
 /// Runs a `store` action; one line on stderr saying what happened.
-pub fn run(
-    broker: &Broker,
-    explicit: Option<&str>,
-    action: StoreAction,
-) -> Result<ExitCode, Error> {
+pub(crate) fn run(broker: &Broker, explicit: Option<&str>, action: StoreAction) -> Outcome {
     match action {
         StoreAction::Migrate { from: _ } => {
             let profile = broker.profile(explicit)?;
@@ -26,7 +25,7 @@ pub fn run(
                     profile.name
                 ),
             };
-            crate::say(&line)?;
+            say(&line)?;
             Ok(ExitCode::SUCCESS)
         }
     }

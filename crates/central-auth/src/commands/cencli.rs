@@ -17,12 +17,12 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Duration;
 
 use central_auth_core::secret::ExposeSecret;
 use central_auth_core::{AccessToken, Broker, Error, Profile};
 
+use super::Outcome;
 use crate::cencli_config;
 
 /// What a cencli run gets when neither `--min-valid` nor the profile asks for
@@ -116,7 +116,7 @@ fn check_config(dir: &Path, profile: &Profile) -> Result<(), Error> {
 }
 
 /// The bytes of cencli's token cache: the access token, `refresh_token: null`.
-pub fn cache_bytes(token: &AccessToken) -> Vec<u8> {
+pub fn cache_bytes(token: &AccessToken) -> Result<Vec<u8>, Error> {
     let left = (token.expires_at - time::OffsetDateTime::now_utc())
         .whole_seconds()
         .max(0);
@@ -126,11 +126,14 @@ pub fn cache_bytes(token: &AccessToken) -> Vec<u8> {
         "token_type": "bearer",
         "expires_in": left,
     });
-    serde_json::to_vec_pretty(&value).expect("a JSON object always serializes")
+    serde_json::to_vec_pretty(&value)
+        .map_err(|e| Error::store(format!("cannot encode cencli's token cache: {e}")))
 }
 
-/// Writes cencli's token cache for `profile` and runs cencli; returns its exit code.
-pub fn run(broker: &Broker, profile: &Profile, a: &Args<'_>) -> Result<ExitCode, Error> {
+/// Writes cencli's token cache for the chosen profile and runs cencli; returns
+/// its exit code.
+pub(crate) fn run(broker: &Broker, explicit: Option<&str>, a: &Args<'_>) -> Outcome {
+    let profile = broker.profile(explicit)?;
     let dir = match &a.config_dir {
         Some(d) => d.clone(),
         None => cencli_config::default_dir()?,
@@ -141,18 +144,18 @@ pub fn run(broker: &Broker, profile: &Profile, a: &Args<'_>) -> Result<ExitCode,
         .min_valid
         .unwrap_or_else(|| DEFAULT_MIN_VALID.max(profile.min_valid));
     let token = broker.token(profile, Some(min_valid))?;
-    let cache_dir = path.parent().expect("the cache path has a parent");
+    let cache_dir = path.parent().unwrap_or(&dir);
     std::fs::create_dir_all(cache_dir).map_err(|e| {
         Error::store(format!(
             "cannot create cencli's cache directory {}: {e}",
             cache_dir.display()
         ))
     })?;
-    central_auth_core::store::file::replace_shared(&path, &cache_bytes(&token))?;
+    central_auth_core::store::file::replace_shared(&path, &cache_bytes(&token)?)?;
     let mut argv = Vec::with_capacity(a.args.len() + 1);
     argv.push(a.program.clone());
     argv.extend(a.args.iter().cloned());
-    crate::exec::run("cencli", &argv, profile, &token)
+    Ok(crate::exec::run("cencli", &argv, profile, &token)?)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use central_auth_core::{Broker, Error, Profile};
 
 /// Imports the pair from `file` into `profile`, then rewrites `file` without
 /// its refresh token. Returns the line to tell the user.
-pub fn import(
+pub(crate) fn import(
     broker: &Broker,
     profile: &Profile,
     from: From,
@@ -86,7 +86,7 @@ pub fn import(
         access_only.insert("refresh_token".to_owned(), serde_json::Value::Null);
     }
     let bytes = serde_json::to_vec_pretty(&serde_json::Value::Object(access_only))
-        .expect("a map of JSON values always serializes");
+        .map_err(|e| Error::store(format!("cannot encode {}'s token cache: {e}", tool.name)))?;
     let stored = match outcome {
         ImportOutcome::Stored { replaced: false } => "stored",
         ImportOutcome::Stored { replaced: true } => "stored, replacing the previous token",

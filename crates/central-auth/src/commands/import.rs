@@ -1,0 +1,73 @@
+//! `central-auth import [--from TOOL] FILE|-`: store a token downloaded from the
+//! Central Web UI (or a token response); with `--from`, take over another
+//! tool's token cache (`tool_cache`).
+
+use std::io::Read;
+use std::path::Path;
+use std::process::ExitCode;
+
+use central_auth::cli::ImportFrom;
+use central_auth_core::broker::ImportOutcome;
+use central_auth_core::{Broker, Error};
+
+use super::{chosen, tool_cache, Outcome};
+use crate::output::{print_stdout, say};
+use crate::view;
+
+/// The flags of `import`.
+pub(crate) struct Args {
+    /// `--force`.
+    pub force: bool,
+    /// `--from`.
+    pub from: Option<ImportFrom>,
+    /// The file, or `-` for stdin.
+    pub file: String,
+    /// `--json`.
+    pub json: bool,
+}
+
+/// Stores the pair and says what happened (a line on stderr, or with `--json`
+/// the object `{profile, outcome}` on stdout).
+pub(crate) fn run(broker: &Broker, explicit: Option<&str>, a: &Args) -> Outcome {
+    let (profile, label) = chosen(broker, explicit)?;
+    if let Some(from) = a.from {
+        let line = tool_cache::import(broker, profile, from, Path::new(&a.file), a.force)?;
+        say(&line)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let text = read_input(&a.file)?;
+    let outcome = broker.import(profile, &text, a.force)?;
+    let (key, note) = match outcome {
+        ImportOutcome::Stored { replaced: false } => ("stored", "stored"),
+        ImportOutcome::Stored { replaced: true } => {
+            ("replaced", "stored, replacing the previous token")
+        }
+        ImportOutcome::AlreadyStored => ("unchanged", "already stored; nothing changed"),
+    };
+    if a.json {
+        print_stdout(&view::json(&serde_json::json!({
+            "profile": profile.name.as_str(),
+            "outcome": key,
+        })))?;
+    } else {
+        say(&format!("central-auth: {label}: token {note}"))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a file, or stdin for `-`.
+fn read_input(file: &str) -> Result<String, Error> {
+    let mut text = String::new();
+    if file == "-" {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Error::bad_input(format!("cannot read stdin: {e}")))?;
+    } else {
+        text = std::fs::read_to_string(file).map_err(|e| {
+            Error::bad_input(format!(
+                "cannot read {file}: {e}; pass the path of the JSON downloaded from the Central Web UI, or - for stdin"
+            ))
+        })?;
+    }
+    Ok(text)
+}
