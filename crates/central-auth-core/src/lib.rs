@@ -14,6 +14,7 @@ pub mod adapter;
 pub mod broker;
 pub mod clusters;
 pub mod config;
+pub mod config_index;
 pub mod doctor;
 pub mod duration;
 pub mod error;

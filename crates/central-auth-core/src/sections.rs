@@ -35,7 +35,7 @@ struct Part<'a> {
 
 /// What a section's header names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Header<'a> {
+pub enum Header<'a> {
     /// No header: the keys before the first one.
     Root,
     /// `[profiles.NAME]` or a table below it (`[profiles.NAME.sub]`).
@@ -189,6 +189,12 @@ impl<'a> Sections<'a> {
             Header::Profile(name) => !keep.contains(&name) && test(&self.text[p.range.clone()]),
             _ => false,
         })
+    }
+
+    /// Every section in order: what its header names and its byte range (for
+    /// `config_index`, which records them).
+    pub fn parts(&self) -> impl Iterator<Item = (Header<'a>, Range<usize>)> + '_ {
+        self.parts.iter().map(|p| (p.header, p.range.clone()))
     }
 
     /// The root section's text (the keys before the first header).
