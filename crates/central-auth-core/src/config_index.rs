@@ -298,11 +298,7 @@ fn read_index(_path: &Path) -> Option<String> {
 /// Reads the kept ranges of `file` (`size` bytes) into one text, checking that
 /// each starts right after a newline and ends with one, before a header line.
 #[cfg(unix)]
-fn read_pieces(
-    file: &File,
-    pieces: &[Piece<'_>],
-    size: usize,
-) -> Option<String> {
+fn read_pieces(file: &File, pieces: &[Piece<'_>], size: usize) -> Option<String> {
     use std::os::unix::fs::FileExt;
     let mut out = Vec::with_capacity(pieces.iter().map(|(_, r)| r.len()).sum());
     let mut i = 0;
@@ -338,11 +334,7 @@ fn read_pieces(
 }
 
 #[cfg(not(unix))]
-fn read_pieces(
-    _file: &File,
-    _pieces: &[Piece<'_>],
-    _size: usize,
-) -> Option<String> {
+fn read_pieces(_file: &File, _pieces: &[Piece<'_>], _size: usize) -> Option<String> {
     None
 }
 
@@ -386,4 +378,5 @@ fn write(state_dir: &Path, key: &Key, text: &str, default: Option<&ProfileName>)
 }
 
 #[cfg(all(test, unix))]
+#[allow(clippy::unwrap_used)]
 mod tests;

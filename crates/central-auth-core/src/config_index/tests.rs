@@ -71,7 +71,10 @@ fn a_large_config_is_read_through_its_index_with_the_same_result() {
             c.default_profile.as_ref().map(ProfileName::as_str),
             Some("a")
         );
-        assert!(c.unread_literal_secret, "the literal secret left unread is noted");
+        assert!(
+            c.unread_literal_secret,
+            "the literal secret left unread is noted"
+        );
     }
     let (default, how) = f.load(None);
     assert_eq!(how, Source::Index);
