@@ -185,56 +185,91 @@ impl<'a> Index<'a> {
     }
 
     /// The sections a call for `keep` reads, as `Sections::keep_profiles` keeps
-    /// them, and whether a profile section left out holds a literal secret.
-    /// One pass over the entries, keeping only what is read; `None` for an
-    /// entry that does not read or starts out of order.
+    /// them, in file order, and whether a profile section left out holds a
+    /// literal secret; `None` for a line that does not read, or sections that
+    /// overlap. Only the lines that matter are read, found with SIMD searches
+    /// (`memmem`): other tables (`o`), literal secrets (`s`) and the profiles
+    /// kept. A thousand profiles are a thousand lines; reading each cost more
+    /// than the rest of the call.
     fn kept(&self, keep: &[&str]) -> Option<(Vec<Piece<'a>>, bool)> {
         let mut pieces = Vec::new();
+        // The root: up to the first section (or the whole file).
+        let root_end = match self.entries.is_empty() {
+            true => self.size,
+            false => self.line_at(0)?.2,
+        };
+        pieces.push((Header::Root, 0..root_end));
+        for at in self.lines_starting(b"o ") {
+            let (header, _, range) = self.section_at(at)?;
+            pieces.push((header, range));
+        }
         let mut literal_dropped = false;
-        // The section still open: the root first, at 0.
-        let (mut header, mut start, mut kept) = (Header::Root, 0, true);
-        let mut first = true;
-        // Byte searches (SIMD `memchr`) rather than `str` splits: a thousand
-        // profiles make a thousand lines, read on every call.
-        let mut line_start = 0;
-        for end in memchr::memchr_iter(b'\n', self.entries.as_bytes()) {
-            let line = &self.entries[line_start..end];
-            line_start = end + 1;
-            let (kind, rest) = (line.as_bytes().first()?, line.get(2..)?);
-            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-            let at: usize = rest[..digits].parse().ok()?;
-            let name = match rest.as_bytes().get(digits) {
-                None => None,
-                Some(b' ') => Some(&rest[digits + 1..]),
-                Some(_) => return None,
-            };
-            let (next, literal) = match (kind, name, line.as_bytes().get(1)) {
-                (b'o', None, Some(b' ')) => (Header::Other, false),
-                (b'p', Some(name), Some(b' ')) => (Header::Profile(name), false),
-                (b's', Some(name), Some(b' ')) => (Header::Profile(name), true),
-                _ => return None,
-            };
-            // Strictly increasing; only the root (always first) may be empty.
-            if (at <= start && !first) || at >= self.size {
-                return None;
+        for at in self.lines_starting(b"s ") {
+            let (header, ..) = self.line_at(at)?;
+            literal_dropped |= matches!(header, Header::Profile(n) if !keep.contains(&n));
+        }
+        let bytes = self.entries.as_bytes();
+        for (i, name) in keep.iter().enumerate() {
+            if keep[..i].contains(name) {
+                continue;
             }
-            if kept {
-                pieces.push((header, start..at));
+            let needle = format!(" {name}\n");
+            for hit in memchr::memmem::find_iter(bytes, needle.as_bytes()) {
+                let at = memchr::memrchr(b'\n', &bytes[..hit]).map_or(0, |p| p + 1);
+                let (header, _, range) = self.section_at(at)?;
+                if header == Header::Profile(name) {
+                    pieces.push((header, range));
+                }
             }
-            kept = match next {
-                Header::Profile(name) => keep.contains(&name),
-                _ => true,
-            };
-            literal_dropped |= literal && !kept;
-            (header, start, first) = (next, at, false);
         }
-        if line_start != self.entries.len() {
-            return None;
-        }
-        if kept {
-            pieces.push((header, start..self.size));
-        }
-        Some((pieces, literal_dropped))
+        pieces.sort_by_key(|(_, range)| range.start);
+        let disjoint = pieces.windows(2).all(|w| w[0].1.end <= w[1].1.start);
+        disjoint.then_some((pieces, literal_dropped))
+    }
+
+    /// The starts of the entry lines that begin with `prefix`.
+    fn lines_starting(&self, prefix: &'static [u8]) -> impl Iterator<Item = usize> + 'a {
+        let bytes = self.entries.as_bytes();
+        let first = bytes.starts_with(prefix).then_some(0);
+        let needle = [b"\n".as_slice(), prefix].concat();
+        let rest: Vec<usize> = memchr::memmem::find_iter(bytes, &needle)
+            .map(|i| i + 1)
+            .collect();
+        first.into_iter().chain(rest)
+    }
+
+    /// The entry line starting at byte `at`: what it names, whether it is
+    /// marked as holding a literal secret, where its section starts, and where
+    /// the next line starts.
+    fn line_at(&self, at: usize) -> Option<(Header<'a>, bool, usize, usize)> {
+        let rest = self.entries.get(at..)?;
+        let line = &rest[..memchr::memchr(b'\n', rest.as_bytes())?];
+        let (kind, after) = (line.as_bytes().first()?, line.get(2..)?);
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        let start: usize = after[..digits].parse().ok()?;
+        let name = match after.as_bytes().get(digits) {
+            None => None,
+            Some(b' ') => Some(&after[digits + 1..]),
+            Some(_) => return None,
+        };
+        let (header, literal) = match (kind, name, line.as_bytes().get(1)) {
+            (b'o', None, Some(b' ')) => (Header::Other, false),
+            (b'p', Some(name), Some(b' ')) => (Header::Profile(name), false),
+            (b's', Some(name), Some(b' ')) => (Header::Profile(name), true),
+            _ => return None,
+        };
+        (start < self.size).then_some((header, literal, start, at + line.len() + 1))
+    }
+
+    /// The section of the entry line at `at`: up to the next line's start, or
+    /// to the end of the file.
+    fn section_at(&self, at: usize) -> Option<(Header<'a>, bool, std::ops::Range<usize>)> {
+        let (header, literal, start, next) = self.line_at(at)?;
+        let end = match next == self.entries.len() {
+            true => self.size,
+            false => self.line_at(next)?.2,
+        };
+        (start < end).then_some((header, literal, start..end))
     }
 }
 
