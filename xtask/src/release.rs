@@ -243,7 +243,7 @@ pub const SHIPPED_PROFILE: &str = "dist";
 /// keep the default): on Linux, a position-dependent executable (rustc then
 /// links `-no-pie`). The loader no longer relocates the binary's ~3,700 pointer
 /// slots, whose pages were copied on write at every start: a cached call costs
-/// about 11% fewer instructions and 18 fewer page faults. The libraries, heap
+/// about 12% fewer instructions and a sixth fewer page faults. The libraries, heap
 /// and stack stay randomized; the trade-off and the levers measured and
 /// rejected are in docs/ARCHITECTURE.md, "The cached path".
 pub fn shipped_rustflags(target: &str) -> &'static str {

@@ -19,8 +19,9 @@
 //!   header line, the kept text must split into exactly the sections the index
 //!   names (the root first, a profile's range under that profile's own header),
 //!   it must parse, hold every profile asked for, and name the same default
-//!   profile. Anything else, an index that is not the user's own 0600 file, or
-//!   one that does not read, falls back to the whole file: never an error. The
+//!   profile. Anything else, an index that is not the user's own or that others
+//!   may write, or one that does not read, falls back to the whole file (never
+//!   an error), and that call writes the index anew if it differs. The
 //!   index lives in the private state directory beside the token records (so
 //!   whoever could write it could replace those as well); what it alone vouches
 //!   for is that the ranges it leaves out hold other profiles' tables.
@@ -76,8 +77,15 @@ fn load_with(
         return (Config::load_for(path, wanted), Source::Whole(false));
     };
     let key = Key::of(&meta).filter(|_| meta.len() >= INDEX_FROM);
+    // The index as found, so that one that is current but of no use to this
+    // call (a profile not in the file) is not written again on every call.
+    let mut found = None;
     if let Some(key) = &key {
-        if let Some(config) = from_index(&file, key, state_dir, path, wanted) {
+        found = read_index(&state_dir.join(FILE_NAME));
+        let hit = found
+            .as_deref()
+            .and_then(|text| from_index(&file, key, text, path, wanted));
+        if let Some(config) = hit {
             return (Ok(config), Source::Index);
         }
     }
@@ -93,7 +101,10 @@ fn load_with(
     let config = Config::parse_for(&text, path, wanted);
     let wrote = match (&config, key) {
         (Ok(config), Some(key)) if key.settled(settled) => {
-            write(state_dir, &key, &text, config.default_profile.as_ref())
+            let index = render(&key, &text, config.default_profile.as_ref());
+            index
+                .filter(|new| found.as_ref() != Some(new))
+                .is_some_and(|new| write(state_dir, &new))
         }
         _ => false,
     };
@@ -278,12 +289,11 @@ impl<'a> Index<'a> {
 fn from_index(
     file: &File,
     key: &Key,
-    state_dir: &Path,
+    text: &str,
     path: &Path,
     wanted: Option<&str>,
 ) -> Option<Config> {
-    let text = read_index(&state_dir.join(FILE_NAME))?;
-    let index = Index::parse(&text, key)?;
+    let index = Index::parse(text, key)?;
     let keep: Vec<&str> = wanted.into_iter().chain(index.default).collect();
     if keep.is_empty() {
         return None;
@@ -410,15 +420,12 @@ fn render(key: &Key, text: &str, default: Option<&ProfileName>) -> Option<String
     Some(out)
 }
 
-/// Writes the index of `text` into an existing `state_dir`; false when it did
-/// not (nothing to index, no state directory, or a failed write: all ignored).
-fn write(state_dir: &Path, key: &Key, text: &str, default: Option<&ProfileName>) -> bool {
+/// Writes `index` into an existing `state_dir`; false when it did not (no
+/// state directory, or a failed write: both ignored).
+fn write(state_dir: &Path, index: &str) -> bool {
     if !state_dir.is_dir() {
         return false;
     }
-    let Some(index) = render(key, text, default) else {
-        return false;
-    };
     crate::store::file::replace_shared(&state_dir.join(FILE_NAME), index.as_bytes()).is_ok()
 }
 
