@@ -104,6 +104,14 @@ pub fn run(args: &[String]) -> Res<()> {
     let big = demo_home(&bin_dir, &sim, "5m")?;
     big.append_config(&many_profiles(999))?;
     import_download(&big, &sim, 0)?;
+    // Steady state: a call indexes the config's sections once the file is
+    // `config_index::SETTLED` (3 s) old, and later calls read through the
+    // index (docs/ARCHITECTURE.md, "The cached path").
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    crate::demo_home::token(&big)?;
+    if !big.path().join("state").join("config.index").is_file() {
+        say("the 1000-profile config was not indexed; its row reads the whole file");
+    }
     let big_case = Case {
         label: "`central-auth token`, config of 1000 profiles".into(),
         bin: Some("central-auth"),

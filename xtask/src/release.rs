@@ -28,7 +28,7 @@ use crate::archive::{sha256_hex, slash, walk, write_tar_gz};
 use crate::collection::build_collection;
 use crate::release_check::check_archive;
 use crate::release_contents::{commands, sim_man_page, BINARIES, SHELLS, TOP_FILES};
-use crate::shipped::SHIPPED_PROFILE;
+use crate::shipped::{shipped_rustflags, SHIPPED_PROFILE};
 use crate::util::{cargo, host_triple, root, say, target_dir, Res};
 
 /// Entry point from `main`.
@@ -215,6 +215,10 @@ fn build(target: &str, profile: &str) -> Res<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .ok_or("neither CARGO_HOME nor HOME is set")?;
     let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+    if profile == SHIPPED_PROFILE {
+        flags.push(' ');
+        flags.push_str(shipped_rustflags(target));
+    }
     for (from, to) in [(root(), "/central-auth"), (cargo_home, "/cargo")] {
         flags.push_str(&format!(" --remap-path-prefix={}={to}", from.display()));
     }

@@ -69,8 +69,18 @@ pub fn build_bins(release: bool) -> Res<PathBuf> {
     } else {
         "debug"
     };
+    // The shipped build names the host as its target, as `release` does, so
+    // that the shipped flags (`shipped::shipped_rustflags`) reach only the
+    // binaries, not build scripts and proc-macros.
+    let mut bin_dir = target_dir();
     if release {
-        c.args(["--profile", profile]);
+        let host = host_triple()?;
+        let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+        flags.push(' ');
+        flags.push_str(crate::shipped::shipped_rustflags(&host));
+        c.args(["--profile", profile, "--target", &host])
+            .env("RUSTFLAGS", flags.trim());
+        bin_dir.push(host);
     }
     say(format!(
         "building binaries (cargo build --workspace --bins, {profile})"
@@ -78,7 +88,7 @@ pub fn build_bins(release: bool) -> Res<PathBuf> {
     let t = Instant::now();
     run(&mut c, "cargo build")?;
     say(format!("built in {:.1} s", t.elapsed().as_secs_f64()));
-    Ok(target_dir().join(profile))
+    Ok(bin_dir.join(profile))
 }
 
 /// The host's target triple, from `rustc -vV`.

@@ -23,6 +23,7 @@ use crate::store::backend::StoreConfig;
 
 pub use crate::net::{check_authority, host_of, is_loopback, normalize_url};
 pub use crate::profile_name::ProfileName;
+pub(crate) use load::has_literal_secret_key;
 
 /// Default for how long a returned token must stay valid.
 pub const DEFAULT_MIN_VALID: Duration = Duration::from_secs(300);

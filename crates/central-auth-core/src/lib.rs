@@ -17,6 +17,7 @@ mod agents;
 pub mod broker;
 pub mod clusters;
 pub mod config;
+pub mod config_index;
 pub mod doctor;
 pub mod duration;
 pub mod error;

@@ -30,11 +30,13 @@ impl Broker {
     /// Opens a broker for a call about one profile: `explicit` (`--profile`),
     /// else `CENTRAL_AUTH_PROFILE`, else the default profile. Only that
     /// profile's part of the config is parsed and validated
-    /// ([`Config::load_for`]), so a large config costs a cached call little.
+    /// ([`Config::load_for`]; for a large file through the section index of
+    /// [`crate::config_index`]), so a large config costs a cached call little.
     pub fn open_for(home: Home, explicit: Option<&str>) -> Result<Broker, Error> {
         crate::strict::enforce(&home)?;
         let env = choice::from_env();
-        let config = Config::load_for(&home.config_file, explicit.or(env.as_deref()))?;
+        let wanted = explicit.or(env.as_deref());
+        let config = crate::config_index::load_for(&home.config_file, &home.state_dir, wanted)?;
         let mut broker = Broker::with_config(home, config);
         broker.request = ProfileRequest {
             flag: explicit.map(str::to_owned),

@@ -40,7 +40,7 @@ fn store_tables<'i>(root: &toml::de::DeTable<'i>) -> BTreeMap<String, Spanned<De
 
 /// Whether `text` has a `client_secret` key holding the secret itself (not
 /// `client_secret_env` or `_cmd`): the key, blanks or a closing quote, then `=`.
-pub(super) fn has_literal_secret_key(text: &str) -> bool {
+pub(crate) fn has_literal_secret_key(text: &str) -> bool {
     let bytes = text.as_bytes();
     memchr::memmem::find_iter(bytes, b"client_secret").any(|at| {
         bytes[at + b"client_secret".len()..]
