@@ -9,6 +9,7 @@
 mod cencli_config;
 mod commands;
 mod exec;
+mod open;
 mod output;
 mod password;
 mod profiles_import;
@@ -68,7 +69,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let explicit = cli.common.profile.as_deref();
     let verbose = cli.common.verbose;
     let one_profile = matches!(cli.command, Command::Token { .. } | Command::Exec { .. });
-    let broker = commands::open_broker(verbose, client, one_profile.then_some(explicit))?;
+    let broker = open::open_broker(verbose, client, one_profile.then_some(explicit))?;
     let b = &broker;
     match cli.command {
         Command::Completions { shell } => completions::run(shell),

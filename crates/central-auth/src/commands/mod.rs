@@ -20,29 +20,12 @@ mod tool_cache;
 use std::process::ExitCode;
 
 use central_auth::cli::ProxyArgs;
-use central_auth_cli_common::{Context, Failure};
+use central_auth_cli_common::Failure;
 use central_auth_core::{Broker, Error, Profile};
 
-use crate::output;
 
 /// What every command returns: the exit code, or the failure `main` prints.
 pub(crate) type Outcome = Result<ExitCode, Failure>;
-
-/// Opens the broker as every binary does (`Context`: the client recorded, the
-/// literal-secret warning, `--verbose`'s log); with `for_profile` (the hot
-/// one-profile commands) only that profile's part of the config is read
-/// (`Broker::open_for`).
-pub(crate) fn open_broker(
-    verbose: bool,
-    client: &'static str,
-    for_profile: Option<Option<&str>>,
-) -> Result<Broker, Error> {
-    let cx = Context::new(output::NAME, client, verbose, output::verbose_log);
-    match for_profile {
-        Some(explicit) => cx.open_broker_for(explicit),
-        None => cx.open_broker(),
-    }
-}
 
 /// The profile to use and its label `profile NAME (from SOURCE)`, from the
 /// broker's one choice (`Broker::choose`).

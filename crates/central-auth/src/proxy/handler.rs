@@ -52,7 +52,7 @@ pub fn answer(
     if !METHODS.contains(&method) {
         let reply = Reply::message(405, &format!("method {method} is not forwarded"));
         if shared.verbose {
-            super::log(&format!(
+            super::log::log(&format!(
                 "proxy: refused a request -> 405 (method {method})"
             ));
         }
@@ -63,7 +63,7 @@ pub fn answer(
         Err(found) => {
             let refusal = access_token_refusal(found);
             if shared.verbose {
-                super::log(&refusal.log_line(&format!("a {method} request")));
+                super::log::log(&refusal.log_line(&format!("a {method} request")));
             }
             return (refusal.reply(), false);
         }
@@ -196,5 +196,5 @@ fn log_request(req: &Request, status: u16, outcome: &Outcome, took: Duration) {
     if let Some(note) = &outcome.note {
         line.push_str(&format!(" ({note})"));
     }
-    super::log(&line);
+    super::log::log(&line);
 }

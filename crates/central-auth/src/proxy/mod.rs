@@ -25,6 +25,7 @@ mod child;
 mod conn;
 mod handler;
 mod identity;
+mod log;
 mod quota;
 mod reactor;
 mod record;
@@ -36,6 +37,7 @@ mod transport;
 mod unix_socket;
 mod workers;
 
+use log::log;
 use std::net::SocketAddr;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -223,15 +225,9 @@ impl reactor::Control for Control {
 /// A worker's broker reuses the token it read while the record is unchanged
 /// (`Broker::with_memo`): every request asks for the same profile's token.
 fn open_quiet() -> Result<Broker, Error> {
-    crate::commands::open_broker(false, "proxy", None).map(Broker::with_memo)
+    crate::open::open_broker(false, "proxy", None).map(Broker::with_memo)
 }
 
 fn open_verbose() -> Result<Broker, Error> {
-    crate::commands::open_broker(true, "proxy", None).map(Broker::with_memo)
-}
-
-/// One `-v` line on stderr.
-#[allow(clippy::print_stderr)]
-pub(crate) fn log(line: &str) {
-    eprintln!("central-auth: {line}");
+    crate::open::open_broker(true, "proxy", None).map(Broker::with_memo)
 }

@@ -163,7 +163,7 @@ impl Reactor {
         });
         if let Err(e) = rustix::event::poll(&mut fds, timeout.as_ref()) {
             if e != rustix::io::Errno::INTR {
-                super::log(&format!("proxy: poll failed: {e}"));
+                super::log::log(&format!("proxy: poll failed: {e}"));
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
@@ -202,14 +202,14 @@ impl Reactor {
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     // Out of descriptors, or a connection reset before accept.
-                    super::log(&format!("proxy: accept failed: {e}"));
+                    super::log::log(&format!("proxy: accept failed: {e}"));
                     return;
                 }
             };
             let class = self.identity.classify(&stream);
             if self.verbose {
                 if let Class::Stranger(r) = &class {
-                    super::log(&r.log_line("a connection"));
+                    super::log::log(&r.log_line("a connection"));
                 }
             }
             let mut conn = Conn::new(stream, Arc::clone(&self.on), class, now);
@@ -312,7 +312,7 @@ impl Reactor {
                 .and_then(|c| c.refused.take())
             {
                 if !matches!(r.code, "another-user" | "unknown-user") {
-                    super::log(&r.log_line("a request"));
+                    super::log::log(&r.log_line("a request"));
                 }
             }
         }

@@ -109,7 +109,7 @@ fn work(
         Ok(b)
     });
     if let Err(e) = &broker {
-        super::log(&format!("proxy: worker cannot open the broker: {e}"));
+        super::log::log(&format!("proxy: worker cannot open the broker: {e}"));
     }
     loop {
         let next = rx
