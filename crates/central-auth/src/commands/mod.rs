@@ -23,7 +23,6 @@ use central_auth::cli::ProxyArgs;
 use central_auth_cli_common::Failure;
 use central_auth_core::{Broker, Error, Profile};
 
-
 /// What every command returns: the exit code, or the failure `main` prints.
 pub(crate) type Outcome = Result<ExitCode, Failure>;
 
