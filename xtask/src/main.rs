@@ -72,7 +72,7 @@ tasks:
         each crate target's files by floor, read from their imports (--graph:
         every file-to-file import); fails on an import cycle (also run by `test`)
   mutants [--minutes N] [--timeout SECONDS] [--group core|git|kube|terraform] [--list]
-        cargo-mutants (installed under target/tools) over broker.rs, store/ and the
+        cargo-mutants (installed under target/tools) over broker/, store/ and the
         helpers' protocol modules, each mutant against the unit tests and a small
         e2e subset, at most N minutes (default 30); run by hand, not in CI
 ";

@@ -71,7 +71,11 @@ const GROUPS: &[Group] = &[
     },
     Group {
         name: "git",
-        files: &["crates/git-credential-central/src/protocol.rs"],
+        files: &[
+            "crates/git-credential-central/src/protocol/mod.rs",
+            "crates/git-credential-central/src/protocol/request.rs",
+            "crates/git-credential-central/src/protocol/answer.rs",
+        ],
         test_packages: &["git-credential-central", "central-auth-e2e"],
         filters: &[
             UNIT,
