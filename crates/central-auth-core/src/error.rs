@@ -44,11 +44,14 @@ pub enum Error {
         detail: String,
     },
 
-    /// Central or the network failed for now: try again later.
+    /// Central, the network or a shared token store failed for now: try again later.
     #[error("{message}")]
     Unavailable {
         /// What failed, with the redacted URL.
         message: String,
+        /// Which side failed: the broker serves a still-valid cached access
+        /// token when a store is out, and never when Central is.
+        outage: Outage,
     },
 
     /// The day's API quota is used up: wait until it resets (midnight GMT).
@@ -106,10 +109,21 @@ impl Error {
         }
     }
 
-    /// Shorthand for [`Error::Unavailable`].
+    /// Shorthand for [`Error::Unavailable`] of Central, the network or a
+    /// local service ([`Outage::Network`]).
     pub fn unavailable(message: impl Into<String>) -> Error {
         Error::Unavailable {
             message: message.into(),
+            outage: Outage::Network,
+        }
+    }
+
+    /// Shorthand for [`Error::Unavailable`] of a shared token store
+    /// ([`Outage::Store`]: unreachable, sealed, or its lease lost).
+    pub fn store_unavailable(message: impl Into<String>) -> Error {
+        Error::Unavailable {
+            message: message.into(),
+            outage: Outage::Store,
         }
     }
 
@@ -125,6 +139,15 @@ impl Error {
             Error::Store { .. } => ExitCode::Store,
         }
     }
+}
+
+/// What an [`Error::Unavailable`] could not reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outage {
+    /// Central, the network, or a local service.
+    Network,
+    /// A shared token store (unreachable, sealed, or its lease lost).
+    Store,
 }
 
 /// Exit codes shared by every central-auth binary (documented in each `--help`).

@@ -13,6 +13,7 @@
 //! `docs/ARCHITECTURE.md` for the layers and the invariants.
 
 pub mod adapter;
+mod agents;
 pub mod broker;
 pub mod clusters;
 pub mod config;

@@ -16,6 +16,7 @@
 //! denies a request with a token from an earlier login (expired or revoked).
 
 use std::cell::RefCell;
+use std::time::Instant;
 
 use time::OffsetDateTime;
 
@@ -27,7 +28,12 @@ use crate::config::VaultConfig;
 
 mod login;
 
-use login::HeldToken;
+/// The Vault token in use and, for a login token, when to log in again.
+struct HeldToken {
+    value: SecretString,
+    /// `None`: not from a login, or a login token without a lease end.
+    renew_after: Option<Instant>,
+}
 
 /// The latest version of one KV v2 key.
 #[derive(Debug)]
@@ -208,11 +214,11 @@ impl Client {
             serde_json::from_str(response.body.expose_secret()).unwrap_or(serde_json::Value::Null);
         match response.status {
             200 | 429 | 472 | 473 => Ok(body["version"].as_str().unwrap_or("unknown").to_owned()),
-            503 => Err(Error::unavailable(format!(
+            503 => Err(Error::store_unavailable(format!(
                 "Vault at {} is sealed; unseal it (`vault operator unseal`)",
                 self.address
             ))),
-            501 => Err(Error::unavailable(format!(
+            501 => Err(Error::store_unavailable(format!(
                 "Vault at {} is not initialized",
                 self.address
             ))),
@@ -240,7 +246,7 @@ impl Client {
 
     fn send(&self, request: Request, api: &str) -> Result<Response, Error> {
         self.transport.send(&request, central_auth_core::http::REQUEST_TIMEOUT).map_err(|e| {
-            Error::unavailable(format!(
+            Error::store_unavailable(format!(
                 "Vault at {} is unreachable ({}) for {api}; nothing was refreshed, retry when Vault answers",
                 self.address, e.message
             ))
@@ -263,7 +269,7 @@ impl Client {
                 if errors.is_empty() { "permission denied".to_owned() } else { errors },
                 self.config.policy_path()
             )),
-            429 | 500..=599 => Error::unavailable(format!(
+            429 | 500..=599 => Error::store_unavailable(format!(
                 "Vault at {} answered HTTP {} ({errors}) to {what} {api}; it may be sealed or overloaded, nothing was refreshed, retry later",
                 self.address, response.status
             )),

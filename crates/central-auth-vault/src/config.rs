@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use central_auth_core::duration;
 use central_auth_core::error::Error;
+use central_auth_core::secret::SecretString;
 
 mod token_source;
 
@@ -214,6 +215,11 @@ impl VaultConfig {
             "store {:?} has no address: set address in [stores.{}] or export VAULT_ADDR",
             self.name, self.name
         )))
+    }
+
+    /// Resolves the Vault token ([`TokenSource::resolve`]).
+    pub fn token(&self) -> Result<SecretString, Error> {
+        self.token.resolve(&self.name, &self.policy_path())
     }
 
     /// The API path (after `/v1/`) of a profile's record.

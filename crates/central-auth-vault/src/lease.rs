@@ -130,7 +130,7 @@ pub fn renew(client: &Client, lease: &mut Lease, ttl: Duration) -> Result<(), Er
             lease.version = version;
             Ok(())
         }
-        Cas::Mismatch => Err(Error::unavailable(format!(
+        Cas::Mismatch => Err(Error::store_unavailable(format!(
             "the fleet lease {} was taken over by another machine (this process was slower than lock_ttl); nothing was sent to Central, retry the command",
             lease.key
         ))),

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 use crate::config::Profile;
-use crate::error::Error;
+use crate::error::{Error, Outage};
 use crate::secret::duplicate;
 use crate::store::CachedAccess;
 use crate::token::StoredToken;
@@ -46,7 +46,12 @@ impl Broker {
             }
             let current = match guard.read() {
                 Ok(current) => current,
-                Err(e @ Error::Unavailable { .. }) => {
+                Err(
+                    e @ Error::Unavailable {
+                        outage: Outage::Store,
+                        ..
+                    },
+                ) => {
                     // The store is unreachable: a still-valid cached token is
                     // served, and nothing is refreshed (that would fork a shared
                     // chain).

@@ -27,11 +27,14 @@
 //!   attempt) ends within [`OPERATION_BUDGET`](crate::oauth::retry::OPERATION_BUDGET).
 //!
 //! One file per phase (the algorithm at the top of docs/ARCHITECTURE.md):
-//! [`open`] the broker; take the [`lock`] (and wait out a live holder's
-//! rotation); [`handout`] a token that is good enough; else [`renew`] it under a
-//! rotation mark, through the calls of [`grant`]; [`recover`] when the chain
-//! died. Beside the algorithm: [`import_login`], [`reject`], [`report`]
-//! (`status`), [`probe`] (`doctor`), and [`record`] (building records).
+//! [`open`] the broker and [`choice`] of the profile, once; take the [`lock`]
+//! (and wait out a live holder's rotation); [`handout`] a token that is good
+//! enough; else [`renew`] it under a rotation mark, through the calls of
+//! [`grant`]; [`recover`] when the chain died. Beside the algorithm:
+//! [`import_login`], [`reject`], [`report`] (`status`), [`probe`] (all that
+//! `doctor` may ask), and [`record`] (building records). The phases' unit
+//! tests (`tests`) run over an in-memory store and a scripted transport
+//! (`testing`).
 
 mod choice;
 mod grant;

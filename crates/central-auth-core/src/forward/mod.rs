@@ -3,7 +3,7 @@
 //!
 //! This keeps the invariant that only the core speaks HTTP to Central: the proxy
 //! parses its clients' requests, and this module sends them on through the
-//! agents every other call uses ([`crate::http`]'s builder): the same TLS roots,
+//! agents every other call uses ([`crate::agents`]): the same TLS roots,
 //! connect timeout, resolver, no-redirect policy and proxy rule (never a proxy
 //! for a loopback gateway, nor for plain http, since the request carries the
 //! bearer token).
@@ -18,8 +18,9 @@ pub mod access_token;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::agents::{AgentUse, Agents};
 use crate::error::Error;
-use crate::http::{transport_error, AgentUse, Agents, TransportError};
+use crate::http::{transport_error, TransportError};
 use crate::secret::{ExposeSecret, SecretString};
 
 /// Time allowed for one forwarded request.

@@ -24,9 +24,7 @@ use crate::store::lock::FileLock;
 use crate::store::{flat_layout, StoreGuard, TokenStore, Version};
 use crate::token::StoredToken;
 
-mod record;
-
-pub use record::read_record;
+pub use crate::store::record::read_record;
 
 /// The atomic writes, re-exported where callers outside the core found them.
 pub use crate::fsutil::{replace_shared, write_atomically};
@@ -99,6 +97,25 @@ impl FileStore {
     ) -> Result<FileLock, Error> {
         self.ensure_profile_dir(profile, bound)?;
         FileLock::acquire(&self.lock_path(profile), bound, profile.as_str())
+    }
+}
+
+impl flat_layout::FileLayout for FileStore {
+    fn dir(&self) -> &Path {
+        FileStore::dir(self)
+    }
+
+    fn profile_dir(&self, profile: &ProfileName) -> PathBuf {
+        FileStore::profile_dir(self, profile)
+    }
+
+    fn record_path(&self, profile: &ProfileName) -> PathBuf {
+        FileStore::record_path(self, profile)
+    }
+
+    fn lock_and_release(&self, profile: &ProfileName, bound: Duration) -> Result<(), Error> {
+        drop(self.lock(profile, bound)?);
+        Ok(())
     }
 }
 

@@ -25,10 +25,23 @@ use crate::error::Error;
 use crate::fsutil::nofollow;
 use crate::local_state::USAGE_FILE;
 use crate::profile_name::ProfileName;
-use crate::store::file::{read_record, FileStore};
 use crate::store::lock::FileLock;
-use crate::store::TokenStore;
+use crate::store::record::read_record;
 use crate::token::StoredToken;
+
+/// What the move needs of the file store: its paths, and taking a profile's
+/// lock (which moves that profile's old files), to clear the way for another.
+/// The file store implements it, so this module never names the store.
+pub(crate) trait FileLayout {
+    /// The directory holding the profile directories (and the old flat files).
+    fn dir(&self) -> &Path;
+    /// The directory of one profile.
+    fn profile_dir(&self, profile: &ProfileName) -> PathBuf;
+    /// The record path of a profile.
+    fn record_path(&self, profile: &ProfileName) -> PathBuf;
+    /// Takes `profile`'s lock, waiting at most `bound`, and releases it.
+    fn lock_and_release(&self, profile: &ProfileName, bound: Duration) -> Result<(), Error>;
+}
 
 /// Old files larger than this are neither records nor usage maps.
 const MAX_OLD_FILE: u64 = 64 * 1024;
@@ -66,14 +79,14 @@ fn classify(path: &Path) -> Old {
     }
 }
 
-fn old_path(store: &FileStore, profile: &str, suffix: &str) -> PathBuf {
+fn old_path(store: &impl FileLayout, profile: &str, suffix: &str) -> PathBuf {
     store.dir().join(format!("{profile}{suffix}"))
 }
 
 /// Migrates `profile`'s old files, if any. Call with the profile's new lock held.
 /// The common case (nothing old) costs two `lstat` calls.
 pub(crate) fn profile(
-    store: &FileStore,
+    store: &impl FileLayout,
     profile: &ProfileName,
     bound: Duration,
 ) -> Result<(), Error> {
@@ -125,7 +138,7 @@ fn sync(dir: &Path) -> Result<(), Error> {
 /// Moves the old-layout file standing at `profile`'s directory path by migrating
 /// the profile it belongs to. Old lock files nobody holds are removed.
 pub(crate) fn clear_way(
-    store: &FileStore,
+    store: &impl FileLayout,
     profile: &ProfileName,
     bound: Duration,
 ) -> Result<(), Error> {
@@ -135,7 +148,7 @@ pub(crate) fn clear_way(
         .filter_map(|suffix| name.strip_suffix(suffix))
         .filter_map(|owner| ProfileName::new(owner).ok());
     for owner in owners {
-        drop(store.lock(&owner, bound)?);
+        store.lock_and_release(&owner, bound)?;
     }
     let path = store.profile_dir(profile);
     if name.ends_with(".lock") && std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file()) {
@@ -147,7 +160,7 @@ pub(crate) fn clear_way(
 }
 
 /// The old-layout record of `profile`, for display before its first migration.
-pub(crate) fn peek_legacy(store: &FileStore, profile: &ProfileName) -> Option<StoredToken> {
+pub(crate) fn peek_legacy(store: &impl FileLayout, profile: &ProfileName) -> Option<StoredToken> {
     let path = old_path(store, profile.as_str(), ".json");
     if classify(&path) == Old::Record {
         read_record(&path).ok().flatten()
@@ -159,6 +172,7 @@ pub(crate) fn peek_legacy(store: &FileStore, profile: &ProfileName) -> Option<St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::file::FileStore;
     use crate::store::TokenStore;
 
     fn put(path: &Path, bytes: &[u8]) {

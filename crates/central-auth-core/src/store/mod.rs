@@ -36,7 +36,9 @@
 //!    the access token (never the refresh token) with whether it is fresh. The
 //!    broker serves a fresh one that is valid long enough without calling
 //!    [`StoreGuard::read`], and serves any still-valid one when `read` fails with
-//!    [`Error::Unavailable`] (the store is unreachable); it never refreshes then.
+//!    [`Error::Unavailable`] with [`Outage::Store`](crate::error::Outage::Store)
+//!    (the store is unreachable: [`Error::store_unavailable`]); it never
+//!    refreshes then.
 //!
 //! The file store gets (1) from `flock` on a dedicated lock file and (4) from the
 //! lock plus temp-file/fsync/rename; it is not shared and keeps no cache.
@@ -60,6 +62,7 @@ mod details;
 pub mod file;
 pub mod flat_layout;
 pub mod lock;
+pub mod record;
 
 use std::time::Duration;
 

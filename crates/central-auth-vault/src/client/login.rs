@@ -8,15 +8,8 @@ use central_auth_core::error::Error;
 use central_auth_core::http::{Method, Request};
 use central_auth_core::secret::{ExposeSecret, SecretString};
 
-use super::{vault_errors, Client};
+use super::{vault_errors, Client, HeldToken};
 use crate::config::TokenSource;
-
-/// The Vault token in use and, for a login token, when to log in again.
-pub(super) struct HeldToken {
-    value: SecretString,
-    /// `None`: not from a login, or a login token without a lease end.
-    renew_after: Option<Instant>,
-}
 
 /// Log in again this long (at most a tenth of the lease) before a login
 /// token's lease ends.

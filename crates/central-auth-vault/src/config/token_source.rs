@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 use central_auth_core::error::Error;
 use central_auth_core::secret::SecretString;
 
-use super::VaultConfig;
-
 /// The environment variables tried for the token, in order (then `~/.vault-token`).
 pub const TOKEN_ENVS: [&str; 2] = ["VAULT_TOKEN", "BAO_TOKEN"];
 /// Where Kubernetes mounts a pod's service account token (the default `jwt_file`).
@@ -98,16 +96,15 @@ pub enum SecretIdSource {
     File(PathBuf),
 }
 
-impl VaultConfig {
-    /// Resolves the Vault token. Runs `token_cmd` if configured. For AppRole,
-    /// see `SecretIdSource::resolve` and the client's login.
-    pub fn token(&self) -> Result<SecretString, Error> {
+impl TokenSource {
+    /// Resolves the Vault token of the store `store` whose records are under
+    /// `policy_path`. Runs `token_cmd` if configured. For AppRole, see
+    /// `SecretIdSource::resolve` and the client's login.
+    pub fn resolve(&self, store: &str, policy_path: &str) -> Result<SecretString, Error> {
         let fix = format!(
-            "see docs/fleet.md; store {:?} needs a Vault token with the policy for {}",
-            self.name,
-            self.policy_path()
+            "see docs/fleet.md; store {store:?} needs a Vault token with the policy for {policy_path}"
         );
-        match &self.token {
+        match self {
             TokenSource::Default => {
                 for var in TOKEN_ENVS {
                     if let Ok(v) = std::env::var(var) {

@@ -1,4 +1,4 @@
-//! Reading a file store record: no link followed, owner-only permissions,
+//! Reading a record file of the file store (or of its old flat layout): no link followed, owner-only permissions,
 //! bounded size, the known format; a damaged record is named, never dropped.
 
 use std::fs::OpenOptions;
