@@ -48,7 +48,11 @@ const GROUPS: &[Group] = &[
     Group {
         name: "core",
         files: &[
-            "crates/central-auth-core/src/broker.rs",
+            "crates/central-auth-core/src/broker/handout.rs",
+            "crates/central-auth-core/src/broker/lock.rs",
+            "crates/central-auth-core/src/broker/renew.rs",
+            "crates/central-auth-core/src/broker/recover.rs",
+            "crates/central-auth-core/src/broker/grant.rs",
             "crates/central-auth-core/src/store/file.rs",
             "crates/central-auth-core/src/store/lock.rs",
             "crates/central-auth-core/src/store/mod.rs",
