@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use central_auth_core::migrate::{self, MigrateOutcome};
+use central_auth_core::chain_move::{self, MigrateOutcome};
 use central_auth_core::Broker;
 
 use central_auth::cli::StoreAction;
@@ -15,7 +15,7 @@ pub(crate) fn run(broker: &Broker, explicit: Option<&str>, action: StoreAction) 
     match action {
         StoreAction::Migrate { from: _ } => {
             let profile = broker.profile(explicit)?;
-            let line = match migrate::from_file(broker, profile)? {
+            let line = match chain_move::from_file(broker, profile)? {
                 MigrateOutcome::Moved { to } => format!(
                     "central-auth: profile {}: moved from the local file store to {to} without a refresh; the local copy is deleted",
                     profile.name
