@@ -72,7 +72,7 @@ const GROUPS: &[Group] = &[
     Group {
         name: "git",
         files: &[
-            "crates/git-credential-central/src/protocol/mod.rs",
+            "crates/git-credential-central/src/protocol.rs",
             "crates/git-credential-central/src/protocol/request.rs",
             "crates/git-credential-central/src/protocol/answer.rs",
         ],
