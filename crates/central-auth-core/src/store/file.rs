@@ -204,10 +204,12 @@ impl StoreGuard for FileGuard {
     }
 
     fn check_writable(&mut self) -> Result<(), Error> {
-        let dir = self
-            .record
-            .parent()
-            .expect("record paths always have a parent directory");
+        let dir = self.record.parent().ok_or_else(|| {
+            Error::store(format!(
+                "token record path {} has no directory: set CENTRAL_AUTH_HOME to a directory",
+                self.record.display()
+            ))
+        })?;
         // The directory may have been removed while we waited; recreate it.
         ensure_private_dir(dir)?;
         let probe = dir.join(format!(".write-probe.{}", std::process::id()));
