@@ -28,8 +28,6 @@ pub mod holder;
 pub(crate) mod home;
 pub mod http;
 pub mod import;
-#[cfg(test)]
-mod layers;
 pub(crate) mod local_state;
 pub mod net;
 pub mod oauth;

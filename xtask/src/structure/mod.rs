@@ -10,7 +10,8 @@
 //! face depends on the face and on the file behind it. A file imports another when
 //! one of its paths resolves there; a circle of such imports fails the check.
 //!
-//! The size rules are checked on the same files: none over 500 lines, no
+//! The core's layers are checked on the same graph (`layers`), and the size
+//! rules on the same files: none over 500 lines, no
 //! `impl` block over 250.
 //!
 //! Each target's files are printed by floor: a file that imports nothing of
@@ -18,6 +19,7 @@
 //! it imports. `cargo xtask test` runs the check before the test suite.
 
 mod graph;
+mod layers;
 mod modules;
 mod resolve;
 mod sizes;
@@ -28,8 +30,10 @@ use crate::util::{root, say, Res};
 
 /// A crate target to read: the package name and the root file.
 struct Target {
+    package: String,
     label: String,
     root_file: PathBuf,
+    is_lib: bool,
 }
 
 /// `cargo xtask structure [--graph]`: prints each target's floors and fails on
@@ -50,9 +54,13 @@ pub fn check(show_edges: bool, verbose: bool) -> Res<()> {
     let mut oversized = Vec::new();
     let mut files = 0;
     let targets = targets(&root)?;
+    let mut core = None;
+    let mut backends = Vec::new();
     for target in &targets {
         let tree = modules::discover(&target.root_file)?;
         let edges = resolve::edges(&tree)?;
+        let layered = target.is_lib && target.package == layers::CORE_PACKAGE;
+        let backend = target.is_lib && layers::BACKEND_PACKAGES.contains(&target.package.as_str());
         let pairs: Vec<(usize, usize)> = edges.keys().copied().collect();
         let graph = graph::Graph::new(tree.files().len(), &pairs);
         files += tree.files().len();
@@ -92,8 +100,37 @@ pub fn check(show_edges: bool, verbose: bool) -> Res<()> {
             }
             cycles.push(text);
         }
+        if layered {
+            core = Some((tree, edges));
+        } else if backend {
+            backends.push(tree);
+        }
     }
+    let layering = match &core {
+        Some((tree, edges)) => {
+            let text = std::fs::read_to_string(root.join("docs/ARCHITECTURE.md"))
+                .map_err(|e| format!("structure: cannot read docs/ARCHITECTURE.md: {e}"))?;
+            let table = layers::layer_table(&text).map_err(|e| format!("structure: {e}"))?;
+            let rel = |p: &Path| relative(&root, p);
+            let mut wrong = layers::check_core(&table, tree, edges, &rel);
+            for backend in &backends {
+                wrong.extend(layers::check_backend(&table, tree, backend, &rel));
+            }
+            wrong
+        }
+        None => vec![format!(
+            "the core ({}) was not found among the targets",
+            layers::CORE_PACKAGE
+        )],
+    };
     let mut problems = Vec::new();
+    if !layering.is_empty() {
+        problems.push(format!(
+            "{} against the core's layers (docs/ARCHITECTURE.md, \"Layers of the core\"):\n  {}",
+            layering.len(),
+            layering.join("\n  ")
+        ));
+    }
     if !cycles.is_empty() {
         problems.push(format!(
             "{} import cycle(s); move what ties each circle to the lower file or a module below both:\n  {}",
@@ -110,7 +147,7 @@ pub fn check(show_edges: bool, verbose: bool) -> Res<()> {
     }
     if problems.is_empty() {
         say(format!(
-            "structure: {} targets, {files} files, no import cycle, no file over {} lines, no impl over {}",
+            "structure: {} targets, {files} files, no import cycle, the core's layers hold, no file over {} lines, no impl over {}",
             targets.len(),
             sizes::MAX_FILE_LINES,
             sizes::MAX_IMPL_LINES
@@ -164,6 +201,8 @@ fn targets(root: &Path) -> Res<Vec<Target>> {
                 continue;
             };
             targets.push(Target {
+                package: name.to_owned(),
+                is_lib: kind == "lib",
                 label: format!("{name} ({kind} {})", t["name"].as_str().unwrap_or("?")),
                 root_file: PathBuf::from(src),
             });

@@ -18,19 +18,33 @@ const MAX_HOPS: usize = 16;
 /// Every file-to-file import of the target, each pair once, sorted, with the
 /// names the first file takes from the second.
 pub fn edges(tree: &Tree) -> Res<Imports> {
+    Ok(visit_all(tree, None).0)
+}
+
+/// The paths into another crate, `name`, that the target's code writes out
+/// (`use name::a::b`, `name::a::f()`), each with the file it is in and the
+/// segments after `name`.
+pub fn external_paths(tree: &Tree, name: &str) -> Vec<(usize, Vec<String>)> {
+    visit_all(tree, Some(name)).1
+}
+
+fn visit_all(tree: &Tree, external: Option<&str>) -> (Imports, Vec<(usize, Vec<String>)>) {
     let mut found = Imports::new();
+    let mut outside = Vec::new();
     for (file, module, ast) in tree.parsed() {
         let mut visitor = Visitor {
             tree,
             file,
             module: module.clone(),
             found: &mut found,
+            external,
+            outside: &mut outside,
         };
         for item in &ast.items {
             visitor.visit_item(item);
         }
     }
-    Ok(found)
+    (found, outside)
 }
 
 struct Visitor<'a> {
@@ -38,10 +52,18 @@ struct Visitor<'a> {
     file: usize,
     module: ModPath,
     found: &'a mut Imports,
+    /// A crate whose paths are collected in `outside`.
+    external: Option<&'a str>,
+    outside: &'a mut Vec<(usize, Vec<String>)>,
 }
 
 impl Visitor<'_> {
     fn record(&mut self, segments: &[String]) {
+        if let (Some(name), Some((first, rest))) = (self.external, segments.split_first()) {
+            if first == name && !rest.is_empty() {
+                self.outside.push((self.file, rest.to_vec()));
+            }
+        }
         for to in locate(self.tree, &self.module, segments) {
             if to != self.file {
                 if let Some(name) = segments.last() {
