@@ -99,10 +99,15 @@ pub struct TokenStatus {
     pub origin: TokenOrigin,
     /// Access token issue time (RFC 3339).
     pub issued_at: String,
-    /// Access token expiry (RFC 3339).
+    /// Access token expiry (RFC 3339): the one every command shows and every
+    /// tool is told (`store::reported_expiry`): for a shared store the fleet's
+    /// rotation moment.
     pub expires_at: String,
     /// Seconds until expiry (negative once expired).
     pub expires_in_seconds: i64,
+    /// Central's own expiry of the access token, when it is later than
+    /// `expires_at` (a shared store); else `null`.
+    pub central_expires_at: Option<String>,
     /// A tool reported the access token rejected.
     pub access_rejected: bool,
     /// A refresh token is stored.
@@ -157,7 +162,15 @@ pub fn build(
         .and_then(|r| r.as_ref())
         .map(|t| t.effective_min_valid(profile.min_valid).as_secs());
     let (token, store_error) = match record {
-        Ok(Some(t)) => (Some(token_status(&t, now, &mut warnings)), None),
+        Ok(Some(t)) => {
+            let shown = crate::store::reported_expiry(
+                store.shared(),
+                profile.min_valid,
+                t.issued_at,
+                t.expires_at,
+            );
+            (Some(token_status(&t, shown, now, &mut warnings)), None)
+        }
         Ok(None) => (None, None),
         Err(e) => (None, Some(e.to_string())),
     };
@@ -192,7 +205,12 @@ pub fn build(
     })
 }
 
-fn token_status(t: &StoredToken, now: OffsetDateTime, warnings: &mut Vec<String>) -> TokenStatus {
+fn token_status(
+    t: &StoredToken,
+    shown: OffsetDateTime,
+    now: OffsetDateTime,
+    warnings: &mut Vec<String>,
+) -> TokenStatus {
     let refresh_left = t.refresh_left(now);
     if let Some(lost) = &t.lost {
         warnings.push(format!(
@@ -225,8 +243,9 @@ fn token_status(t: &StoredToken, now: OffsetDateTime, warnings: &mut Vec<String>
     TokenStatus {
         origin: t.origin,
         issued_at: rfc3339(t.issued_at),
-        expires_at: rfc3339(t.expires_at),
-        expires_in_seconds: (t.expires_at - now).whole_seconds(),
+        expires_at: rfc3339(shown),
+        expires_in_seconds: (shown - now).whole_seconds(),
+        central_expires_at: (shown != t.expires_at).then(|| rfc3339(t.expires_at)),
         access_rejected: t.access_rejected,
         has_refresh_token: t.refresh_token.is_some(),
         refresh_issued_at: t.refresh_issued_at.map(rfc3339),

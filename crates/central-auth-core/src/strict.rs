@@ -118,8 +118,9 @@ fn mode_of(_path: &Path) -> Option<u32> {
 
 #[cfg(unix)]
 fn findings_of(home: &Home) -> Vec<Finding> {
+    use crate::fsutil::foreign;
     use std::os::unix::fs::MetadataExt;
-    let me = rustix::process::geteuid().as_raw();
+    let me = foreign::euid();
     let mut out = Vec::new();
     for (path, what, is_dir) in guarded(home) {
         let Ok(meta) = std::fs::metadata(path) else {
@@ -127,16 +128,17 @@ fn findings_of(home: &Home) -> Vec<Finding> {
         };
         let shown = path.display();
         let mode = meta.mode() & 0o7777;
-        if meta.uid() != me && meta.uid() != 0 {
+        // The one rule, shared with the files other tools own (`fsutil::foreign`).
+        let flaw = foreign::flaw(meta.uid(), mode, foreign::Readers::Any, me);
+        if let Some(foreign::Flaw::Owner(uid)) = flaw {
             out.push(Finding {
                 path: path.to_owned(),
                 fatal: true,
                 message: format!(
-                    "{what} {shown} is owned by uid {}, not by you (uid {me}): another user could have written it; nothing was read or run. Check it, then `chown {me} {shown}` (or set CENTRAL_AUTH_HOME to a directory of yours)",
-                    meta.uid()
+                    "{what} {shown} is owned by uid {uid}, not by you (uid {me}): another user could have written it; nothing was read or run. Check it, then `chown {me} {shown}` (or set CENTRAL_AUTH_HOME to a directory of yours)"
                 ),
             });
-        } else if mode & 0o022 != 0 {
+        } else if flaw.is_some() {
             let fix = if is_dir { "700" } else { "600" };
             out.push(Finding {
                 path: path.to_owned(),

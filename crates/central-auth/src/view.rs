@@ -68,7 +68,12 @@ pub fn status_text(statuses: &[ProfileStatus]) -> String {
                     .ok()
                     .and_then(|v| v.as_str().map(str::to_owned))
                     .unwrap_or_default();
-                let _ = writeln!(out, "  access token   {expiry}, from {origin}");
+                let central = t
+                    .central_expires_at
+                    .as_ref()
+                    .map(|c| format!(" (the fleet rotates it then; Central expires it at {c})"))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "  access token   {expiry}{central}, from {origin}");
                 if let Some(lost) = &t.lost {
                     let _ = writeln!(out, "  chain          LOST at {}: {}", lost.at, lost.reason);
                 } else if let Some(since) = &t.rotation_pending_since {

@@ -175,9 +175,7 @@ impl Broker {
         issued_at: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> OffsetDateTime {
-        if !self.store_for(profile).shared() {
-            return expires_at;
-        }
-        crate::store::rotation_at(profile.min_valid, issued_at, expires_at)
+        let shared = self.store_for(profile).shared();
+        crate::store::reported_expiry(shared, profile.min_valid, issued_at, expires_at)
     }
 }

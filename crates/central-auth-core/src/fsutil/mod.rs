@@ -1,7 +1,9 @@
 //! Filesystem helpers every piece of local state uses: opening without
-//! following links ([`nofollow`]), private directories, and atomic replacement.
+//! following links ([`nofollow`]), private directories, atomic replacement, and
+//! the StrictModes rule for files other tools own ([`foreign`]).
 
 mod atomic;
+pub mod foreign;
 pub mod nofollow;
 mod private_dir;
 

@@ -113,6 +113,24 @@ pub fn rotation_at(
     expires_at - margin(min_valid, issued_at, expires_at)
 }
 
+/// The one expiry every command shows and every tool is told for a token
+/// issued at `issued_at` that Central expires at `expires_at`: for a shared
+/// store the rotation moment ([`rotation_at`]), else Central's expiry. The
+/// broker's hand-out, `refresh`, `login` and `status` all use it, so they show
+/// one time.
+pub fn reported_expiry(
+    shared: bool,
+    min_valid: Duration,
+    issued_at: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> OffsetDateTime {
+    if shared {
+        rotation_at(min_valid, issued_at, expires_at)
+    } else {
+        expires_at
+    }
+}
+
 fn margin(min_valid: Duration, issued_at: OffsetDateTime, expires_at: OffsetDateTime) -> Duration {
     let lifetime: Duration = (expires_at - issued_at)
         .try_into()

@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use central_auth_core::error::Error;
-use central_auth_core::secret::SecretString;
+use central_auth_core::fsutil::foreign::{self, Readers, Rule};
+use central_auth_core::secret::{ExposeSecret, SecretString};
 
 /// The environment variables tried for the token, in order (then `~/.vault-token`).
 pub const TOKEN_ENVS: [&str; 2] = ["VAULT_TOKEN", "BAO_TOKEN"];
@@ -56,10 +57,12 @@ impl TokenSource {
     }
 
     /// Where the token comes from, without any secret: `token_env VAR`,
-    /// `approle login at auth/approle/login (role_id ...)`, ...
+    /// `approle login at auth/approle/login (role_id ...)`, ... For the
+    /// default, the one source a call would use now (`$VAULT_TOKEN`,
+    /// `$BAO_TOKEN` or `~/.vault-token`), as `status` and `doctor` show it.
     pub fn describe(&self) -> String {
         match self {
-            TokenSource::Default => "$VAULT_TOKEN, $BAO_TOKEN or ~/.vault-token".to_owned(),
+            TokenSource::Default => default_in_use(),
             TokenSource::Env(var) => format!("token_env {var}"),
             TokenSource::File(f) => format!("token_file {}", f.display()),
             TokenSource::Command(_) => "token_cmd".to_owned(),
@@ -84,6 +87,23 @@ impl TokenSource {
             self,
             TokenSource::AppRole { .. } | TokenSource::Kubernetes { .. }
         )
+    }
+}
+
+/// Which default source `resolve` would use now, in its order; the token
+/// itself is never read.
+fn default_in_use() -> String {
+    for var in TOKEN_ENVS {
+        if std::env::var(var).is_ok_and(|v| !v.trim().is_empty()) {
+            return format!("${var} (the default: $VAULT_TOKEN, then $BAO_TOKEN, then ~/.vault-token)");
+        }
+    }
+    match default_token_file() {
+        Some(f) if std::fs::symlink_metadata(&f).is_ok() => format!(
+            "~/.vault-token ({}; $VAULT_TOKEN and $BAO_TOKEN are not set)",
+            f.display()
+        ),
+        _ => "none: $VAULT_TOKEN and $BAO_TOKEN are not set and there is no ~/.vault-token".to_owned(),
     }
 }
 
@@ -113,9 +133,10 @@ impl TokenSource {
                         }
                     }
                 }
-                let file = dirs::home_dir().map(|h| h.join(".vault-token"));
-                if let Some(file) = file.filter(|f| f.is_file()) {
-                    return read_token_file(&file);
+                if let Some(file) = default_token_file() {
+                    if let Some(token) = read_secret_file(&file, &DEFAULT_FILE)? {
+                        return Ok(token);
+                    }
                 }
                 Err(Error::store(format!(
                     "no Vault token: export VAULT_TOKEN (or BAO_TOKEN), run `vault login`, or set token_env/token_file/token_cmd; {fix}"
@@ -127,7 +148,7 @@ impl TokenSource {
                     "no Vault token: environment variable {var} is not set or empty; {fix}"
                 ))),
             },
-            TokenSource::File(path) => read_token_file(path),
+            TokenSource::File(path) => read_token_file(path, &TOKEN_FILE),
             TokenSource::AppRole { .. } | TokenSource::Kubernetes { .. } => Err(Error::store(
                 "BUG: a login token comes from the client's login, not from the config".to_owned(),
             )),
@@ -154,43 +175,77 @@ impl SecretIdSource {
                     "no AppRole secret id: environment variable {var} is not set or empty; export it or fix secret_id_env"
                 ))),
             },
-            SecretIdSource::File(path) => read_token_file(path),
+            SecretIdSource::File(path) => read_token_file(path, &SECRET_ID_FILE),
         }
     }
 }
 
-/// Reads the Kubernetes service account token (`jwt_file`), trimmed.
+/// Reads the Kubernetes service account token (`jwt_file`), trimmed, after
+/// the checks of [`JWT_FILE`].
 pub fn read_jwt(path: &Path) -> Result<SecretString, Error> {
     let fix = "run in a pod with a mounted service account token or fix jwt_file (docs/fleet.md)";
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::store(format!(
-            "cannot read the Kubernetes service account token {}: {e}; {fix}",
+    match read_secret_file(path, &JWT_FILE)? {
+        Some(jwt) => Ok(jwt),
+        None => Err(Error::store(format!(
+            "the Kubernetes service account token {} does not exist or is empty; {fix}",
             path.display()
-        ))
-    })?;
-    let jwt = text.trim();
-    if jwt.is_empty() {
-        return Err(Error::store(format!(
-            "the Kubernetes service account token {} is empty; {fix}",
-            path.display()
-        )));
+        ))),
     }
-    Ok(SecretString::from(jwt.to_owned()))
 }
 
-fn read_token_file(path: &Path) -> Result<SecretString, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+/// `~/.vault-token`, where `vault login` and `bao login` keep the token.
+pub fn default_token_file() -> Option<PathBuf> {
+    dirs::home_dir().map(|h| h.join(".vault-token"))
+}
+
+/// `~/.vault-token`: the user's own, 0600 (as `vault login` writes it), no link.
+pub const DEFAULT_FILE: Rule = Rule {
+    what: "Vault token file",
+    readers: Readers::Private,
+    follow_links: false,
+};
+/// `token_file`: as `~/.vault-token`, but a root-owned file may be readable by
+/// its group (a Vault Agent running as root, sink `mode = 0640`).
+pub const TOKEN_FILE: Rule = Rule {
+    what: "Vault token_file",
+    readers: Readers::GroupIfRoot,
+    follow_links: false,
+};
+/// `secret_id_file`: as `token_file`.
+pub const SECRET_ID_FILE: Rule = Rule {
+    what: "AppRole secret_id_file",
+    readers: Readers::GroupIfRoot,
+    follow_links: false,
+};
+/// `jwt_file`: links followed (the kubelet publishes `token -> ..data/token`),
+/// the file reached checked; a root-owned token may be readable by anyone
+/// (Kubernetes' default 0644).
+pub const JWT_FILE: Rule = Rule {
+    what: "Kubernetes service account token (jwt_file)",
+    readers: Readers::AnyIfRoot,
+    follow_links: true,
+};
+
+/// The largest token file read.
+const MAX_TOKEN_BYTES: u64 = 64 * 1024;
+
+/// Reads a secret file after the checks of `rule`: `Ok(None)` when absent or
+/// empty.
+fn read_secret_file(path: &Path, rule: &Rule) -> Result<Option<SecretString>, Error> {
+    let Some((bytes, _)) = foreign::read(path, rule, MAX_TOKEN_BYTES)? else {
+        return Ok(None);
+    };
+    let bytes = SecretString::from(String::from_utf8_lossy(&bytes).into_owned());
+    let token = bytes.expose_secret().trim();
+    Ok((!token.is_empty()).then(|| SecretString::from(token.to_owned())))
+}
+
+fn read_token_file(path: &Path, rule: &Rule) -> Result<SecretString, Error> {
+    read_secret_file(path, rule)?.ok_or_else(|| {
         Error::store(format!(
-            "cannot read the Vault token file {}: {e}; run `vault login` or fix token_file",
+            "the {} {} does not exist or is empty; run `vault login` or fix the setting",
+            rule.what,
             path.display()
         ))
-    })?;
-    let token = text.trim();
-    if token.is_empty() {
-        return Err(Error::store(format!(
-            "the Vault token file {} is empty; run `vault login` or fix token_file",
-            path.display()
-        )));
-    }
-    Ok(SecretString::from(token.to_owned()))
+    })
 }
