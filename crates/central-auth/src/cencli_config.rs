@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use central_auth_core::fsutil::foreign;
 use central_auth_core::{Error, SecretString};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -110,20 +111,43 @@ pub fn file_in(dir: &Path) -> PathBuf {
         .unwrap_or_else(|| dir.join("config.yaml"))
 }
 
-/// Reads `path` and returns its workspaces (in name order). Any problem is one
-/// `BadInput` line naming the file.
-pub fn read(path: &Path) -> Result<Vec<Workspace>, Error> {
+/// How cencli's config file is checked before it is read (docs/security.md):
+/// no link, owned by the user or root, not writable by group or others. It
+/// may be readable by others (it often holds no secret); a reader that copies
+/// a secret from it says so ([`Loaded::exposed_mode`]).
+pub const CONFIG_RULE: foreign::Rule = foreign::Rule {
+    what: "cencli config",
+    readers: foreign::Readers::Any,
+    follow_links: false,
+};
+
+/// A cencli config, read.
+pub struct Loaded {
+    /// Its workspaces, in name order.
+    pub workspaces: Vec<Workspace>,
+    /// Its mode when group or others may read it.
+    pub exposed_mode: Option<u32>,
+}
+
+/// Checks `path` ([`CONFIG_RULE`]), then reads it and returns its workspaces.
+/// Any problem is one line naming the file; nothing is read from a file that
+/// fails the check.
+pub fn read(path: &Path) -> Result<Loaded, Error> {
     let shown = path.display();
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Error::bad_input(format!("cannot read cencli config {shown}: {e}")))?;
-    if meta.len() > MAX_BYTES {
-        return Err(Error::bad_input(format!(
-            "cencli config {shown} is larger than {MAX_BYTES} bytes; pass cencli's config.yaml"
-        )));
-    }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::bad_input(format!("cannot read cencli config {shown}: {e}")))?;
-    parse(&text, path)
+    let (bytes, meta) = foreign::read(path, &CONFIG_RULE, MAX_BYTES)?.ok_or_else(|| {
+        Error::bad_input(format!(
+            "cannot read cencli config {shown}: it does not exist; pass cencli's config.yaml"
+        ))
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::bad_input(format!(
+            "cencli config {shown} is not UTF-8 text; pass cencli's config.yaml"
+        ))
+    })?;
+    Ok(Loaded {
+        workspaces: parse(&text, path)?,
+        exposed_mode: foreign::readable_by_others(&meta),
+    })
 }
 
 /// Parses config text; `path` is used in messages only.

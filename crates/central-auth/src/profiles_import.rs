@@ -7,6 +7,11 @@
 //! existing profile of the same name, an unusable workspace name or an
 //! unreadable cencli config is one line and changes nothing.
 //!
+//! The cencli config is checked before it is read (`cencli_config::CONFIG_RULE`).
+//! Each new profile's line shows the `base_url` it got, and a host that is not
+//! HPE's (`*.arubanetworks.com`, `*.hpe.com`) gets a warning line: the client's
+//! secret and tokens will be sent there.
+//!
 //! Secrets: a literal `client_secret` is copied only with a stderr line saying
 //! so and suggesting `client_secret_cmd`/`client_secret_env` (with
 //! `--no-secrets` it is never copied; `client_secret_env` names a variable to
@@ -75,14 +80,17 @@ fn table(
         n => n.to_owned(),
     };
     let mut t = format!("\n[profiles.{key}]\n");
-    match (&ws.base_url, &ws.cluster) {
-        (Some(url), _) => t.push_str(&format!("base_url = {}\n", quoted(url))),
-        (None, cluster) => {
-            // cencli's default cluster is us6.
-            let cluster = cluster.as_deref().unwrap_or("us6");
-            let url = cencli_config::cluster_url(cluster)?;
-            t.push_str(&format!("base_url = {}\n", quoted(url)));
-        }
+    let url = match (&ws.base_url, &ws.cluster) {
+        (Some(url), _) => url.as_str(),
+        // cencli's default cluster is us6.
+        (None, cluster) => cencli_config::cluster_url(cluster.as_deref().unwrap_or("us6"))?,
+    };
+    t.push_str(&format!("base_url = {}\n", quoted(url)));
+    if !is_hpe_host(url) {
+        lines.push(format!(
+            "central-auth: warning: profile {name}: base_url {} is not an HPE Aruba Central host (*.arubanetworks.com, *.hpe.com); central-auth will send this client's secret and tokens there: check it is yours (e.g. central-sim on this machine) before using the profile",
+            central_auth_core::redact::redact_url(url)
+        ));
     }
     t.push_str(&format!("client_id = {}\n", quoted(client_id)));
     match (&ws.client_secret, no_secrets) {
@@ -132,9 +140,26 @@ fn table(
     Some(t)
 }
 
+/// True when `url`'s host is one of HPE's: `arubanetworks.com`,
+/// `arubanetworks.com.cn` or `hpe.com`, or a subdomain of one.
+pub fn is_hpe_host(url: &str) -> bool {
+    let authority = central_auth_core::net::host_of(url);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        host
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    ["arubanetworks.com", "arubanetworks.com.cn", "hpe.com"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&format!(".{d}")))
+}
+
 /// Adds the profiles of cencli config `file` to the config at `config_path`.
 pub fn import(config_path: &Path, file: &Path, no_secrets: bool) -> Result<Report, Error> {
-    let workspaces = cencli_config::read(file)?;
+    let loaded = cencli_config::read(file)?;
+    let workspaces = loaded.workspaces;
     let existing = match std::fs::read_to_string(config_path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -158,7 +183,7 @@ pub fn import(config_path: &Path, file: &Path, no_secrets: bool) -> Result<Repor
             continue;
         }
         let name = profile_name(ws, file)?;
-        if created.contains(&name) {
+        if created.iter().any(|(n, _)| *n == name) {
             return Err(Error::bad_input(format!(
                 "two cencli workspaces in {} become the same profile name {name}; rename one of them (nothing was changed)",
                 file.display()
@@ -184,12 +209,19 @@ pub fn import(config_path: &Path, file: &Path, no_secrets: bool) -> Result<Repor
         let Some(t) = table(ws, &name, no_secrets, &mut notes) else {
             continue;
         };
+        let url = ws
+            .base_url
+            .clone()
+            .or_else(|| {
+                cencli_config::cluster_url(ws.cluster.as_deref().unwrap_or("us6")).map(str::to_owned)
+            })
+            .unwrap_or_default();
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
         text.push_str(&t);
         lines.extend(notes);
-        created.push(name);
+        created.push((name, url));
     }
     if created.is_empty() {
         return Err(Error::bad_input(format!(
@@ -210,10 +242,19 @@ pub fn import(config_path: &Path, file: &Path, no_secrets: bool) -> Result<Repor
     // so the link stays.
     let target = std::fs::canonicalize(config_path).unwrap_or_else(|_| config_path.to_owned());
     central_auth_core::store::file::write_atomically(&target, text.as_bytes())?;
-    for name in &created {
+    for (name, url) in &created {
         lines.push(format!(
-            "central-auth: profile {name}: created in {}",
-            config_path.display()
+            "central-auth: profile {name}: created in {}, base_url {}",
+            config_path.display(),
+            central_auth_core::redact::redact_url(url)
+        ));
+    }
+    let copied_secret = !no_secrets && workspaces.iter().any(|w| w.client_secret.is_some());
+    if let (Some(mode), true) = (loaded.exposed_mode, copied_secret) {
+        lines.push(format!(
+            "central-auth: warning: {} holds a client_secret and is readable by others (mode {mode:03o}): run `chmod 600 {}`, and consider the secret seen",
+            file.display(),
+            file.display()
         ));
     }
     Ok(Report { lines })

@@ -48,6 +48,7 @@ mod recover;
 mod reject;
 mod renew;
 mod report;
+mod unmoved;
 #[cfg(test)]
 mod testing;
 #[cfg(test)]

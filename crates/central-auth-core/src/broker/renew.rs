@@ -80,6 +80,7 @@ impl Broker {
                 return Err(lost_error(profile, lost));
             }
         }
+        self.refuse_unmoved_chain(profile, current.as_ref())?;
         self.network(profile, |gw| match (profile.grant, current) {
             (Grant::ClientCredentials, _) => {
                 guard.check_writable()?;

@@ -9,6 +9,10 @@
 //! The key stays, as null: cencli 10.0.4 compares the cached and configured
 //! refresh tokens by key on every start and dies with `KeyError` without it.
 //!
+//! cencli's config directory, its config file, `.cache` and the token cache
+//! file are checked (no links, owned by the user or root, not writable by
+//! others: `fsutil::foreign`) before the token is asked for or written.
+//!
 //! cencli can then never rotate the chain: it holds no refresh token, and the
 //! run is refused when its config gives the workspace a `client_secret` or a
 //! `password` (with which pycentral would refresh or log in by itself after a
@@ -19,6 +23,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use central_auth_core::fsutil::foreign;
 use central_auth_core::secret::ExposeSecret;
 use central_auth_core::{AccessToken, Broker, Error, Profile};
 
@@ -77,7 +82,7 @@ fn check_config(dir: &Path, profile: &Profile) -> Result<(), Error> {
             dir.display()
         )));
     }
-    let workspaces = cencli_config::read(&file)?;
+    let workspaces = cencli_config::read(&file)?.workspaces;
     let ours: Vec<_> = workspaces
         .iter()
         .filter(|w| {
@@ -115,6 +120,35 @@ fn check_config(dir: &Path, profile: &Profile) -> Result<(), Error> {
     Ok(())
 }
 
+/// cencli's token cache file: no link, owned by the user or root, not
+/// writable by others (pycentral writes it 0644; central-auth writes 0600).
+pub const CACHE_RULE: foreign::Rule = foreign::Rule {
+    what: "cencli token cache",
+    readers: foreign::Readers::Any,
+    follow_links: false,
+};
+
+/// Creates cencli's `.cache` (0700) and checks what is there afterwards.
+fn create_cache_dir(dir: &Path) -> Result<(), Error> {
+    let mut b = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    match b.create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => {
+            return Err(Error::store(format!(
+                "cannot create cencli's cache directory {}: {e}",
+                dir.display()
+            )))
+        }
+    }
+    foreign::check_dir(dir, "cencli cache directory").map(|_| ())
+}
+
 /// The bytes of cencli's token cache: the access token, `refresh_token: null`.
 pub fn cache_bytes(token: &AccessToken) -> Result<Vec<u8>, Error> {
     let left = (token.expires_at - time::OffsetDateTime::now_utc())
@@ -139,18 +173,20 @@ pub(crate) fn run(broker: &Broker, explicit: Option<&str>, a: &Args<'_>) -> Outc
         None => cencli_config::default_dir()?,
     };
     let path = cache_path(&dir, profile)?;
+    let cache_dir = path.parent().unwrap_or(&dir);
+    // Every place written or read is checked before the token is asked for.
+    foreign::check_dir(&dir, "cencli config directory")?;
+    let cache_exists = foreign::check_dir(cache_dir, "cencli cache directory")?;
+    foreign::check_path(&path, &CACHE_RULE)?;
     check_config(&dir, profile)?;
     let min_valid = a
         .min_valid
         .unwrap_or_else(|| DEFAULT_MIN_VALID.max(profile.min_valid));
     let token = broker.token(profile, Some(min_valid))?;
-    let cache_dir = path.parent().unwrap_or(&dir);
-    std::fs::create_dir_all(cache_dir).map_err(|e| {
-        Error::store(format!(
-            "cannot create cencli's cache directory {}: {e}",
-            cache_dir.display()
-        ))
-    })?;
+    if !cache_exists {
+        create_cache_dir(cache_dir)?;
+    }
+    // The rename replaces a link planted since, never what it points to.
     central_auth_core::store::file::replace_shared(&path, &cache_bytes(&token)?)?;
     let mut argv = Vec::with_capacity(a.args.len() + 1);
     argv.push(a.program.clone());

@@ -13,12 +13,24 @@
 //! cencli's version keeps the key as `"refresh_token": null`: cencli 10.0.4
 //! compares the cached and configured refresh tokens by key on every start and
 //! dies with `KeyError: 'refresh_token'` when the key is absent.
+//!
+//! The file and its directory are checked before a byte is read
+//! (`fsutil::foreign`: owned by the user or root, not writable by others). A
+//! link is refused, not followed: the file rewritten is then the file read, and
+//! no refresh token is left behind in a link's target. A cache others could
+//! read is taken over anyway (that is the remedy), with a line saying to
+//! rotate the pair now.
 
 use std::path::Path;
+
+use central_auth_core::fsutil::foreign;
 
 use central_auth::cli::ImportFrom as From;
 use central_auth_core::broker::ImportOutcome;
 use central_auth_core::{Broker, Error, Profile};
+
+/// The largest token cache read (a token response is a few KiB).
+const MAX_BYTES: u64 = 1024 * 1024;
 
 /// Imports the pair from `file` into `profile`, then rewrites `file` without
 /// its refresh token. Returns the line to tell the user.
@@ -30,14 +42,26 @@ pub(crate) fn import(
     force: bool,
 ) -> Result<String, Error> {
     let tool = Tool::of(from);
-    let text = std::fs::read_to_string(file).map_err(|e| {
+    // Checked before a byte is read: the file's directory and the file itself
+    // (no link, so the file rewritten below is the file read).
+    if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        foreign::check_dir(dir, tool.dir_what)?;
+    }
+    let rule = foreign::Rule {
+        what: tool.what,
+        readers: foreign::Readers::Any,
+        follow_links: false,
+    };
+    let missing = || {
         Error::bad_input(format!(
-            "cannot read {}: {e}; pass {}'s token cache, e.g. {}",
+            "cannot read {}: it does not exist; pass {}'s token cache, e.g. {}",
             file.display(),
             tool.name,
             tool.example
         ))
-    })?;
+    };
+    let (bytes, meta) = foreign::read(file, &rule, MAX_BYTES)?.ok_or_else(missing)?;
+    let text = String::from_utf8(bytes).unwrap_or_default();
     let not_cache = || {
         Error::bad_input(format!(
             "{} is not a {} token cache (a JSON object with access_token, refresh_token and expires_in); pass {}",
@@ -62,8 +86,8 @@ pub(crate) fn import(
             file.display()
         )));
     }
-    let written = std::fs::metadata(file)
-        .and_then(|m| m.modified())
+    let written = meta
+        .modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
     if let (Some(at), false) = (written, cache.contains_key("created_at")) {
@@ -100,8 +124,15 @@ pub(crate) fn import(
             tool.name
         ))
     })?;
+    let exposed = match foreign::readable_by_others(&meta) {
+        Some(mode) => format!(
+            " Warning: it was readable by others (mode {mode:03o}), so the refresh token may have been seen: run `central-auth -p {} refresh` to rotate it now.",
+            profile.name
+        ),
+        None => String::new(),
+    };
     Ok(format!(
-        "central-auth: profile {}: token {stored} without a refresh; {} now holds only the access token (mode 0600), so {} cannot rotate the chain. {}",
+        "central-auth: profile {}: token {stored} without a refresh; {} now holds only the access token (mode 0600), so {} cannot rotate the chain. {}{exposed}",
         profile.name,
         file.display(),
         tool.name,
@@ -112,6 +143,10 @@ pub(crate) fn import(
 /// What differs between the tools whose caches can be taken over.
 struct Tool {
     name: &'static str,
+    /// The file, as messages name it.
+    what: &'static str,
+    /// Its directory, as messages name it.
+    dir_what: &'static str,
     example: &'static str,
     /// Keep `"refresh_token": null` in the rewritten file.
     null_refresh_key: bool,
@@ -124,12 +159,16 @@ impl Tool {
         match from {
             From::Pycentral => Tool {
                 name: "pycentral",
+                what: "pycentral token cache",
+                dir_what: "pycentral token cache directory",
                 example: "temp/tok_<customer_id>_<client_id>.json",
                 null_refresh_key: false,
                 next: "Give pycentral its token with the provider: see docs/pycentral.md",
             },
             From::Cencli => Tool {
                 name: "cencli",
+                what: "cencli token cache",
+                dir_what: "cencli cache directory",
                 example: "~/.config/centralcli/.cache/tok_<customer_id>_<client_id>.json",
                 null_refresh_key: true,
                 next: "Remove client_secret, password and tokens from cencli's config.yaml and run it as `central-auth cencli ARGS`: see docs/cencli.md",
