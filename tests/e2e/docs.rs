@@ -39,7 +39,10 @@ pub(crate) struct Block {
     line: usize,
     lang: String,
     file: Option<String>,
-    body: String,
+    /// `server`: a long-running command (`central-sim`, `bao server -dev`)
+    /// the reader starts in a terminal of its own; see `spawn_server`.
+    pub(crate) server: bool,
+    pub(crate) body: String,
 }
 
 /// The fenced blocks whose info string has the word `test`.
@@ -72,6 +75,7 @@ pub(crate) fn test_blocks(page: &str, text: &str) -> Vec<Block> {
                 .iter()
                 .find_map(|w| w.strip_prefix("file="))
                 .map(str::to_owned),
+            server: words.contains(&"server"),
             body,
         });
     }
@@ -83,11 +87,77 @@ pub(crate) fn read_page(page: &str) -> String {
 }
 
 /// Runs one block in `home`; panics with the page and line when it fails.
-pub(crate) fn run_block(block: &Block, home: &Path, url: &str) {
-    let body = block.body.replace(DOC_URL, url).replace(
-        DOC_URL.trim_start_matches("http://"),
-        url.trim_start_matches("http://"),
+pub(crate) fn run_block(block: &Block, home: &Path, url: &str) -> String {
+    run_block_with(block, home, &[(DOC_URL, url)])
+}
+
+/// The PATH a snippet gets: the workspace binaries, then the test venvs'
+/// ansible-core, cencli and bao, then the inherited PATH.
+fn snippet_path() -> std::ffi::OsString {
+    let mut path = vec![
+        bin_dir(),
+        venvs_dir().join("ansible").join("bin"),
+        venvs_dir().join("centralcli").join("bin"),
+        venvs_dir().join("openbao").join("bin"),
+    ];
+    path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
+    std::env::join_paths(path).unwrap()
+}
+
+/// A block's text with each documented `http://host:port` replaced by the
+/// test's own (with and without the scheme).
+fn substituted(block: &Block, replacements: &[(&str, &str)]) -> String {
+    let mut body = block.body.clone();
+    for (doc, real) in replacements {
+        body = body.replace(doc, real).replace(
+            doc.trim_start_matches("http://"),
+            real.trim_start_matches("http://"),
+        );
+    }
+    body
+}
+
+/// Starts a `server` block (`bash -c 'exec BODY'`, output to `log`) in `home`,
+/// with the documented addresses replaced; the caller stops it.
+pub(crate) fn spawn_server(
+    block: &Block,
+    home: &Path,
+    replacements: &[(&str, &str)],
+    log: &Path,
+) -> std::process::Child {
+    assert!(
+        block.server,
+        "{}:{} is not a server block",
+        block.page, block.line
     );
+    let body = substituted(block, replacements);
+    let log = std::fs::File::create(log).unwrap();
+    Command::new("bash")
+        .args(["-c", &format!("exec {}", body.trim())])
+        .current_dir(home)
+        .env("HOME", home)
+        .env("PATH", snippet_path())
+        .env_remove("CENTRAL_AUTH_HOME")
+        .env_remove("VAULT_ADDR")
+        .env_remove("BAO_ADDR")
+        .env_remove("VAULT_TOKEN")
+        .env_remove("BAO_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+/// Runs one block in `home` with each `(documented, real)` address replaced;
+/// returns a `sh` block's stdout. Panics with the page and line when it fails.
+pub(crate) fn run_block_with(block: &Block, home: &Path, replacements: &[(&str, &str)]) -> String {
+    assert!(
+        !block.server,
+        "{}:{}: start a server block with spawn_server",
+        block.page, block.line
+    );
+    let body = substituted(block, replacements);
     let at = format!("{}:{}", block.page, block.line);
     match (block.lang.as_str(), block.file.as_deref()) {
         (_, Some(file)) => {
@@ -97,21 +167,19 @@ pub(crate) fn run_block(block: &Block, home: &Path, url: &str) {
             };
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, body).unwrap();
+            String::new()
         }
         ("sh", None) => {
-            // The test venvs' ansible-core and cencli, after the workspace binaries.
-            let mut path = vec![
-                bin_dir(),
-                venvs_dir().join("ansible").join("bin"),
-                venvs_dir().join("centralcli").join("bin"),
-            ];
-            path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
             let out = Command::new("bash")
                 .args(["-euo", "pipefail", "-c", &body])
                 .current_dir(home)
                 .env("HOME", home)
-                .env("PATH", std::env::join_paths(path).unwrap())
+                .env("PATH", snippet_path())
                 .env_remove("CENTRAL_AUTH_HOME")
+                .env_remove("VAULT_ADDR")
+                .env_remove("BAO_ADDR")
+                .env_remove("VAULT_TOKEN")
+                .env_remove("BAO_TOKEN")
                 .env_remove("CENTRAL_AUTH_PROFILE")
                 .env_remove("XDG_CONFIG_HOME")
                 .env_remove("XDG_STATE_HOME")
@@ -129,6 +197,7 @@ pub(crate) fn run_block(block: &Block, home: &Path, url: &str) {
                 text(&out.stderr)
             );
             eprintln!("{at}: ok\n{}", text(&out.stdout));
+            text(&out.stdout)
         }
         (other, None) => panic!("{at}: a `{other} test` block needs file=PATH (only sh runs)"),
     }

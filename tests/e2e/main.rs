@@ -14,6 +14,8 @@ mod conventions;
 mod docs;
 mod edges;
 mod fleet;
+mod fleet_first_hour;
+mod foreign_files;
 mod gateway_page;
 mod git;
 mod harness;

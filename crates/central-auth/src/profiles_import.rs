@@ -213,7 +213,8 @@ pub fn import(config_path: &Path, file: &Path, no_secrets: bool) -> Result<Repor
             .base_url
             .clone()
             .or_else(|| {
-                cencli_config::cluster_url(ws.cluster.as_deref().unwrap_or("us6")).map(str::to_owned)
+                cencli_config::cluster_url(ws.cluster.as_deref().unwrap_or("us6"))
+                    .map(str::to_owned)
             })
             .unwrap_or_default();
         if !text.is_empty() && !text.ends_with('\n') {

@@ -48,11 +48,11 @@ mod recover;
 mod reject;
 mod renew;
 mod report;
-mod unmoved;
 #[cfg(test)]
 mod testing;
 #[cfg(test)]
 mod tests;
+mod unmoved;
 
 use std::time::{Duration, Instant};
 

@@ -95,7 +95,9 @@ impl TokenSource {
 fn default_in_use() -> String {
     for var in TOKEN_ENVS {
         if std::env::var(var).is_ok_and(|v| !v.trim().is_empty()) {
-            return format!("${var} (the default: $VAULT_TOKEN, then $BAO_TOKEN, then ~/.vault-token)");
+            return format!(
+                "${var} (the default: $VAULT_TOKEN, then $BAO_TOKEN, then ~/.vault-token)"
+            );
         }
     }
     match default_token_file() {
@@ -103,7 +105,8 @@ fn default_in_use() -> String {
             "~/.vault-token ({}; $VAULT_TOKEN and $BAO_TOKEN are not set)",
             f.display()
         ),
-        _ => "none: $VAULT_TOKEN and $BAO_TOKEN are not set and there is no ~/.vault-token".to_owned(),
+        _ => "none: $VAULT_TOKEN and $BAO_TOKEN are not set and there is no ~/.vault-token"
+            .to_owned(),
     }
 }
 
