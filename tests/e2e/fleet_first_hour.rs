@@ -165,15 +165,15 @@ fn the_first_hour_walkthrough_of_docs_fleet_md_runs() {
 /// A machine's home with one profile `lab` (with a password, so a login was
 /// possible) against `sim`, its chain in the file store, and a store `team`
 /// on `bao` that the profile does not use yet.
-struct Machine {
-    dir: tempfile::TempDir,
-    sim: Sim,
-    bao: Bao,
-    vault_token: String,
+pub(crate) struct Machine {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) sim: Sim,
+    pub(crate) bao: Bao,
+    pub(crate) vault_token: String,
 }
 
 impl Machine {
-    fn new() -> Option<Machine> {
+    pub(crate) fn new() -> Option<Machine> {
         let bao = Bao::start()?;
         let policy =
             "path \"secret/data/central-auth/*\" {\n  capabilities = [\"create\", \"read\", \"update\"]\n}\n";
@@ -191,7 +191,7 @@ impl Machine {
         Some(m)
     }
 
-    fn write_config(&self, shared: bool) {
+    pub(crate) fn write_config(&self, shared: bool) {
         let cfg = SimConfig::default();
         let store = if shared { "store = \"team\"\n" } else { "" };
         std::fs::write(
@@ -209,7 +209,7 @@ impl Machine {
     }
 
     /// `central-auth ARGS` with no Vault token in the environment.
-    fn cmd(&self) -> Command {
+    pub(crate) fn cmd(&self) -> Command {
         let cfg = SimConfig::default();
         let mut c = Command::new(bin("central-auth"));
         c.env("CENTRAL_AUTH_HOME", self.dir.path())
@@ -225,11 +225,11 @@ impl Machine {
         c
     }
 
-    fn cli(&self, args: &[&str]) -> Output {
+    pub(crate) fn cli(&self, args: &[&str]) -> Output {
         self.cmd().args(args).output().unwrap()
     }
 
-    fn with_env(&self, var: &str, args: &[&str]) -> Output {
+    pub(crate) fn with_env(&self, var: &str, args: &[&str]) -> Output {
         self.cmd()
             .env(var, &self.vault_token)
             .args(args)
