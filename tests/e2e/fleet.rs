@@ -664,8 +664,8 @@ fn migrate_moves_a_live_chain_without_a_refresh_and_doctor_checks_the_store() {
     assert_eq!(d["cache_ttl_seconds"], 30);
     assert_eq!(d["cache"]["fresh"], true, "{d}");
     assert_eq!(
-        d["cache"]["expires_at"], v["token"]["expires_at"],
-        "the cache holds the record's access token"
+        d["cache"]["expires_at"], v["token"]["central_expires_at"],
+        "the cache holds the record's access token (Central's expiry)"
     );
     assert!(!text(&json_status.stdout).contains(&fleet.machines[1].vault_token));
     let used_by = status
