@@ -270,6 +270,12 @@ fn adding_a_shared_store_to_a_live_profile_never_starts_a_second_chain() {
         );
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     }
+    let status = m.with_env("VAULT_TOKEN", &["-p", "lab", "status"]);
+    assert!(
+        text(&status.stdout).contains("central-auth store migrate --from file -p lab"),
+        "status says it too: {}",
+        text(&status.stdout)
+    );
     let after = m.sim.counters();
     assert_eq!(after.login, before.login, "no second chain by login");
     assert_eq!(

@@ -293,6 +293,24 @@ mod tests {
     }
 
     #[test]
+    fn hpe_hosts_are_told_from_others() {
+        for (url, hpe) in [
+            ("https://apigw-prod2.central.arubanetworks.com", true),
+            ("https://apigw.central.arubanetworks.com.cn/", true),
+            ("https://us1.api.central.arubanetworks.com:443/x", true),
+            ("https://global.api.greenlake.hpe.com", true),
+            ("https://arubanetworks.com.", true),
+            ("https://central.evil.example", false),
+            ("https://evilarubanetworks.com", false),
+            ("https://arubanetworks.com.evil.example", false),
+            ("https://user@evil.example/@x.hpe.com", false),
+            ("http://127.0.0.1:8800", false),
+        ] {
+            assert_eq!(is_hpe_host(url), hpe, "{url}");
+        }
+    }
+
+    #[test]
     fn a_dotted_workspace_name_is_one_profile() {
         let (dir, result) = run(&format!("workspaces:\n{}", workspace("lab.eu", "x1")));
         result.expect("imports");

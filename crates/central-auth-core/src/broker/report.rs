@@ -14,6 +14,12 @@ impl Broker {
     pub fn status(&self, profile: &Profile) -> Result<ProfileStatus, Error> {
         let store = self.store_for(profile);
         let record = store.peek(&profile.name);
+        // A live chain left in the file store of a profile moved to a shared
+        // store: the same line every renewing call fails with.
+        let unmoved = match &record {
+            Ok(None) => self.refuse_unmoved_chain(profile, None).err(),
+            _ => None,
+        };
         status::build(
             profile,
             store,
@@ -28,6 +34,7 @@ impl Broker {
                 .iter()
                 .map(status::ProxyStatus::from_record)
                 .collect();
+            s.warnings.extend(unmoved.map(|e| e.to_string()));
             s
         })
     }
