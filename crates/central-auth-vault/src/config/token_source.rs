@@ -238,8 +238,15 @@ fn read_secret_file(path: &Path, rule: &Rule) -> Result<Option<SecretString>, Er
     let Some((bytes, _)) = foreign::read(path, rule, MAX_TOKEN_BYTES)? else {
         return Ok(None);
     };
-    let bytes = SecretString::from(String::from_utf8_lossy(&bytes).into_owned());
-    let token = bytes.expose_secret().trim();
+    // Moved, not copied, into a secret type (zeroed on drop).
+    let whole = SecretString::from(String::from_utf8(bytes).map_err(|_| {
+        Error::store(format!(
+            "the {} {} is not text; point the setting at the token file",
+            rule.what,
+            path.display()
+        ))
+    })?);
+    let token = whole.expose_secret().trim();
     Ok((!token.is_empty()).then(|| SecretString::from(token.to_owned())))
 }
 
