@@ -445,5 +445,33 @@ fn profiles_import_from_cencli_shows_the_base_url_and_warns_about_foreign_hosts(
             && warnings[0].contains("not an HPE Aruba Central host"),
         "{err}"
     );
-    figures("foreign files: profiles import --from cencli refused another user's and a linked config, then showed both base_urls and warned about the one foreign host only");
+
+    // A client_secret copied from a file others can read: imported, with a
+    // line saying so and the chmod.
+    let home2 = TestHome::new();
+    let exposed = home2.path().join("cencli.yaml");
+    write(
+        &exposed,
+        &format!(
+            "workspaces:\n  lab:\n    classic:\n      base_url: https://apigw-prod2.central.arubanetworks.com\n      customer_id: {}\n      client_id: lab\n      client_secret: not-for-others\n",
+            c.customer_id
+        ),
+        0o644,
+    );
+    let out = home2.cli(&[
+        "profiles",
+        "import",
+        "--from",
+        "cencli",
+        exposed.to_str().unwrap(),
+    ]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("readable by others (mode 644)")
+            && err.contains(&format!("chmod 600 {}", exposed.display())),
+        "{err}"
+    );
+    assert!(!err.contains("not-for-others"), "{err}");
+    figures("foreign files: profiles import --from cencli refused another user's and a linked config, then showed both base_urls and warned about the one foreign host only, and about a client_secret copied from a 0644 file");
 }

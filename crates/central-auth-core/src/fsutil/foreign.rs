@@ -207,6 +207,13 @@ pub fn read(path: &Path, rule: &Rule, max: u64) -> Result<Option<(Vec<u8>, Metad
     file.take(max + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| Error::store(format!("cannot read {} {}: {e}", rule.what, path.display())))?;
+    if bytes.len() as u64 > max {
+        return Err(Error::bad_input(format!(
+            "{} {} grew beyond {max} bytes while it was read; point central-auth at the right file",
+            rule.what,
+            path.display()
+        )));
+    }
     Ok(Some((bytes, meta)))
 }
 
