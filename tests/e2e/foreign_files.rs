@@ -132,7 +132,7 @@ fn vault_token_files_are_checked_before_they_are_read() {
     std::fs::remove_file(&dot).unwrap();
     symlink(&elsewhere, &dot).unwrap();
     refused(&token("team"), &dot, "is a symbolic link");
-    cases += 5;
+    cases += 4;
     // Only the local lock exists: no cache, no record was written.
     let written: Vec<_> = tree(&cache_dir)
         .into_iter()
@@ -194,7 +194,7 @@ fn vault_token_files_are_checked_before_they_are_read() {
         "the JWT was read and sent: {err}"
     );
     assert!(!err.contains("header.payload.sig"), "{err}");
-    cases += 7;
+    cases += 5;
 
     let after = m.sim.counters();
     assert_eq!(
@@ -202,7 +202,7 @@ fn vault_token_files_are_checked_before_they_are_read() {
         "nothing reached Central"
     );
     figures(&format!(
-        "foreign files: {cases} hostile Vault token files (another user's, 0644, 0666, links) refused with exit 6 and the fix, 0 calls to Central; a root 0640 sink and the kubelet's 0644 linked jwt_file allowed"
+        "foreign files: {cases} hostile Vault token files (~/.vault-token, token_file, secret_id_file, jwt_file: another user's, 0644, 0666, links) refused with exit 6 and the fix, doctor fails store auth, 0 calls to Central; a root 0640 sink and the kubelet's 0644 linked jwt_file allowed"
     ));
 }
 
