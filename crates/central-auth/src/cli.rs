@@ -221,13 +221,21 @@ pub struct ProxyArgs {
 /// `central-auth store` actions.
 #[derive(Debug, Subcommand)]
 pub enum StoreAction {
-    /// Move a live chain from the local file store into the profile's configured
-    /// store (`store = "NAME"`), without a refresh; the local copy is deleted only
-    /// after the store's compare-and-write succeeded.
+    /// Move a live chain between stores without a refresh. `--from file`: from
+    /// the local file store into the profile's configured store (`store =
+    /// "NAME"`). `--to keyring`: from the file store into the OS keyring,
+    /// adding `[stores.keyring]` and `store = "keyring"` to the config.
+    /// `--to file`: from the profile's store back into the file store,
+    /// removing its `store` line. The source's copy is deleted only after the
+    /// target holds the pair and the config points at it.
+    #[command(group = clap::ArgGroup::new("direction").required(true))]
     Migrate {
         /// The store the chain is in now (only `file`).
-        #[arg(long, value_name = "KIND", value_parser = ["file"])]
-        from: String,
+        #[arg(long, value_name = "KIND", value_parser = ["file"], group = "direction")]
+        from: Option<String>,
+        /// The store to move the chain into (`keyring` or `file`).
+        #[arg(long, value_name = "KIND", value_parser = ["keyring", "file"], group = "direction")]
+        to: Option<String>,
     },
 }
 

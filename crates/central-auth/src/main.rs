@@ -8,6 +8,7 @@
 
 mod cencli_config;
 mod commands;
+mod config_edit;
 mod exec;
 mod open;
 mod output;
@@ -31,6 +32,7 @@ use commands::{
 fn main() -> ExitCode {
     central_auth_core::process::harden();
     central_auth_vault::register();
+    central_auth_keyring::register();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let cli = match Cli::quick(&args).map_or_else(Cli::try_parse, Ok) {
         Ok(cli) => cli,
