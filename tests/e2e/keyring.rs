@@ -204,11 +204,12 @@ fn sigkill_during_a_keyring_refresh_never_hands_out_a_dead_token() {
     let start = Instant::now();
     assert!(home.cli(&["refresh", "--profile", "test"]).status.success());
     let window = start.elapsed().mul_f64(1.5);
-    for _ in 0..kills {
+    for i in 0..kills {
         let old_refresh = home.import_aged("test", 0);
         seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        let kill_after =
+        let mut kill_after =
             Duration::from_micros(2_000 + (seed >> 33) % window.as_micros().max(1) as u64);
+        let rotations = home.sim.counters().refresh;
         let mut child = home
             .cmd("central-auth")
             .args(["refresh", "--profile", "test"])
@@ -216,7 +217,20 @@ fn sigkill_during_a_keyring_refresh_never_hands_out_a_dead_token() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(kill_after);
+        let spawned = Instant::now();
+        if i % 2 == 1 {
+            // Every other kill lands right after Central rotated the pair:
+            // between the rotation and the keyring write, the window a
+            // random time rarely hits.
+            while home.sim.counters().refresh == rotations
+                && spawned.elapsed() < Duration::from_secs(5)
+            {
+                std::hint::spin_loop();
+            }
+            kill_after = spawned.elapsed();
+        } else {
+            std::thread::sleep(kill_after);
+        }
         let _ = child.kill();
         let _ = child.wait();
         std::thread::sleep(Duration::from_millis(30));
@@ -244,7 +258,7 @@ fn sigkill_during_a_keyring_refresh_never_hands_out_a_dead_token() {
         }
     }
     figures(&format!(
-        "keyring crash safety: {kills} SIGKILLs during forced refreshes at 2 ms .. {} ms: old pair kept {old_valid}, new pair saved {new_saved}, rotated but not saved {lost}; a live token served after {served}, no dead token handed out",
+        "keyring crash safety: {kills} SIGKILLs during forced refreshes (half at 2 ms .. {} ms, half right after Central rotated): old pair kept {old_valid}, new pair saved {new_saved}, rotated but not saved {lost}; a live token served after {served}, no dead token handed out",
         window.as_millis()
     ));
     assert!(
