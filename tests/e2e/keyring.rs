@@ -352,3 +352,83 @@ fn another_user_cannot_reach_the_keyring_item() {
         other.uid
     ));
 }
+
+/// `central-auth secret set` with `stdin` piped in.
+fn secret_set(home: &TestHome, name: &str, value: &str) -> Output {
+    let mut child = home
+        .cmd("central-auth")
+        .args(["secret", "set", "--profile", "test", name])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{value}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn secrets_from_the_keyring_are_used_and_set_without_echo() {
+    let Some(kr) = Keyring::start() else {
+        return;
+    };
+    let home = TestHome::with_env(
+        sim_with(7200),
+        &[ProfileOpts {
+            with_password: true,
+            ..ProfileOpts::default()
+        }],
+        &[("DBUS_SESSION_BUS_ADDRESS", kr.address.as_str())],
+    );
+    let cfg = central_sim::SimConfig::default();
+    // A wrong client secret first: Central rejects it, exit 4.
+    let out = secret_set(&home, "client_secret", "not-the-secret");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("not-the-secret"));
+    let config = home.config().unwrap();
+    assert!(
+        config.contains("client_secret_keyring = { account = \"test/client_secret\" }"),
+        "{config}"
+    );
+    assert!(!config.contains("client_secret_env"), "{config}");
+    assert_eq!(
+        kr.lookup("central-auth", "test/client_secret").as_deref(),
+        Some("not-the-secret")
+    );
+    let login = home.cli(&["login", "--profile", "test"]);
+    assert_eq!(login.status.code(), Some(4), "{}", text(&login.stderr));
+    // The right one, and the password too: login reads both from the keyring.
+    assert!(secret_set(&home, "client_secret", &cfg.client_secret)
+        .status
+        .success());
+    assert!(secret_set(&home, "password", &cfg.password)
+        .status
+        .success());
+    let config = home.config().unwrap();
+    assert!(
+        config.contains("password_keyring = { account = \"test/password\" }"),
+        "{config}"
+    );
+    assert!(!config.contains("password_env"), "{config}");
+    let login = home.cli(&["login", "--profile", "test"]);
+    assert!(login.status.success(), "{}", text(&login.stderr));
+    // Neither secret is in any file under the home.
+    for s in [&cfg.client_secret, &cfg.password] {
+        assert!(
+            files_with(home.path(), s).is_empty(),
+            "a secret reached a file"
+        );
+    }
+    // Empty input changes nothing.
+    let before = home.config().unwrap();
+    let out = secret_set(&home, "client_secret", "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(line(&out).contains("nothing was changed"));
+    assert_eq!(home.config().unwrap(), before);
+    figures("keyring secrets: client_secret and password set from stdin, login reads both from the keyring, a wrong one is exit 4, 0 files hold either");
+}

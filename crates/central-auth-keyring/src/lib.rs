@@ -27,6 +27,7 @@ mod config;
 mod deadline;
 mod details;
 mod item;
+mod secrets;
 mod store;
 
 pub use config::{KeyringConfig, RawKeyringConfig};
@@ -38,11 +39,15 @@ use central_auth_core::store::TokenStore;
 /// The `kind` values of `[stores.NAME]` this crate serves.
 pub const KINDS: &[&str] = &["keyring"];
 
-/// Makes the keyring store available to every config this process parses:
-/// one line at the start of each binary's `main`.
+/// Makes the keyring store available to every config this process parses,
+/// and `client_secret_keyring` / `password_keyring` readable: one line at the
+/// start of each binary's `main`.
 pub fn register() {
     central_auth_core::store::backend::register(&KeyringBackend);
+    central_auth_core::secret_source::register_keyring_reader(secrets::read);
 }
+
+pub use secrets::store as store_secret;
 
 /// The OS keyring store backend.
 pub struct KeyringBackend;

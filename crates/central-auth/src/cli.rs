@@ -121,6 +121,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Store a profile's client secret or password in the OS keyring (see
+    /// docs/keyring.md).
+    Secret {
+        /// What to do.
+        #[command(subcommand)]
+        action: SecretAction,
+    },
     /// Manage where a profile's token is stored (see docs/fleet.md).
     Store {
         /// What to do.
@@ -216,6 +223,21 @@ pub struct ProxyArgs {
     /// The command for --exec and its arguments, after `--`.
     #[arg(last = true, value_name = "COMMAND", requires = "exec")]
     pub command: Vec<std::ffi::OsString>,
+}
+
+/// `central-auth secret` actions.
+#[derive(Debug, Subcommand)]
+pub enum SecretAction {
+    /// Read the secret with a no-echo prompt (or one line of stdin when it is
+    /// not a terminal), store it in the OS keyring item the profile's
+    /// `NAME_keyring` names (default: service `central-auth`, account
+    /// `PROFILE/NAME`), and point the profile at it, replacing its `NAME`,
+    /// `NAME_env` or `NAME_cmd` line.
+    Set {
+        /// Which secret.
+        #[arg(value_name = "NAME", value_parser = ["client_secret", "password"])]
+        name: String,
+    },
 }
 
 /// `central-auth store` actions.

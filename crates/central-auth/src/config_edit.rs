@@ -1,5 +1,6 @@
-//! Line edits of the config text for `store migrate --to`: point a profile at
-//! a store (adding the store's table when missing) or back at the file store.
+//! Line edits of the config text for `store migrate --to` (point a profile at
+//! a store, adding the store's table when missing, or back at the file store)
+//! and `secret set` (point a profile's secret at its keyring item).
 //! The caller parses the result with the same parser as every command and
 //! checks the profile's store, so an edit the scan cannot make (a dotted key,
 //! an inline table) is refused, never written half-right.
@@ -23,16 +24,28 @@ fn is_any_header(line: &str) -> bool {
     line.trim_start().starts_with('[')
 }
 
-fn is_store_key(line: &str) -> bool {
+fn is_key(line: &str, key: &str) -> bool {
     let t = line.trim_start();
-    t.strip_prefix("store")
+    t.strip_prefix(key)
         .is_some_and(|rest| rest.trim_start().starts_with('='))
 }
 
 /// `text` with the profile's `store` line set to `store`, or `None` when it
 /// has no `[profiles.NAME]` header line.
 pub fn set_store(text: &str, profile: &str, store: &str) -> Option<String> {
-    let without = remove_store(text, profile)?;
+    set_key(text, profile, &["store"], &format!("store = \"{store}\""))
+}
+
+/// `text` without the `store` line of the profile's table, or `None` when it
+/// has no `[profiles.NAME]` header line.
+pub fn remove_store(text: &str, profile: &str) -> Option<String> {
+    remove_keys(text, profile, &["store"])
+}
+
+/// `text` with the lines of `keys` in the profile's table replaced by `line`
+/// right under its header, or `None` when it has no `[profiles.NAME]` header.
+pub fn set_key(text: &str, profile: &str, keys: &[&str], line_text: &str) -> Option<String> {
+    let without = remove_keys(text, profile, keys)?;
     let mut out = String::with_capacity(without.len() + 32);
     let mut done = false;
     for line in without.split_inclusive('\n') {
@@ -41,16 +54,17 @@ pub fn set_store(text: &str, profile: &str, store: &str) -> Option<String> {
             if !line.ends_with('\n') {
                 out.push('\n');
             }
-            out.push_str(&format!("store = \"{store}\"\n"));
+            out.push_str(line_text);
+            out.push('\n');
             done = true;
         }
     }
     done.then_some(out)
 }
 
-/// `text` without the `store` line of the profile's table, or `None` when it
-/// has no `[profiles.NAME]` header line.
-pub fn remove_store(text: &str, profile: &str) -> Option<String> {
+/// `text` without the lines of `keys` in the profile's table, or `None` when
+/// it has no `[profiles.NAME]` header line.
+pub fn remove_keys(text: &str, profile: &str, keys: &[&str]) -> Option<String> {
     let mut out = String::with_capacity(text.len());
     let mut inside = false;
     let mut found = false;
@@ -58,7 +72,7 @@ pub fn remove_store(text: &str, profile: &str) -> Option<String> {
         if is_any_header(line) {
             inside = is_header(line, &format!("profiles.{profile}"));
             found |= inside;
-        } else if inside && is_store_key(line) {
+        } else if inside && keys.iter().any(|k| is_key(line, k)) {
             continue;
         }
         out.push_str(line);

@@ -26,7 +26,8 @@ use central_auth::cli::{Cli, Command, ProfilesAction, ProfilesFrom};
 use central_auth_cli_common::Failure;
 
 use commands::{
-    cencli, completions, doctor, import, keepalive, login, logout, profiles, status, store, token,
+    cencli, completions, doctor, import, keepalive, login, logout, profiles, secret, status, store,
+    token,
 };
 
 fn main() -> ExitCode {
@@ -115,6 +116,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         } => keepalive::run(b, explicit, all, older_than, json),
         Command::Doctor { json } => doctor::run(b, explicit, json),
         Command::Store { action } => store::run(b, explicit, action),
+        Command::Secret { action } => secret::run(b, explicit, action),
         Command::Proxy(args) => commands::proxy(b, explicit, &args, verbose),
         Command::Cencli {
             config_dir,
