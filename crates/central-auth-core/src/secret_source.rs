@@ -343,11 +343,33 @@ mod tests {
 
     #[test]
     fn only_one_source() {
-        assert!(
-            SecretSource::pick("client_secret", None, Some("A".into()), Some("b".into())).is_err()
-        );
-        assert!(SecretSource::pick("client_secret", None, None, None)
+        assert!(SecretSource::pick(
+            "client_secret",
+            None,
+            Some("A".into()),
+            Some("b".into()),
+            None
+        )
+        .is_err());
+        assert!(SecretSource::pick("client_secret", None, None, None, None)
             .unwrap()
             .is_none());
+        let item = || KeyringItem {
+            service: "central-auth".into(),
+            account: "p/client_secret".into(),
+        };
+        assert!(
+            SecretSource::pick("client_secret", None, Some("A".into()), None, Some(item()))
+                .is_err()
+        );
+        assert!(matches!(
+            SecretSource::pick("client_secret", None, None, None, Some(item())),
+            Ok(Some(SecretSource::Keyring(_)))
+        ));
+        let empty = KeyringItem {
+            service: "central-auth".into(),
+            account: " ".into(),
+        };
+        assert!(SecretSource::pick("password", None, None, None, Some(empty)).is_err());
     }
 }
