@@ -123,6 +123,10 @@ fn keyring_store_refreshes_once_for_32_callers_and_keeps_no_refresh_token_in_fil
         s.contains("keyring item") && s.contains("central-auth"),
         "{s}"
     );
+    // doctor: the keyring answers and holds the item.
+    let doctor = home.cli(&["doctor", "--profile", "test"]);
+    let d = text(&doctor.stdout);
+    assert!(d.contains("answers and holds"), "{d}");
 
     // An explicit refresh rotates through the keyring.
     let out = home.cli(&["refresh", "--profile", "test"]);
