@@ -339,18 +339,31 @@ fn another_user_cannot_reach_the_keyring_item() {
         other.uid
     );
     assert!(out.stdout.is_empty());
-    // And the other user's own central-auth with our bus address is refused
-    // as well: no token, a one-line error.
+    // Its own central-auth, with a keyring profile of the same name and our
+    // bus address: the bus refuses the connection, so it is "no keyring
+    // answers" (exit 8), not an empty item, and nothing is printed.
+    let exe = other.home().join("central-auth");
+    std::fs::copy(bin("central-auth"), &exe).unwrap();
+    let config = other.home().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[profiles.test]\nbase_url = \"{}\"\nclient_id = \"x\"\nclient_secret_env = \"X\"\nstore = \"keyring\"\n{STORE}",
+            home.sim.url()
+        ),
+    )
+    .unwrap();
+    std::os::unix::fs::chown(&config, Some(other.uid), Some(other.gid)).unwrap();
     let out = other
-        .command(bin("central-auth"))
+        .command(&exe)
         .args(["token", "--profile", "test"])
         .env("DBUS_SESSION_BUS_ADDRESS", &kr.address)
-        .env("CENTRAL_AUTH_HOME", home.path())
-        .stdin(Stdio::null())
+        .env("CENTRAL_AUTH_HOME", other.home())
         .output()
         .unwrap();
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(8), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty());
+    assert!(line(&out).contains("no OS keyring answers"));
     figures(&format!(
         "keyring isolation: uid {} gets nothing from our session bus (secret-tool and central-auth refused)",
         other.uid
