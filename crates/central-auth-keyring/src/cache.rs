@@ -91,3 +91,36 @@ pub fn remove(path: &Path) -> Result<(), Error> {
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> CacheEntry {
+        CacheEntry {
+            access_token: SecretString::from("at".to_owned()),
+            issued_at: OffsetDateTime::UNIX_EPOCH,
+            expires_at: OffsetDateTime::UNIX_EPOCH + time::Duration::hours(2),
+            generation: 3,
+        }
+    }
+
+    #[test]
+    fn saved_private_loaded_back_and_a_loose_file_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = path(dir.path(), "work");
+        save(&p, &entry()).unwrap();
+        assert_eq!(load(&p).unwrap().generation, 3);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+            assert!(load(&p).is_none(), "a group-readable cache is ignored");
+        }
+        remove(&p).unwrap();
+        remove(&p).unwrap();
+        assert!(load(&p).is_none());
+    }
+}
