@@ -132,6 +132,11 @@ fn keyring_store_refreshes_once_for_32_callers_and_keeps_no_refresh_token_in_fil
     let out = home.cli(&["refresh", "--profile", "test"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_ne!(item(&kr).unwrap()["refresh_token"], refresh.as_str());
+    // logout removes the item and the cache.
+    let out = home.cli(&["logout", "--profile", "test"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(item(&kr).is_none(), "logout removed the item");
+    assert!(!cache.exists(), "logout removed the cache");
     figures(&format!(
         "keyring store: 32 concurrent token calls -> 1 refresh in {} ms; cached token with the keyring daemon stopped in {} ms; 0 files under the home hold a refresh token",
         wall.as_millis(),
