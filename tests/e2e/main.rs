@@ -20,6 +20,7 @@ mod gateway_page;
 mod git;
 mod harness;
 mod inventory;
+mod keyring;
 mod kube;
 mod leaks;
 mod migrate;

@@ -20,6 +20,7 @@ pub use home::Home;
 pub mod bao;
 pub mod browser;
 pub mod home;
+pub mod keyring;
 pub mod kube;
 pub mod other_user;
 pub mod ports;
@@ -234,11 +235,22 @@ impl TestHome {
     /// simulator's client secret and password as `E2E_CLIENT_SECRET` and
     /// `E2E_PASSWORD`.
     pub fn with(sim: Sim, profiles: &[ProfileOpts]) -> TestHome {
+        TestHome::with_env(sim, profiles, &[])
+    }
+
+    /// [`TestHome::with`], every command also getting the variables `extra`
+    /// (e.g. the D-Bus session of a private keyring).
+    pub fn with_env(
+        sim: Sim,
+        profiles: &[ProfileOpts],
+        extra: &[(&'static str, &str)],
+    ) -> TestHome {
         let cfg = SimConfig::default();
-        let secrets = [
+        let mut secrets = vec![
             ("E2E_CLIENT_SECRET", cfg.client_secret.as_str()),
             ("E2E_PASSWORD", cfg.password.as_str()),
         ];
+        secrets.extend_from_slice(extra);
         let home = Home::new("central-auth-e2e-", &bin_dir(), &secrets).expect("temp dir");
         let home = TestHome { home, sim };
         home.write_config(profiles);

@@ -28,7 +28,7 @@ pub fn parse_runs(args: &[String]) -> Res<usize> {
             s if s.starts_with("--runs=") => s["--runs=".len()..].to_owned(),
             other => {
                 return Err(format!(
-                    "bench: unknown argument `{other}` (usage: bench [--runs N])"
+                    "bench: unknown argument `{other}` (usage: bench [--runs N] [--keyring-only])"
                 ))
             }
         };
@@ -41,11 +41,20 @@ pub fn parse_runs(args: &[String]) -> Res<usize> {
     Ok(runs)
 }
 
-/// Runs the benchmark.
+/// Runs the benchmark (`--keyring-only`: only the keyring rows).
 pub fn run(args: &[String]) -> Res<()> {
-    let runs = parse_runs(args)?;
+    let keyring_only = args.iter().any(|a| a == "--keyring-only");
+    let rest: Vec<String> = args
+        .iter()
+        .filter(|a| *a != "--keyring-only")
+        .cloned()
+        .collect();
+    let runs = parse_runs(&rest)?;
     let bin_dir = build_bins(true)?;
     let sim = SimProcess::start(&bin_dir, 7200)?;
+    if keyring_only {
+        return crate::bench_keyring::run(&bin_dir, &sim, runs);
+    }
     let home = demo_home(&bin_dir, &sim, "5m")?;
     import_download(&home, &sim, 0)?;
     say(format!(
@@ -202,6 +211,9 @@ pub fn run(args: &[String]) -> Res<()> {
     let fleet = crate::bench_fleet::run(&bin_dir, &sim, runs, baseline, file_cached);
     if let Err(e) = &fleet {
         bad_rounds.push(e.clone());
+    }
+    if let Err(e) = crate::bench_keyring::run(&bin_dir, &sim, runs) {
+        bad_rounds.push(format!("keyring rows: {e}"));
     }
     if bad_rounds.is_empty() {
         say("every stampede round refreshed exactly once");

@@ -22,6 +22,7 @@
 mod archive;
 mod bench;
 mod bench_fleet;
+mod bench_keyring;
 mod bench_proxy;
 mod browser;
 mod collection;

@@ -166,7 +166,7 @@ struct Tool {
     apt: Option<&'static str>,
 }
 
-const TOOLS: [Tool; 7] = [
+const TOOLS: [Tool; 11] = [
     Tool {
         name: "git",
         apt: Some("git"),
@@ -197,6 +197,24 @@ const TOOLS: [Tool; 7] = [
         name: "curl",
         apt: Some("curl"),
     },
+    // The keyring store's suite: a private session bus, GNOME Keyring on it,
+    // `dbus-send` to lock it and `secret-tool` to read items as a user would.
+    Tool {
+        name: "dbus-daemon",
+        apt: Some("dbus-daemon"),
+    },
+    Tool {
+        name: "dbus-send",
+        apt: Some("dbus-bin"),
+    },
+    Tool {
+        name: "gnome-keyring-daemon",
+        apt: Some("gnome-keyring"),
+    },
+    Tool {
+        name: "secret-tool",
+        apt: Some("libsecret-tools"),
+    },
 ];
 
 fn find_tool(name: &str) -> Option<PathBuf> {
@@ -224,8 +242,9 @@ fn versioned_kubectl() -> Option<PathBuf> {
     found.pop().map(|(_, p)| p)
 }
 
-/// Checks git, kubectl, terraform, openssl, time, setpriv and curl (the proxy
-/// suite); installs those with a Debian package with apt when allowed. Under CI a
+/// Checks git, kubectl, terraform, openssl, time, setpriv, curl (the proxy
+/// suite), and dbus-daemon, dbus-send, gnome-keyring-daemon and secret-tool (the
+/// keyring suite); installs those with a Debian package with apt when allowed. Under CI a
 /// missing tool is an error; elsewhere a loud SKIPPED line.
 fn check_tools(allow_apt: bool) -> Res<()> {
     let mut missing = Vec::new();

@@ -25,5 +25,6 @@ impl Helper for Ansible {
 
 fn main() -> ExitCode {
     central_auth_vault::register();
+    central_auth_keyring::register();
     central_auth_cli_common::main::<Ansible>()
 }

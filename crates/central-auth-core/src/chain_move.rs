@@ -1,5 +1,5 @@
-//! `central-auth store migrate`: moves a live chain from the local file store into
-//! the profile's configured (shared) store, without a refresh.
+//! `central-auth store migrate`: moves a live chain between the local file store
+//! and another store (Vault, the OS keyring), either way, without a refresh.
 //!
 //! Both locks are held for the whole move: the file store's, then the target's
 //! (for Vault: its local lock and the fleet lease). The record is copied as is (a
@@ -13,6 +13,7 @@ use crate::broker::Broker;
 use crate::config::Profile;
 use crate::error::Error;
 use crate::secret::same;
+use crate::store::TokenStore;
 use crate::token::StoredToken;
 
 /// What a migration did.
@@ -39,14 +40,26 @@ pub fn from_file(broker: &Broker, profile: &Profile) -> Result<MigrateOutcome, E
             profile.name.as_str()
         )));
     }
-    let source = broker.file_store();
+    between(broker.file_store(), target, profile, &mut || Ok(()))
+}
+
+/// Moves `profile`'s record from `source` into `target`, holding both locks.
+/// `commit` runs once the target holds the pair and before the source's copy
+/// is deleted (the config edit that points the profile at the target): if it
+/// fails, the source keeps its copy and stays the profile's store.
+pub fn between(
+    source: &dyn TokenStore,
+    target: &dyn TokenStore,
+    profile: &Profile,
+    commit: &mut dyn FnMut() -> Result<(), Error>,
+) -> Result<MigrateOutcome, Error> {
     let mut local = source.lock(&profile.name, profile.lock_timeout)?;
     let mut remote = target.lock(&profile.name, profile.lock_timeout)?;
     let Some(record) = local.read()? else {
         return Err(Error::NeedsLogin {
             profile: profile.name.to_string(),
             reason: format!(
-                "the local file store ({}) holds no token to migrate",
+                "{} holds no token to migrate",
                 source.location(&profile.name)
             ),
         });
@@ -59,6 +72,7 @@ pub fn from_file(broker: &Broker, profile: &Profile) -> Result<MigrateOutcome, E
             _ => same(&existing.access_token, &record.access_token),
         };
         if same_pair {
+            commit()?;
             local.delete(record.generation)?;
             return Ok(MigrateOutcome::AlreadyThere { to });
         }
@@ -74,6 +88,7 @@ pub fn from_file(broker: &Broker, profile: &Profile) -> Result<MigrateOutcome, E
     moved.generation = expected.map_or(1, |g| g + 1);
     remote.check_writable()?;
     remote.write(&moved, expected)?;
+    commit()?;
     // Only now, with the pair safe in the target, the local copy goes.
     local.delete(record.generation)?;
     Ok(MigrateOutcome::Moved { to })

@@ -118,6 +118,15 @@ impl Error {
         }
     }
 
+    /// Shorthand for [`Error::Unavailable`] of the OS keyring
+    /// ([`Outage::Keyring`]): each fault has its own exit code.
+    pub fn keyring(fault: KeyringFault, message: impl Into<String>) -> Error {
+        Error::Unavailable {
+            message: message.into(),
+            outage: Outage::Keyring(fault),
+        }
+    }
+
     /// Shorthand for [`Error::Unavailable`] of a shared token store
     /// ([`Outage::Store`]: unreachable, sealed, or its lease lost).
     pub fn store_unavailable(message: impl Into<String>) -> Error {
@@ -133,6 +142,14 @@ impl Error {
             Error::Config { .. } | Error::BadInput { .. } => ExitCode::Usage,
             Error::NeedsLogin { .. } | Error::NotInteractive { .. } => ExitCode::NeedsLogin,
             Error::CredentialsRejected { .. } => ExitCode::CredentialsRejected,
+            Error::Unavailable {
+                outage: Outage::Keyring(fault),
+                ..
+            } => match fault {
+                KeyringFault::Locked => ExitCode::KeyringLocked,
+                KeyringFault::NoService => ExitCode::KeyringMissing,
+                KeyringFault::NoAnswer => ExitCode::KeyringSilent,
+            },
             Error::Unavailable { .. }
             | Error::QuotaExhausted { .. }
             | Error::LockTimeout { .. } => ExitCode::TryLater,
@@ -148,6 +165,19 @@ pub enum Outage {
     Network,
     /// A shared token store (unreachable, sealed, or its lease lost).
     Store,
+    /// The OS keyring holding the profile's record (the `keyring` store).
+    Keyring(KeyringFault),
+}
+
+/// Why the OS keyring could not be used; each has its own exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyringFault {
+    /// The keyring is locked, or its unlock prompt was dismissed: unlock it.
+    Locked,
+    /// No keyring service (no D-Bus session, no Secret Service): start one.
+    NoService,
+    /// The keyring service did not answer within the deadline.
+    NoAnswer,
 }
 
 /// Exit codes shared by every central-auth binary (documented in each `--help`).
@@ -168,6 +198,12 @@ pub enum ExitCode {
     TryLater = 5,
     /// The token store is unusable (permissions, disk): fix the path named.
     Store = 6,
+    /// The OS keyring is locked or its prompt was dismissed: unlock it.
+    KeyringLocked = 7,
+    /// No OS keyring service is running: start it, or use the file store.
+    KeyringMissing = 8,
+    /// The OS keyring did not answer within the deadline: restart it.
+    KeyringSilent = 9,
 }
 
 /// The text for `--help` listing the exit codes.
@@ -179,4 +215,7 @@ Exit codes:
   3  no usable token: run `central-auth login` or `central-auth import`
   4  Central rejected the client credentials or password (fix the profile)
   5  network, Central, rate limit or lock busy (try again later)
-  6  token store unusable: permissions or disk (fix the path named)";
+  6  token store unusable: permissions or disk (fix the path named)
+  7  the OS keyring is locked or its prompt was dismissed (unlock it)
+  8  no OS keyring service is running (start it, or use the file store)
+  9  the OS keyring did not answer in time (restart it)";

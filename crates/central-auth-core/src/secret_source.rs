@@ -13,7 +13,10 @@
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+use serde::Deserialize;
 
 use crate::error::Error;
 use crate::secret::{duplicate, ExposeSecret, SecretString};
@@ -33,17 +36,60 @@ pub enum SecretSource {
     Env(String),
     /// Printed on stdout by this shell command.
     Command(String),
+    /// The secret of this OS keyring item (`*_keyring`).
+    Keyring(KeyringItem),
+}
+
+/// An OS keyring item named by a `*_keyring` key:
+/// `{ service = "central-auth", account = "work/client_secret" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyringItem {
+    /// The item's service (default `central-auth`).
+    #[serde(default = "default_service")]
+    pub service: String,
+    /// The item's account.
+    pub account: String,
+}
+
+fn default_service() -> String {
+    "central-auth".to_owned()
+}
+
+/// Reads the secret of a keyring item (`None`: no such item), with a deadline.
+pub type KeyringReader = fn(&KeyringItem) -> Result<Option<SecretString>, Error>;
+
+static KEYRING_READER: OnceLock<KeyringReader> = OnceLock::new();
+
+/// Makes `*_keyring` sources readable in this process: the keyring store
+/// backend's `register()` calls it (the core knows no keyring).
+pub fn register_keyring_reader(reader: KeyringReader) {
+    let _ = KEYRING_READER.set(reader);
 }
 
 impl SecretSource {
-    /// Builds the source from the three mutually exclusive config keys
-    /// `KEY`, `KEY_env`, `KEY_cmd`.
+    /// Builds the source from the four mutually exclusive config keys
+    /// `KEY`, `KEY_env`, `KEY_cmd`, `KEY_keyring`.
     pub fn pick(
         key: &str,
         literal: Option<SecretString>,
         env: Option<String>,
         cmd: Option<String>,
+        keyring: Option<KeyringItem>,
     ) -> Result<Option<SecretSource>, String> {
+        if let Some(item) = keyring {
+            if literal.is_some() || env.is_some() || cmd.is_some() {
+                return Err(format!(
+                    "set only one of {key}, {key}_env, {key}_cmd and {key}_keyring"
+                ));
+            }
+            if item.service.trim().is_empty() || item.account.trim().is_empty() {
+                return Err(format!(
+                    "{key}_keyring: service and account must not be empty"
+                ));
+            }
+            return Ok(Some(SecretSource::Keyring(item)));
+        }
         match (literal, env, cmd) {
             (None, None, None) => Ok(None),
             (Some(v), None, None) => Ok(Some(SecretSource::Literal(v))),
@@ -62,6 +108,10 @@ impl SecretSource {
             SecretSource::Literal(_) => "the config file".to_owned(),
             SecretSource::Env(var) => format!("environment variable {var}"),
             SecretSource::Command(cmd) => format!("command `{cmd}`"),
+            SecretSource::Keyring(item) => format!(
+                "OS keyring item service {:?} account {:?}",
+                item.service, item.account
+            ),
         }
     }
 
@@ -82,6 +132,20 @@ impl SecretSource {
                 ))),
             },
             SecretSource::Command(cmd) => run_command(cmd, what, timeout, log),
+            SecretSource::Keyring(item) => {
+                let Some(reader) = KEYRING_READER.get() else {
+                    return Err(Error::config(format!(
+                        "{what}: this program has no OS keyring support; use {what}_env or _cmd"
+                    )));
+                };
+                match reader(item)? {
+                    Some(v) if !v.expose_secret().trim().is_empty() => Ok(v),
+                    _ => Err(Error::config(format!(
+                        "{what}: the OS keyring has no item service {:?} account {:?}; store it with `central-auth secret set --profile PROFILE client_secret` (or password)",
+                        item.service, item.account
+                    ))),
+                }
+            }
         }
     }
 }
@@ -279,11 +343,33 @@ mod tests {
 
     #[test]
     fn only_one_source() {
-        assert!(
-            SecretSource::pick("client_secret", None, Some("A".into()), Some("b".into())).is_err()
-        );
-        assert!(SecretSource::pick("client_secret", None, None, None)
+        assert!(SecretSource::pick(
+            "client_secret",
+            None,
+            Some("A".into()),
+            Some("b".into()),
+            None
+        )
+        .is_err());
+        assert!(SecretSource::pick("client_secret", None, None, None, None)
             .unwrap()
             .is_none());
+        let item = || KeyringItem {
+            service: "central-auth".into(),
+            account: "p/client_secret".into(),
+        };
+        assert!(
+            SecretSource::pick("client_secret", None, Some("A".into()), None, Some(item()))
+                .is_err()
+        );
+        assert!(matches!(
+            SecretSource::pick("client_secret", None, None, None, Some(item())),
+            Ok(Some(SecretSource::Keyring(_)))
+        ));
+        let empty = KeyringItem {
+            service: "central-auth".into(),
+            account: " ".into(),
+        };
+        assert!(SecretSource::pick("password", None, None, None, Some(empty)).is_err());
     }
 }

@@ -36,5 +36,6 @@ impl Helper for Kube {
 
 fn main() -> ExitCode {
     central_auth_vault::register();
+    central_auth_keyring::register();
     central_auth_cli_common::main::<Kube>()
 }

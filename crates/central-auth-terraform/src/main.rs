@@ -31,5 +31,6 @@ impl Helper for Terraform {
 
 fn main() -> ExitCode {
     central_auth_vault::register();
+    central_auth_keyring::register();
     central_auth_cli_common::main::<Terraform>()
 }

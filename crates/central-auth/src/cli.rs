@@ -121,6 +121,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Store a profile's client secret or password in the OS keyring (see
+    /// docs/keyring.md).
+    Secret {
+        /// What to do.
+        #[command(subcommand)]
+        action: SecretAction,
+    },
     /// Manage where a profile's token is stored (see docs/fleet.md).
     Store {
         /// What to do.
@@ -218,16 +225,39 @@ pub struct ProxyArgs {
     pub command: Vec<std::ffi::OsString>,
 }
 
+/// `central-auth secret` actions.
+#[derive(Debug, Subcommand)]
+pub enum SecretAction {
+    /// Read the secret with a no-echo prompt (or one line of stdin when it is
+    /// not a terminal), store it in the OS keyring item the profile's
+    /// `NAME_keyring` names (default: service `central-auth`, account
+    /// `PROFILE/NAME`), and point the profile at it, replacing its `NAME`,
+    /// `NAME_env` or `NAME_cmd` line.
+    Set {
+        /// Which secret.
+        #[arg(value_name = "NAME", value_parser = ["client_secret", "password"])]
+        name: String,
+    },
+}
+
 /// `central-auth store` actions.
 #[derive(Debug, Subcommand)]
 pub enum StoreAction {
-    /// Move a live chain from the local file store into the profile's configured
-    /// store (`store = "NAME"`), without a refresh; the local copy is deleted only
-    /// after the store's compare-and-write succeeded.
+    /// Move a live chain between stores without a refresh. `--from file`: from
+    /// the local file store into the profile's configured store (`store =
+    /// "NAME"`). `--to keyring`: from the file store into the OS keyring,
+    /// adding `[stores.keyring]` and `store = "keyring"` to the config.
+    /// `--to file`: from the profile's store back into the file store,
+    /// removing its `store` line. The source's copy is deleted only after the
+    /// target holds the pair and the config points at it.
+    #[command(group = clap::ArgGroup::new("direction").required(true))]
     Migrate {
         /// The store the chain is in now (only `file`).
-        #[arg(long, value_name = "KIND", value_parser = ["file"])]
-        from: String,
+        #[arg(long, value_name = "KIND", value_parser = ["file"], group = "direction")]
+        from: Option<String>,
+        /// The store to move the chain into (`keyring` or `file`).
+        #[arg(long, value_name = "KIND", value_parser = ["keyring", "file"], group = "direction")]
+        to: Option<String>,
     },
 }
 

@@ -8,6 +8,7 @@
 
 mod cencli_config;
 mod commands;
+mod config_edit;
 mod exec;
 mod open;
 mod output;
@@ -25,12 +26,14 @@ use central_auth::cli::{Cli, Command, ProfilesAction, ProfilesFrom};
 use central_auth_cli_common::Failure;
 
 use commands::{
-    cencli, completions, doctor, import, keepalive, login, logout, profiles, status, store, token,
+    cencli, completions, doctor, import, keepalive, login, logout, profiles, secret, status, store,
+    token,
 };
 
 fn main() -> ExitCode {
     central_auth_core::process::harden();
     central_auth_vault::register();
+    central_auth_keyring::register();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let cli = match Cli::quick(&args).map_or_else(Cli::try_parse, Ok) {
         Ok(cli) => cli,
@@ -113,6 +116,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         } => keepalive::run(b, explicit, all, older_than, json),
         Command::Doctor { json } => doctor::run(b, explicit, json),
         Command::Store { action } => store::run(b, explicit, action),
+        Command::Secret { action } => secret::run(b, explicit, action),
         Command::Proxy(args) => commands::proxy(b, explicit, &args, verbose),
         Command::Cencli {
             config_dir,

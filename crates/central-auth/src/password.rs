@@ -60,7 +60,7 @@ pub fn obtain(profile: &Profile, from_stdin: bool) -> Result<Password, Error> {
 }
 
 #[cfg(unix)]
-fn prompt_no_echo(prompt: &str) -> Result<Password, Error> {
+pub(crate) fn prompt_no_echo(prompt: &str) -> Result<Password, Error> {
     use rustix::termios::{self, LocalModes, OptionalActions, SpecialCodeIndex};
     use std::io::Read;
 
@@ -119,7 +119,7 @@ fn prompt_no_echo(prompt: &str) -> Result<Password, Error> {
 }
 
 #[cfg(not(unix))]
-fn prompt_no_echo(_prompt: &str) -> Result<Password, Error> {
+pub(crate) fn prompt_no_echo(_prompt: &str) -> Result<Password, Error> {
     Err(Error::NotInteractive {
         message: "password prompts need a Unix terminal here; pass --password-stdin or set password_env / password_cmd".to_owned(),
     })

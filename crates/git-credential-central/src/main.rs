@@ -40,5 +40,6 @@ impl Helper for Git {
 
 fn main() -> ExitCode {
     central_auth_vault::register();
+    central_auth_keyring::register();
     central_auth_cli_common::main::<Git>()
 }

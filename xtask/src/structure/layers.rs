@@ -18,7 +18,7 @@ const BACKEND_CEILING: &str = "records";
 pub const CORE_PACKAGE: &str = "central-auth-core";
 const CORE_CRATE: &str = "central_auth_core";
 /// The store backend crates, which depend on the contract only.
-pub const BACKEND_PACKAGES: &[&str] = &["central-auth-vault"];
+pub const BACKEND_PACKAGES: &[&str] = &["central-auth-vault", "central-auth-keyring"];
 
 /// The layer table: (layer, its modules), lowest first, from the text of
 /// docs/ARCHITECTURE.md.

@@ -48,7 +48,7 @@ impl Broker {
                 Ok(current) => current,
                 Err(
                     e @ Error::Unavailable {
-                        outage: Outage::Store,
+                        outage: Outage::Store | Outage::Keyring(_),
                         ..
                     },
                 ) => {

@@ -12,7 +12,7 @@ use crate::duration;
 use crate::net::normalize_url;
 use crate::profile_name::ProfileName;
 use crate::secret::SecretString;
-use crate::secret_source::{SecretSource, DEFAULT_CMD_TIMEOUT};
+use crate::secret_source::{KeyringItem, SecretSource, DEFAULT_CMD_TIMEOUT};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,10 +25,12 @@ pub(super) struct RawProfile {
     client_secret: Option<SecretString>,
     client_secret_env: Option<String>,
     client_secret_cmd: Option<String>,
+    client_secret_keyring: Option<KeyringItem>,
     customer_id: Option<String>,
     username: Option<String>,
     password_env: Option<String>,
     password_cmd: Option<String>,
+    password_keyring: Option<KeyringItem>,
     ca_file: Option<PathBuf>,
     min_valid: Option<String>,
     lock_timeout: Option<String>,
@@ -78,9 +80,18 @@ pub(super) fn resolve_profile(name: ProfileName, rp: RawProfile) -> Result<Profi
         rp.client_secret,
         rp.client_secret_env,
         rp.client_secret_cmd,
+        rp.client_secret_keyring,
     )?
-    .ok_or("set one of client_secret, client_secret_env or client_secret_cmd")?;
-    let password = SecretSource::pick("password", None, rp.password_env, rp.password_cmd)?;
+    .ok_or(
+        "set one of client_secret, client_secret_env, client_secret_cmd or client_secret_keyring",
+    )?;
+    let password = SecretSource::pick(
+        "password",
+        None,
+        rp.password_env,
+        rp.password_cmd,
+        rp.password_keyring,
+    )?;
     if password.is_some() && rp.username.is_none() {
         return Err("a password source is set but username is missing".into());
     }

@@ -12,6 +12,7 @@ pub(crate) mod keepalive;
 pub(crate) mod login;
 pub(crate) mod logout;
 pub(crate) mod profiles;
+pub(crate) mod secret;
 pub(crate) mod status;
 pub(crate) mod store;
 pub(crate) mod token;
