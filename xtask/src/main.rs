@@ -9,6 +9,8 @@
 //!   API Gateway life cycle (app, tokens, download, import, revoke), then login,
 //!   status, token, expiry and refresh, then a 16-process stampede with one refresh.
 //! * `cargo xtask fuzz [--seconds N]`: every cargo-fuzz target for N seconds.
+//! * `cargo xtask install [--prefix DIR] [--debug]`: the binaries built from
+//!   `Cargo.lock`, completions and man pages where the shells and `man` look.
 //! * `cargo xtask release [--target TRIPLE] [--out DIR] | --check ARCHIVE`: the
 //!   reproducible release archive (see `release.rs`).
 //! * `cargo xtask bench [--runs N]`: a Markdown table of per-call costs (release build).
@@ -29,6 +31,7 @@ mod demo;
 mod demo_gateway;
 mod demo_home;
 mod fuzz;
+mod install;
 mod measure;
 mod mutants;
 mod release;
@@ -56,6 +59,11 @@ tasks:
   fuzz [--seconds N]
         run every cargo-fuzz target N seconds (default 10) on the checked-in
         corpus with nightly (installs cargo-fuzz into target/tools if missing)
+  install [--prefix DIR] [--debug]
+        build the shipped binaries from Cargo.lock (--locked; --debug: the test
+        build) and install them into DIR/bin, their bash, zsh and fish
+        completions under DIR/share and every man page into DIR/share/man/man1
+        (default DIR: ~/.local); prints each file written
   release [--target TRIPLE] [--out DIR]
         release binaries, completions, man pages, README, licenses and docs in
         dist/central-auth-<version>-<target>.tar.gz (reproducible), the Ansible
@@ -90,6 +98,7 @@ fn main() -> ExitCode {
         "fuzz" => fuzz::run(rest),
         "mutants" => mutants::run(rest),
         "release" => release::run(rest),
+        "install" => install::run(rest),
         "structure" => structure::run(rest),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");

@@ -166,7 +166,7 @@ struct Tool {
     apt: Option<&'static str>,
 }
 
-const TOOLS: [Tool; 7] = [
+const TOOLS: [Tool; 11] = [
     Tool {
         name: "git",
         apt: Some("git"),
@@ -197,9 +197,32 @@ const TOOLS: [Tool; 7] = [
         name: "curl",
         apt: Some("curl"),
     },
+    // The completion suite (tests/e2e/completion.rs): bash with
+    // bash-completion, fish, and zsh typed into through tmux.
+    Tool {
+        name: "bash-completion",
+        apt: Some("bash-completion"),
+    },
+    Tool {
+        name: "zsh",
+        apt: Some("zsh"),
+    },
+    Tool {
+        name: "fish",
+        apt: Some("fish"),
+    },
+    Tool {
+        name: "tmux",
+        apt: Some("tmux"),
+    },
 ];
 
 fn find_tool(name: &str) -> Option<PathBuf> {
+    if name == "bash-completion" {
+        // A script bash sources, not a program.
+        let p = PathBuf::from("/usr/share/bash-completion/bash_completion");
+        return p.is_file().then_some(p);
+    }
     if let Some(p) = which(name) {
         return Some(p);
     }
@@ -224,8 +247,8 @@ fn versioned_kubectl() -> Option<PathBuf> {
     found.pop().map(|(_, p)| p)
 }
 
-/// Checks git, kubectl, terraform, openssl, time, setpriv and curl (the proxy
-/// suite); installs those with a Debian package with apt when allowed. Under CI a
+/// Checks git, kubectl, terraform, openssl, time, setpriv, curl (the proxy
+/// suite), bash-completion, zsh, fish and tmux (the completion suite); installs those with a Debian package with apt when allowed. Under CI a
 /// missing tool is an error; elsewhere a loud SKIPPED line.
 fn check_tools(allow_apt: bool) -> Res<()> {
     let mut missing = Vec::new();

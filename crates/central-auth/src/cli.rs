@@ -22,6 +22,38 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The clap command as parsed and documented (help, man pages,
+    /// completions): the derive's, with the global `-p`/`-v` hidden where
+    /// they do nothing (`completions`).
+    pub fn command() -> clap::Command {
+        use clap::{Arg, ArgAction};
+        // A subcommand's own argument of the same id stops a global from
+        // being copied into it when the command is built: these are the
+        // globals' twins, hidden from its help and ignored.
+        <Cli as clap::CommandFactory>::command().mut_subcommand("completions", |c| {
+            c.arg(
+                Arg::new("profile")
+                    .short('p')
+                    .long("profile")
+                    .value_name("NAME")
+                    .hide(true),
+            )
+            .arg(
+                Arg::new("verbose")
+                    .short('v')
+                    .long("verbose")
+                    .action(ArgAction::SetTrue)
+                    .hide(true),
+            )
+        })
+    }
+
+    /// Parses the process's command line with [`Cli::command`].
+    pub fn try_parse_args() -> Result<Cli, clap::Error> {
+        let matches = Cli::command().try_get_matches()?;
+        <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
+    }
+
     /// `token` with at most a profile, built without clap (the cached call is a
     /// whole process start; see `central_auth_cli_common::quick`); `None` for
     /// every other command line.
@@ -96,8 +128,12 @@ pub enum Command {
     #[command(args_conflicts_with_subcommands = true)]
     Profiles {
         /// Machine-readable output (of the list; `import` prints lines).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "names")]
         json: bool,
+        /// Only the profile names, one per line (what shell completion reads;
+        /// no secret is resolved, Central is not contacted).
+        #[arg(long)]
+        names: bool,
         /// Instead of listing: create profiles from another tool's config.
         #[command(subcommand)]
         action: Option<ProfilesAction>,
@@ -181,7 +217,13 @@ pub enum Command {
         )]
         args: Vec<std::ffi::OsString>,
     },
-    /// Print the shell completion script for SHELL on stdout (see docs/completions.md).
+    /// Print the shell completion script for SHELL on stdout.
+    ///
+    /// `cargo xtask install` installs them for bash, zsh and fish. By hand:
+    /// bash to ~/.local/share/bash-completion/completions/central-auth, zsh
+    /// to _central-auth in a directory on $fpath, fish to
+    /// ~/.config/fish/completions/central-auth.fish. `-p/--profile` completes
+    /// the configured profile names (from `central-auth profiles --names`).
     Completions {
         /// bash, zsh, fish, powershell or elvish.
         #[arg(value_name = "SHELL")]

@@ -19,8 +19,6 @@ mod view;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use central_auth::cli::{Cli, Command, ProfilesAction, ProfilesFrom};
 use central_auth_cli_common::Failure;
 
@@ -32,7 +30,7 @@ fn main() -> ExitCode {
     central_auth_core::process::harden();
     central_auth_vault::register();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let cli = match Cli::quick(&args).map_or_else(Cli::try_parse, Ok) {
+    let cli = match Cli::quick(&args).map_or_else(Cli::try_parse_args, Ok) {
         Ok(cli) => cli,
         // --help, --version and a bare `central-auth` print clap's text.
         Err(e)
@@ -105,7 +103,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 }),
             ..
         } => profiles::import_cencli(b, &file, no_secrets),
-        Command::Profiles { json, action: None } => profiles::list(b, json),
+        Command::Profiles {
+            json,
+            names,
+            action: None,
+        } => profiles::list(b, json, names),
         Command::Keepalive {
             all,
             older_than,
