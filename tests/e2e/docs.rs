@@ -248,7 +248,10 @@ fn every_install_line_is_locked() {
         pages.push(entry.unwrap().path());
     }
     let mut seen = 0;
-    for page in pages.iter().filter(|p| p.extension().is_some_and(|e| e == "md")) {
+    for page in pages
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+    {
         for (n, line) in std::fs::read_to_string(page).unwrap().lines().enumerate() {
             if line.contains("cargo install") && line.contains("--path") {
                 seen += 1;

@@ -14,6 +14,7 @@ mod completion;
 mod conventions;
 mod docs;
 mod edges;
+mod first_hour;
 mod fleet;
 mod gateway_page;
 mod git;

@@ -29,6 +29,7 @@ pub(crate) mod home;
 pub mod http;
 pub mod import;
 pub(crate) mod local_state;
+pub(crate) mod logout_mark;
 pub mod net;
 pub mod oauth;
 pub mod process;

@@ -80,9 +80,14 @@ pub enum Command {
         /// Print the outcome as JSON on stdout.
         #[arg(long)]
         json: bool,
-        /// Replace a stored token even if the file is older than it.
+        /// Store the token even if the file is older than the stored one, or
+        /// created 15 days ago or more (Central has then most likely removed it).
         #[arg(long)]
         force: bool,
+        /// Then prove the pair with one call to Central (a refresh); exit 3
+        /// if Central rejects it.
+        #[arg(long)]
+        verify: bool,
         /// Take over the chain from another tool's token file, then leave that
         /// file with only the access token (no refresh; see docs/pycentral.md,
         /// docs/cencli.md).

@@ -73,6 +73,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Completions { shell } => completions::run(shell),
         Command::Import {
             force,
+            verify,
             from,
             file,
             json,
@@ -84,6 +85,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 from,
                 file,
                 json,
+                verify,
             },
         ),
         Command::Login {

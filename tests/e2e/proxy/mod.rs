@@ -427,6 +427,12 @@ fn curl_needs_no_credentials_and_a_killed_token_costs_one_refresh() {
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let remaining = v["api_quota"]["remaining_day"].as_u64().unwrap();
     assert!(remaining < v["api_quota"]["limit_day"].as_u64().unwrap());
+    // RFC 3339, as docs/json.md promises for every timestamp.
+    let seen_at = v["api_quota"]["seen_at"]
+        .as_str()
+        .expect("seen_at is a string");
+    time::OffsetDateTime::parse(seen_at, &time::format_description::well_known::Rfc3339)
+        .expect("seen_at is RFC 3339");
 
     let files = assert_clean(&home, &out, &[old, new]);
     figures(&format!(

@@ -1,0 +1,176 @@
+//! A newcomer's first hour (issue 23): the first error names the next
+//! command, imports are checked against the clock (and with `--verify`
+//! against Central), `status` exits 3 for a chain known dead, and `logout`
+//! sticks.
+
+use std::process::Output;
+
+use central_auth_e2e::home::aged;
+use central_auth_e2e::*;
+
+const DAY: u64 = 86_400;
+
+fn code(out: &Output) -> Option<i32> {
+    out.status.code()
+}
+
+/// The Quick start profile: username and a password variable, which is not set.
+fn quick_start_home() -> TestHome {
+    TestHome::with(
+        sim_with(7200),
+        &[ProfileOpts {
+            extra: "password_env = \"E2E_UNSET_PASSWORD\"\n".into(),
+            ..ProfileOpts::default()
+        }],
+    )
+}
+
+#[test]
+fn with_no_token_the_first_error_names_import_and_login_before_any_secret() {
+    let home = TestHome::with(
+        sim_with(7200),
+        &[ProfileOpts {
+            // A password source that would fail, and a client secret command
+            // that leaves a trace if it ever runs.
+            extra: "password_cmd = \"sh -c 'touch password-was-read; exit 1'\"\n".into(),
+            ..ProfileOpts::default()
+        }],
+    );
+    let out = home
+        .cmd("central-auth")
+        .arg("token")
+        .current_dir(home.path())
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), Some(3), "{err}");
+    assert!(err.contains("no token is stored"), "{err}");
+    assert!(
+        err.contains("central-auth login") && err.contains("central-auth import"),
+        "{err}"
+    );
+    assert!(!err.contains("password"), "no secret source named: {err}");
+    assert!(
+        !home.path().join("password-was-read").exists(),
+        "the password command ran"
+    );
+    assert_eq!(home.sim.counters().login, 0);
+    // The password source is named when a login is actually asked for.
+    let out = home.cli(&["login"]);
+    assert_ne!(code(&out), Some(0));
+    assert!(
+        text(&out.stderr).contains("password"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn imports_are_checked_against_the_clock() {
+    let home = TestHome::new();
+    // 16 days old: refused, --force named, nothing stored.
+    let old = aged(home.sim.download_token(), 16 * DAY).unwrap();
+    let out = home.import(&old, "old.json", &[]).unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), Some(2), "{err}");
+    assert!(err.contains("15 days") && err.contains("--force"), "{err}");
+    assert!(!home.record_path("test").exists(), "nothing stored");
+    // --force stores it; status then exits 3: past the 15-day rule.
+    let out = home.import(&old, "old.json", &["--force"]).unwrap();
+    assert_eq!(code(&out), Some(0), "{}", text(&out.stderr));
+    let status = home.cli(&["status"]);
+    assert_eq!(code(&status), Some(3), "{}", text(&status.stdout));
+    assert!(text(&status.stdout).contains("older than 15 days"));
+
+    // Older than the access token's lifetime: stored, with a warning naming --verify.
+    let home = TestHome::new();
+    let stale = aged(home.sim.download_token(), 3 * 3600).unwrap();
+    let out = home.import(&stale, "stale.json", &[]).unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), Some(0), "{err}");
+    assert!(err.contains("token stored"), "{err}");
+    assert!(
+        err.contains("warning: the access token in this file expired at")
+            && err.contains("import --verify"),
+        "{err}"
+    );
+    assert_eq!(code(&home.cli(&["status"])), Some(0));
+    // A fresh download: no warning.
+    let home = TestHome::new();
+    let fresh = home.sim.download_token();
+    let out = home.import(&fresh, "fresh.json", &[]).unwrap();
+    assert!(
+        !text(&out.stderr).contains("warning"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn import_verify_proves_the_pair_with_one_refresh() {
+    let home = TestHome::new();
+    let stale = aged(home.sim.download_token(), 3 * 3600).unwrap();
+    let out = home.import(&stale, "stale.json", &["--verify"]).unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), Some(0), "{err}");
+    assert!(
+        err.contains("verified: Central accepted the refresh token"),
+        "{err}"
+    );
+    assert!(!err.contains("warning"), "{err}");
+    assert_eq!(home.sim.counters().refresh, 1);
+
+    // A pair Central already rotated (the Web UI's copy after another tool
+    // refreshed it): exit 3, named, and status says the chain is lost.
+    let home = TestHome::new();
+    let download = home.sim.download_token();
+    home.sim.revoke_all();
+    let out = home.import(&download, "dead.json", &["--verify"]).unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), Some(3), "{err}");
+    assert!(err.contains("rejected"), "{err}");
+    assert_eq!(code(&home.cli(&["status"])), Some(3));
+}
+
+#[test]
+fn logout_sticks_until_login_or_import() {
+    let home = TestHome::with(
+        sim_with(7200),
+        &[ProfileOpts {
+            with_password: true,
+            ..ProfileOpts::default()
+        }],
+    );
+    home.import_download("test", 0);
+    let out = home.cli(&["logout"]);
+    assert_eq!(code(&out), Some(0), "{}", text(&out.stderr));
+    // A profile that could log in by itself does not, after logout.
+    for tool in [
+        home.cli(&["token"]),
+        home.cmd("central-auth-kube").output().unwrap(),
+    ] {
+        assert_eq!(code(&tool), Some(3), "{}", text(&tool.stderr));
+    }
+    assert_eq!(home.sim.counters().login, 0, "no automatic login");
+    let status = text(&home.cli(&["status"]).stdout);
+    assert!(status.contains("logged out at"), "{status}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&home.cli(&["status", "--json"]).stdout).unwrap();
+    assert!(json["logged_out_at"].is_string(), "{json}");
+    // `login` ends it.
+    let out = home.cli(&["login"]);
+    assert_eq!(code(&out), Some(0), "{}", text(&out.stderr));
+    let status = text(&home.cli(&["status"]).stdout);
+    assert!(!status.contains("logged out"), "{status}");
+    assert_eq!(home.sim.counters().login, 1);
+}
+
+#[test]
+fn quick_start_config_without_a_token_says_no_token_not_password() {
+    let home = quick_start_home();
+    let out = home.cli(&["token"]);
+    let err = text(&out.stderr);
+    assert_eq!(code(&out), Some(3), "{err}");
+    assert!(err.contains("no token is stored"), "{err}");
+    assert!(!err.contains("E2E_UNSET_PASSWORD"), "{err}");
+}
