@@ -41,7 +41,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             // A bad command line is one line, as every other error.
-            output::usage_error(&e.to_string());
+            output::usage_error(&e.to_string(), &help_command(&args));
             return ExitCode::from(central_auth_core::ExitCode::Usage as u8);
         }
     };
@@ -49,6 +49,36 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(failure) => central_auth_cli_common::fail(output::NAME, &failure),
     }
+}
+
+/// `central-auth SUBCOMMAND...` of a command line, whose `--help` a usage
+/// error points to: the subcommand words (after skipping options and the
+/// value of `-p`/`--profile`) that name a subcommand.
+fn help_command(args: &[std::ffi::OsString]) -> String {
+    let mut cmd = Cli::command();
+    let mut out = output::NAME.to_owned();
+    let mut words = args.iter().filter_map(|a| a.to_str());
+    while let Some(w) = words.next() {
+        if w == "-p" || w == "--profile" {
+            words.next();
+            continue;
+        }
+        if w == "--" {
+            break;
+        }
+        if w.starts_with('-') {
+            continue;
+        }
+        match cmd.find_subcommand(w) {
+            Some(sub) => {
+                out.push(' ');
+                out.push_str(w);
+                cmd = sub.clone();
+            }
+            None => break,
+        }
+    }
+    out
 }
 
 /// Opens the broker the command needs and hands the command to its module.
