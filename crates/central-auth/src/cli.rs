@@ -239,8 +239,9 @@ pub enum Command {
 /// `central-auth proxy` options.
 #[derive(Debug, clap::Args)]
 pub struct ProxyArgs {
-    /// Loopback address to listen on (port 0 picks a free one; default
-    /// 127.0.0.1:8470, or a free port with --exec).
+    /// Loopback address to listen on: 127.0.0.1:PORT, localhost:PORT (the
+    /// same) or [::1]:PORT (port 0 picks a free one; default 127.0.0.1:8470,
+    /// or a free port with --exec).
     #[arg(long, value_name = "ADDR", conflicts_with = "unix_socket")]
     pub listen: Option<String>,
     /// Listen on a Unix socket at PATH instead (mode 0600; its directory

@@ -522,6 +522,13 @@ fn refuses_a_non_loopback_listen_address() {
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("not a loopback address"), "{err}");
+    // `localhost` is loopback: accepted, as 127.0.0.1 (no resolver asked).
+    let proxy = Proxy::spawn(
+        &home,
+        &["proxy", "--profile", "test", "--listen", "localhost:0"],
+    );
+    assert!(proxy.url.starts_with("http://127.0.0.1:"), "{}", proxy.url);
+    assert!(proxy.stop().status.success());
 }
 
 /// docs/proxy.md's opening example, run as written with the test's profile and a
