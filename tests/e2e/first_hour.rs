@@ -174,3 +174,30 @@ fn quick_start_config_without_a_token_says_no_token_not_password() {
     assert!(err.contains("no token is stored"), "{err}");
     assert!(!err.contains("E2E_UNSET_PASSWORD"), "{err}");
 }
+
+#[test]
+fn doctor_names_a_missing_secret_program() {
+    let home = TestHome::with(
+        sim_with(7200),
+        &[ProfileOpts {
+            with_password: true,
+            ..ProfileOpts::default()
+        }],
+    );
+    let config = home.config().unwrap().replace(
+        "client_secret_env = \"E2E_CLIENT_SECRET\"",
+        "client_secret_cmd = \"central-auth-e2e-no-such-pass show central/secret\"",
+    );
+    home.set_config(&config).unwrap();
+    let out = home.cli(&["doctor"]);
+    let report = text(&out.stdout);
+    let line = report
+        .lines()
+        .find(|l| l.contains(" secrets "))
+        .unwrap_or_else(|| panic!("no secrets line: {report}"));
+    assert!(
+        line.starts_with("FAIL") && line.contains("command not found"),
+        "{line}"
+    );
+    assert_eq!(code(&out), Some(1));
+}
