@@ -201,3 +201,82 @@ fn doctor_names_a_missing_secret_program() {
     );
     assert_eq!(code(&out), Some(1));
 }
+
+/// Messages and help send the reader to a man page or the installed docs
+/// (`share/doc/central-auth/`), never to a repository path like `docs/x.md`.
+#[test]
+fn messages_and_help_name_no_repository_path() {
+    let home = TestHome::new();
+    let subcommands = [
+        "import",
+        "login",
+        "token",
+        "status",
+        "refresh",
+        "logout",
+        "profiles",
+        "keepalive",
+        "doctor",
+        "store",
+        "proxy",
+        "exec",
+        "cencli",
+        "completions",
+    ];
+    let mut helps = vec![home.cli(&["--help"])];
+    for sub in subcommands {
+        helps.push(home.cli(&[sub, "--help"]));
+    }
+    for helper in [
+        "git-credential-central",
+        "central-auth-kube",
+        "central-auth-terraform",
+        "central-auth-ansible",
+        "central-sim",
+    ] {
+        helps.push(home.cmd(helper).arg("--help").output().unwrap());
+    }
+    for out in &helps {
+        let help = text(&out.stdout);
+        assert!(help.len() > 100, "{help}");
+        assert!(!help.contains("docs/"), "a repository path in help: {help}");
+    }
+    // An empty config: the first error names the installed page.
+    home.set_config("").unwrap();
+    let err = text(&home.cli(&["token"]).stderr);
+    assert!(
+        err.contains("configuration.md of the central-auth docs (share/doc/central-auth/)"),
+        "{err}"
+    );
+    // Every string literal of the binaries' sources (comments aside).
+    let mut offenders = Vec::new();
+    for krate in std::fs::read_dir(workspace().join("crates")).unwrap() {
+        let src = krate.unwrap().path().join("src");
+        let mut dirs = vec![src];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let source = std::fs::read_to_string(&path).unwrap();
+                // Unit tests may name files of the repository.
+                let source = source.split("#[cfg(test)]").next().unwrap_or("");
+                for (n, line) in source.lines().enumerate() {
+                    let code = line.trim_start();
+                    if code.starts_with("//") {
+                        continue;
+                    }
+                    if line.contains('"') && line.contains("docs/") && line.contains(".md") {
+                        offenders.push(format!("{}:{}: {}", path.display(), n + 1, code));
+                    }
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "{offenders:#?}");
+}

@@ -12,7 +12,9 @@
 //! - `DIR/share/fish/vendor_completions.d/NAME.fish` (fish looks there for
 //!   `~/.local` and the `$XDG_DATA_DIRS`);
 //! - `DIR/share/man/man1/*.1`: man-db finds `DIR/share/man` for `DIR/bin` on
-//!   `PATH`, so `man central-auth-token` works.
+//!   `PATH`, so `man central-auth-token` works;
+//! - `DIR/share/doc/central-auth/`: the docs pages (the pages messages name),
+//!   the README and the licenses.
 //!
 //! The same files as the release archive (`release_contents`). `--debug`
 //! installs the test build (`target/debug`) instead of the shipped one, for a
@@ -22,9 +24,12 @@ use std::path::{Path, PathBuf};
 
 use clap_complete::Shell;
 
+use central_auth_core::docs_ref::DOCS_DIR;
+
+use crate::archive::{slash, walk};
 use crate::release::workspace_version;
-use crate::release_contents::{completion_scripts, man_pages, BINARIES};
-use crate::util::{build_bins, say, Res};
+use crate::release_contents::{completion_scripts, man_pages, BINARIES, TOP_FILES};
+use crate::util::{build_bins, root, say, Res};
 
 /// Entry point from `main`.
 pub fn run(args: &[String]) -> Res<()> {
@@ -97,6 +102,21 @@ pub fn install(bin_dir: &Path, prefix: &Path) -> Res<Vec<PathBuf>> {
             &page,
             0o644,
         )?);
+    }
+    // The pages messages name (`central_auth_core::docs_ref`), as in the
+    // release archive's docs/.
+    let docs = root().join("docs");
+    for path in walk(&docs)? {
+        let rel = path
+            .strip_prefix(&docs)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let to = format!("{DOCS_DIR}/{}", slash(rel));
+        written.push(put(prefix, &to, &data, 0o644)?);
+    }
+    for name in TOP_FILES {
+        let data = std::fs::read(root().join(name)).map_err(|e| format!("{name}: {e}"))?;
+        written.push(put(prefix, &format!("{DOCS_DIR}/{name}"), &data, 0o644)?);
     }
     Ok(written)
 }

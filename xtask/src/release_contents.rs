@@ -107,7 +107,9 @@ pub fn sim_man_page(bin: &Path, version: &str) -> Res<Vec<u8>> {
         page.push_str(&line);
         page.push('\n');
     }
-    page.push_str(".fi\n.SH SEE ALSO\ndocs/simulator.md\n");
+    page.push_str(
+        ".fi\n.SH SEE ALSO\nsimulator.md of the central-auth docs (share/doc/central-auth/)\n",
+    );
     Ok(page.into_bytes())
 }
 

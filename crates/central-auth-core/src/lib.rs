@@ -19,6 +19,7 @@ pub mod chain_move;
 pub(crate) mod clusters;
 pub mod config;
 pub(crate) mod config_index;
+pub mod docs_ref;
 pub mod doctor;
 pub mod duration;
 pub mod error;

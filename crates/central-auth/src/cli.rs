@@ -89,8 +89,8 @@ pub enum Command {
         #[arg(long)]
         verify: bool,
         /// Take over the chain from another tool's token file, then leave that
-        /// file with only the access token (no refresh; see docs/pycentral.md,
-        /// docs/cencli.md).
+        /// file with only the access token (no refresh; see pycentral.md and
+        /// cencli.md of the central-auth docs).
         #[arg(long, value_name = "TOOL", value_enum)]
         from: Option<ImportFrom>,
         /// The JSON file, or `-` for stdin.
@@ -162,7 +162,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Manage where a profile's token is stored (see docs/fleet.md).
+    /// Manage where a profile's token is stored (see fleet.md of the docs).
     Store {
         /// What to do.
         #[command(subcommand)]
@@ -178,7 +178,7 @@ pub enum Command {
     /// user's connection gets 403, and so does any request a web page could
     /// send (Origin, Sec-Fetch-Site, a Host other than 127.0.0.1, localhost or
     /// [::1]: 421). Prints `listening on URL` first (not with --exec); stops on
-    /// SIGTERM or Ctrl-C. See docs/proxy.md.
+    /// SIGTERM or Ctrl-C. See proxy.md of the central-auth docs.
     Proxy(ProxyArgs),
     /// Run a command with the token and base URL in its environment.
     ///
@@ -201,7 +201,7 @@ pub enum Command {
     /// token, then runs `cencli ARGS`. The cache is `<cencli config dir>/.cache/tok_<customer_id>_<client_id>.json`
     /// (the profile's ids), replaced atomically, mode 0600. cencli's config must
     /// hold no client_secret and no password, so it can never refresh or log in
-    /// by itself. Exits with cencli's code. See docs/cencli.md.
+    /// by itself. Exits with cencli's code. See cencli.md of the central-auth docs.
     Cencli {
         /// cencli's config directory (default: ~/.config/centralcli, or
         /// ~/.centralcli when ~/.config does not exist, as cencli decides).
@@ -285,7 +285,7 @@ pub enum ProfilesAction {
     /// Create profiles from another tool's config (cencli's `config.yaml`):
     /// one profile per workspace with a classic API client. Existing profiles
     /// are never changed. Literal secrets are copied only with a stderr line
-    /// each (see docs/cencli.md).
+    /// each (see cencli.md of the central-auth docs).
     Import {
         /// The tool whose config it is.
         #[arg(long, value_name = "TOOL", value_enum)]

@@ -208,8 +208,9 @@ pub fn profiles(config: &Config) -> String {
         };
         let _ = writeln!(
             out,
-            "no profiles: the config file {} {state} (see docs/configuration.md)",
-            config.path.display()
+            "no profiles: the config file {} {state} (see {})",
+            config.path.display(),
+            central_auth_core::docs_ref::page("configuration")
         );
     }
     for (name, p) in &config.profiles {

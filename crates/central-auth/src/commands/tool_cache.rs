@@ -126,13 +126,13 @@ impl Tool {
                 name: "pycentral",
                 example: "temp/tok_<customer_id>_<client_id>.json",
                 null_refresh_key: false,
-                next: "Give pycentral its token with the provider: see docs/pycentral.md",
+                next: "Give pycentral its token with the provider: see pycentral.md of the central-auth docs (share/doc/central-auth/)",
             },
             From::Cencli => Tool {
                 name: "cencli",
                 example: "~/.config/centralcli/.cache/tok_<customer_id>_<client_id>.json",
                 null_refresh_key: true,
-                next: "Remove client_secret, password and tokens from cencli's config.yaml and run it as `central-auth cencli ARGS`: see docs/cencli.md",
+                next: "Remove client_secret, password and tokens from cencli's config.yaml and run it as `central-auth cencli ARGS`: see `man central-auth-cencli`",
             },
         }
     }
