@@ -103,6 +103,10 @@ fn xtask_install_puts_binaries_completions_and_man_pages_where_they_are_looked_f
         "share/bash-completion/completions/central-auth-kube",
         "share/man/man1/central-auth-token.1",
         "share/man/man1/central-auth-store-migrate.1",
+        // The pages messages name.
+        "share/doc/central-auth/configuration.md",
+        "share/doc/central-auth/fleet.md",
+        "share/doc/central-auth/README.md",
     ] {
         files.push(rel.to_owned());
     }

@@ -21,8 +21,9 @@ pub fn run(args: &[String]) -> Res<()> {
     if let Some(a) = args.first() {
         return Err(format!("demo takes no arguments (got `{a}`)"));
     }
-    let started = Instant::now();
     let bin_dir = build_bins(false)?;
+    // The story's own time, as the README states it (the build is apart).
+    let started = Instant::now();
     let sim = SimProcess::start(&bin_dir, ACCESS_TTL)?;
     say(format!(
         "central-sim is listening on {} (access tokens live {ACCESS_TTL} s)",
@@ -126,7 +127,7 @@ pub fn run(args: &[String]) -> Res<()> {
     say(format!("{CALLERS} callers, {refreshes} refresh"));
 
     say(format!(
-        "demo OK in {:.1} s: the story holds",
+        "demo OK in {:.1} s after the build: the story holds",
         started.elapsed().as_secs_f64()
     ));
     Ok(())

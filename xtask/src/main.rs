@@ -55,7 +55,7 @@ tasks:
         build all binaries, set up the Python venvs under target/venvs, check the
         real tools, run `cargo test --workspace` (CI=true: missing tools are fatal)
   demo  API Gateway life cycle (app, tokens, download, import, revoke), login, status, token, expiry + refresh, and a 16-process stampede against
-        the central-sim binary (about 15 s)
+        the central-sim binary (about 8 s after the build)
   fuzz [--seconds N]
         run every cargo-fuzz target N seconds (default 10) on the checked-in
         corpus with nightly (installs cargo-fuzz into target/tools if missing)
