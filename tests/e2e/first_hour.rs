@@ -280,3 +280,49 @@ fn messages_and_help_name_no_repository_path() {
     }
     assert!(offenders.is_empty(), "{offenders:#?}");
 }
+
+/// `cargo xtask demo` reads top to bottom: the config before the step that
+/// uses it, `created_at` as a date, the reason for the expected exit 3 before
+/// it, and a run time the README states.
+#[test]
+fn the_demo_reads_top_to_bottom() {
+    let out = crate::install::xtask(&["demo"])
+        .env("CENTRAL_AUTH_BIN_DIR", bin_dir())
+        .output()
+        .unwrap();
+    let story = text(&out.stdout);
+    assert!(out.status.success(), "{story}{}", text(&out.stderr));
+    let at = |needle: &str| -> usize {
+        story
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} missing:\n{story}"))
+    };
+    assert!(at("with a profile for the app (config.toml)") < at("central-auth import: ok"));
+    assert!(
+        !story.contains(" ms\n") && !story.contains("created_at 1"),
+        "{story}"
+    );
+    let created = &story[at("created_at ") + "created_at ".len()..];
+    assert!(
+        created.starts_with("20") && created[..20].ends_with('Z'),
+        "{created}"
+    );
+    assert!(at("expected to fail") < at("exit 3:"));
+    // "demo OK in 7.5 s after the build" and the README's "runs for about 8 s".
+    let secs: f64 = story[at("demo OK in ") + "demo OK in ".len()..]
+        .split(' ')
+        .next()
+        .and_then(|s| s.parse().ok())
+        .expect("the demo states its time");
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    let said: f64 = readme
+        .split("then runs for about ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .expect("the README states the demo's time");
+    assert!(
+        secs <= said * 1.5 && secs >= said * 0.5,
+        "the demo ran {secs} s, the README says about {said} s"
+    );
+}

@@ -57,13 +57,28 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// `cargo xtask ARGS`: the xtask binary `cargo xtask test` built with the
+/// others (running it again through cargo would rebuild shared crates with
+/// xtask's features alone), else through cargo.
+pub(crate) fn xtask(args: &[&str]) -> Command {
+    let built = bin_dir().join("xtask");
+    let mut c = if built.is_file() {
+        Command::new(built)
+    } else {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut c = Command::new(cargo);
+        c.arg("xtask");
+        c
+    };
+    c.args(args).current_dir(workspace());
+    c
+}
+
 fn run_install(prefix: &Path) -> String {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["xtask", "install", "--debug", "--prefix"])
+    let out = xtask(&["install", "--bin-dir"])
+        .arg(bin_dir())
+        .arg("--prefix")
         .arg(prefix)
-        .current_dir(workspace())
-        .env("CENTRAL_AUTH_BIN_DIR", bin_dir())
         .output()
         .unwrap();
     assert!(

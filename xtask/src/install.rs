@@ -18,7 +18,9 @@
 //!
 //! The same files as the release archive (`release_contents`). `--debug`
 //! installs the test build (`target/debug`) instead of the shipped one, for a
-//! quick try and for the test that runs this command.
+//! quick try; `--bin-dir DIR` installs binaries already built there (the test
+//! that runs this command passes the ones `cargo xtask test` built, with
+//! `--locked`).
 
 use std::path::{Path, PathBuf};
 
@@ -35,6 +37,7 @@ use crate::util::{build_bins, root, say, Res};
 pub fn run(args: &[String]) -> Res<()> {
     let mut prefix = None;
     let mut debug = false;
+    let mut built = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -44,6 +47,11 @@ pub fn run(args: &[String]) -> Res<()> {
                 ))
             }
             "--debug" => debug = true,
+            "--bin-dir" => {
+                built = Some(PathBuf::from(
+                    it.next().ok_or("--bin-dir needs a directory")?,
+                ))
+            }
             other => return Err(format!("install: unknown argument `{other}`")),
         }
     }
@@ -54,7 +62,10 @@ pub fn run(args: &[String]) -> Res<()> {
             .ok_or("HOME is not set: name the directory with --prefix")?,
     };
     let prefix = std::path::absolute(&prefix).map_err(|e| format!("{}: {e}", prefix.display()))?;
-    let bin_dir = build_bins(!debug)?;
+    let bin_dir = match built {
+        Some(dir) => dir,
+        None => build_bins(!debug)?,
+    };
     let written = install(&bin_dir, &prefix)?;
     for path in &written {
         say(format!("installed {}", path.display()));

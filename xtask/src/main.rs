@@ -59,11 +59,12 @@ tasks:
   fuzz [--seconds N]
         run every cargo-fuzz target N seconds (default 10) on the checked-in
         corpus with nightly (installs cargo-fuzz into target/tools if missing)
-  install [--prefix DIR] [--debug]
+  install [--prefix DIR] [--debug | --bin-dir DIR]
         build the shipped binaries from Cargo.lock (--locked; --debug: the test
         build) and install them into DIR/bin, their bash, zsh and fish
         completions under DIR/share and every man page into DIR/share/man/man1
-        (default DIR: ~/.local); prints each file written
+        (default DIR: ~/.local); prints each file written; --bin-dir: binaries
+        already built there
   release [--target TRIPLE] [--out DIR]
         release binaries, completions, man pages, README, licenses and docs in
         dist/central-auth-<version>-<target>.tar.gz (reproducible), the Ansible
