@@ -118,6 +118,26 @@ fn bash_completes_every_flag_and_the_profile_names() {
     assert_eq!(offers, ["lab-2"]);
     let offers = bash_offers(&home, &bash, &script, &["central-auth", "st"]);
     assert_eq!(offers, ["status", "store"]);
+    // Listing the names read the config only: Central never heard of it.
+    assert_eq!(home.sim.counters().requests, 0);
+}
+
+#[test]
+fn completions_help_lists_no_flag_that_does_nothing_there() {
+    let home = TestHome::new();
+    let out = home.cli(&["completions", "--help"]);
+    let help = text(&out.stdout);
+    assert!(out.status.success() && help.contains("<SHELL>"), "{help}");
+    let options = help.split("Options:").nth(1).expect("an Options section");
+    for dead in ["--profile", "--verbose", "-p,", "-v,"] {
+        assert!(!options.contains(dead), "{dead} in:\n{help}");
+    }
+    // Where they do something, they are listed.
+    let help = text(&home.cli(&["token", "--help"]).stdout);
+    assert!(
+        help.contains("--profile") && help.contains("--verbose"),
+        "{help}"
+    );
 }
 
 #[test]

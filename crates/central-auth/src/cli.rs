@@ -113,6 +113,9 @@ pub enum Command {
         min_valid: Option<std::time::Duration>,
     },
     /// Show expiry, refresh-token age, the 15-day rule, store and recent users.
+    ///
+    /// Exits 3 when a chain is known dead: recorded lost, or its refresh token
+    /// past the 15-day rule.
     Status {
         /// Every configured profile.
         #[arg(long, conflicts_with = "profile")]
