@@ -290,7 +290,7 @@ fn takes_over_a_chain_real_cencli_holds_without_a_refresh() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("docs/cencli.md"),
+        text(&out.stderr).contains("man central-auth-cencli"),
         "{}",
         text(&out.stderr)
     );

@@ -597,20 +597,47 @@ fn bad_command_lines_are_one_line_with_exit_2_and_change_nothing() {
     let home = TestHome::new();
     home.import_download("test", 0);
     let before = tree(home.path());
-    for (args, want) in [
-        (&["--bogus"][..], "unexpected argument '--bogus'"),
-        (&["tokn"], "a similar subcommand exists: 'token'"),
-        (&["token", "--min-valid", "soon"], "invalid value 'soon'"),
-        (&["token", "-p"], "a value is required"),
+    // The pointer names the help of the subcommand the mistake is in.
+    for (args, want, help) in [
+        (
+            &["--bogus"][..],
+            "unexpected argument '--bogus'",
+            "central-auth",
+        ),
+        (
+            &["tokn"],
+            "a similar subcommand exists: 'token'",
+            "central-auth",
+        ),
+        (
+            &["token", "--min-valid", "soon"],
+            "invalid value 'soon'",
+            "central-auth token",
+        ),
+        (
+            &["token", "-p"],
+            "a value is required",
+            "central-auth token",
+        ),
+        (
+            &["token", "--json"],
+            "unexpected argument '--json'",
+            "central-auth token",
+        ),
         (
             &["-p", "a", "-p", "b", "token"],
             "cannot be used multiple times",
+            "central-auth token",
         ),
-        (&["status", "--all", "-p", "test"], "cannot be used with"),
+        (
+            &["status", "--all", "-p", "test"],
+            "cannot be used with",
+            "central-auth status",
+        ),
     ] {
         let err = fails_with(&home.cli(args), 2);
         assert!(err.contains(want), "{args:?}: {err}");
-        assert!(err.ends_with("see `central-auth --help`\n"), "{err}");
+        assert!(err.ends_with(&format!("see `{help} --help`\n")), "{err}");
     }
     assert_eq!(
         tree(home.path()),

@@ -307,3 +307,31 @@ fn blocks_are_extracted_with_their_tags() {
     assert_eq!(b[1].file.as_deref(), Some("~/c.toml"));
     assert_eq!(b[1].body, "k = 1\n");
 }
+
+/// Every `cargo install` of a workspace crate in the docs builds what
+/// Cargo.lock pins (`--locked`), as `cargo xtask install` does.
+#[test]
+fn every_install_line_is_locked() {
+    let mut pages = vec![workspace().join("README.md")];
+    for entry in std::fs::read_dir(workspace().join("docs")).unwrap() {
+        pages.push(entry.unwrap().path());
+    }
+    let mut seen = 0;
+    for page in pages
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+    {
+        for (n, line) in std::fs::read_to_string(page).unwrap().lines().enumerate() {
+            if line.contains("cargo install") && line.contains("--path") {
+                seen += 1;
+                assert!(
+                    line.contains("--locked"),
+                    "{}:{}: `cargo install` without --locked: {line}",
+                    page.display(),
+                    n + 1
+                );
+            }
+        }
+    }
+    assert!(seen >= 6, "{seen} install lines");
+}

@@ -69,7 +69,7 @@ fn takes_over_a_real_pycentral_cache_without_a_refresh() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("docs/pycentral.md"),
+        text(&out.stderr).contains("pycentral.md of the central-auth docs"),
         "{}",
         text(&out.stderr)
     );

@@ -21,8 +21,13 @@ pub fn run(args: &[String]) -> Res<()> {
     if let Some(a) = args.first() {
         return Err(format!("demo takes no arguments (got `{a}`)"));
     }
+    // Under `cargo xtask test` the binaries are built already.
+    let bin_dir = match std::env::var_os("CENTRAL_AUTH_BIN_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => build_bins(false)?,
+    };
+    // The story's own time, as the README states it (the build is apart).
     let started = Instant::now();
-    let bin_dir = build_bins(false)?;
     let sim = SimProcess::start(&bin_dir, ACCESS_TTL)?;
     say(format!(
         "central-sim is listening on {} (access tokens live {ACCESS_TTL} s)",
@@ -126,7 +131,7 @@ pub fn run(args: &[String]) -> Res<()> {
     say(format!("{CALLERS} callers, {refreshes} refresh"));
 
     say(format!(
-        "demo OK in {:.1} s: the story holds",
+        "demo OK in {:.1} s after the build: the story holds",
         started.elapsed().as_secs_f64()
     ));
     Ok(())

@@ -72,22 +72,35 @@ pub fn lifecycle(sim: &SimProcess, home: &Home) -> Res<()> {
         .map(|m| m.keys().collect())
         .unwrap_or_default();
     keys.sort();
+    let created_at = download["created_at"]
+        .as_i64()
+        .and_then(|ms| {
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+        })
+        .map(central_auth_core::status::rfc3339)
+        .unwrap_or_else(|| download["created_at"].to_string());
     say(format!(
-        "GET /_sim/tokens/ID/download: {} fields ({}), created_at {} ms",
+        "GET /_sim/tokens/ID/download: {} fields ({}), created_at {created_at} (milliseconds since 1970 in the file, as the Web UI writes it)",
         keys.len(),
         keys.iter()
             .map(|k| k.as_str())
             .collect::<Vec<_>>()
             .join(", "),
-        download["created_at"]
     ));
 
     let config = format!(
         "default_profile = \"demo\"\n\n[profiles.demo]\nbase_url = \"{}\"\nclient_id = \"{client_id}\"\nclient_secret_env = \"DEMO_APP_SECRET\"\ncustomer_id = \"{SIM_CUSTOMER_ID}\"\nusername = \"{SIM_USERNAME}\"\nmin_valid = \"2s\"\nlock_timeout = \"60s\"\n",
         sim.url
     );
-    std::fs::write(home.path().join("config.toml"), config)
+    std::fs::write(home.path().join("config.toml"), &config)
         .map_err(|e| format!("cannot write config.toml: {e}"))?;
+    say(format!(
+        "CENTRAL_AUTH_HOME={} with a profile for the app (config.toml):",
+        home.path().display()
+    ));
+    for line in config.lines() {
+        println!("    {line}");
+    }
     let file = home.path().join("token_laptop.json");
     std::fs::write(&file, download.to_string())
         .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
@@ -109,12 +122,10 @@ pub fn lifecycle(sim: &SimProcess, home: &Home) -> Res<()> {
     json(sim, "POST", &format!("/_sim/tokens/{laptop}/revoke"), 200)?;
     say("POST /_sim/tokens/ID/revoke: laptop revoked (its access and refresh chain only)");
     list(sim)?;
+    say("central-auth refresh, expected to fail: the stored pair is laptop's, now revoked, so Central refuses it, and central-auth says so with exit 3 (no usable token) and names the fix:");
     let out = run(home, &secret, &["refresh"])?;
     let err = String::from_utf8_lossy(&out.stderr).trim().to_owned();
-    say(format!(
-        "central-auth refresh → exit {}:",
-        out.status.code().unwrap_or(-1)
-    ));
+    say(format!("exit {}:", out.status.code().unwrap_or(-1)));
     println!("    {err}");
     if out.status.code() != Some(3) || !err.contains("central-auth import") {
         return Err(format!(

@@ -5,7 +5,7 @@
 //! `DIR/central-auth-<version>-<target>.tar.gz` (default DIR: `dist/`), whose
 //! one top folder `central-auth-<version>-<target>/` holds `bin/` (every binary),
 //! `completions/` (bash, zsh, fish, PowerShell), `man/man1/` (one page per
-//! binary), the README, the license files and `docs/`. Also the Ansible
+//! binary and per subcommand), the README, the license files and `docs/`. Also the Ansible
 //! collection tarball (`ansible-galaxy collection build` from the test venv) and
 //! `SHA256SUMS`.
 //!
@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use crate::archive::{sha256_hex, slash, walk, write_tar_gz};
 use crate::collection::build_collection;
 use crate::release_check::check_archive;
-use crate::release_contents::{commands, sim_man_page, BINARIES, SHELLS, TOP_FILES};
+use crate::release_contents::{completion_scripts, man_pages, BINARIES, SHELLS, TOP_FILES};
 use crate::shipped::{shipped_rustflags, SHIPPED_PROFILE};
 use crate::util::{cargo, host_triple, root, say, target_dir, Res};
 
@@ -151,26 +151,15 @@ pub fn release(target: &str, out: &Path, profile: &str) -> Res<PathBuf> {
         let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         files.insert(format!("bin/{name}{exe}"), (data, 0o755));
     }
-    for (name, mut cmd) in commands() {
-        for shell in SHELLS {
-            let mut buf = Vec::new();
-            clap_complete::generate(*shell, &mut cmd, name, &mut buf);
+    for shell in SHELLS {
+        for (name, script) in completion_scripts(*shell) {
             let file = clap_complete::Generator::file_name(shell, name);
-            files.insert(format!("completions/{file}"), (buf, 0o644));
+            files.insert(format!("completions/{file}"), (script.into_bytes(), 0o644));
         }
-        let mut page = Vec::new();
-        clap_mangen::Man::new(cmd)
-            .render(&mut page)
-            .map_err(|e| format!("man page of {name}: {e}"))?;
-        files.insert(format!("man/man1/{name}.1"), (page, 0o644));
     }
-    files.insert(
-        "man/man1/central-sim.1".to_owned(),
-        (
-            sim_man_page(&bin_dir.join(format!("central-sim{exe}")), &version)?,
-            0o644,
-        ),
-    );
+    for (file, page) in man_pages(&bin_dir.join(format!("central-sim{exe}")), &version)? {
+        files.insert(format!("man/man1/{file}"), (page, 0o644));
+    }
     for name in TOP_FILES {
         let data = std::fs::read(root().join(name)).map_err(|e| format!("{name}: {e}"))?;
         files.insert((*name).to_owned(), (data, 0o644));

@@ -1,7 +1,8 @@
-//! What a release archive holds besides the binaries' bytes: the list of
-//! shipped binaries and top-level files, and the man pages and shell
-//! completions rendered from the clap definitions linked into xtask
-//! (`central-sim`'s page from its `--help`).
+//! What a release archive and `cargo xtask install` hold besides the
+//! binaries' bytes: the list of shipped binaries and top-level files, and the
+//! man pages (one per binary and per subcommand) and shell completions
+//! rendered from the clap definitions linked into xtask (`central-sim`'s page
+//! from its `--help`).
 
 use std::path::Path;
 use std::process::Command;
@@ -26,6 +27,46 @@ pub const SHELLS: &[Shell] = &[Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Powe
 
 /// Files at the archive's top level, from the repository root.
 pub const TOP_FILES: &[&str] = &["README.md", "LICENSE-MIT", "LICENSE-APACHE"];
+
+/// The completion script of every binary with a clap definition for `shell`:
+/// `(binary, script)`, through `central_auth::completion` (its fixes).
+pub fn completion_scripts(shell: Shell) -> Vec<(&'static str, String)> {
+    commands()
+        .into_iter()
+        .map(|(name, mut cmd)| {
+            (
+                name,
+                central_auth::completion::script(shell, &mut cmd, name),
+            )
+        })
+        .collect()
+}
+
+/// Every man page: one per binary and one per subcommand (`central-auth-token.1`,
+/// as `clap_mangen::generate_to` names them), `(file name, page)`;
+/// `central-sim`'s from its `--help` (`sim_bin`).
+pub fn man_pages(sim_bin: &Path, version: &str) -> Res<Vec<(String, Vec<u8>)>> {
+    fn pages(cmd: clap::Command, out: &mut Vec<(String, Vec<u8>)>) -> Res<()> {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned() {
+            pages(sub, out)?;
+        }
+        let man = clap_mangen::Man::new(cmd);
+        let mut page = Vec::new();
+        man.render(&mut page)
+            .map_err(|e| format!("man page {}: {e}", man.get_filename()))?;
+        out.push((man.get_filename(), page));
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for (_, cmd) in commands() {
+        let mut cmd = cmd.disable_help_subcommand(true);
+        cmd.build();
+        pages(cmd, &mut out)?;
+    }
+    out.push(("central-sim.1".to_owned(), sim_man_page(sim_bin, version)?));
+    out.sort();
+    Ok(out)
+}
 
 /// The clap definitions of the binaries that have one in a library.
 pub fn commands() -> Vec<(&'static str, clap::Command)> {
@@ -66,7 +107,9 @@ pub fn sim_man_page(bin: &Path, version: &str) -> Res<Vec<u8>> {
         page.push_str(&line);
         page.push('\n');
     }
-    page.push_str(".fi\n.SH SEE ALSO\ndocs/simulator.md\n");
+    page.push_str(
+        ".fi\n.SH SEE ALSO\nsimulator.md of the central-auth docs (share/doc/central-auth/)\n",
+    );
     Ok(page.into_bytes())
 }
 

@@ -215,9 +215,32 @@ const TOOLS: [Tool; 11] = [
         name: "secret-tool",
         apt: Some("libsecret-tools"),
     },
+    // The completion suite (tests/e2e/completion.rs): bash with
+    // bash-completion, fish, and zsh typed into through tmux.
+    Tool {
+        name: "bash-completion",
+        apt: Some("bash-completion"),
+    },
+    Tool {
+        name: "zsh",
+        apt: Some("zsh"),
+    },
+    Tool {
+        name: "fish",
+        apt: Some("fish"),
+    },
+    Tool {
+        name: "tmux",
+        apt: Some("tmux"),
+    },
 ];
 
 fn find_tool(name: &str) -> Option<PathBuf> {
+    if name == "bash-completion" {
+        // A script bash sources, not a program.
+        let p = PathBuf::from("/usr/share/bash-completion/bash_completion");
+        return p.is_file().then_some(p);
+    }
     if let Some(p) = which(name) {
         return Some(p);
     }
@@ -243,8 +266,9 @@ fn versioned_kubectl() -> Option<PathBuf> {
 }
 
 /// Checks git, kubectl, terraform, openssl, time, setpriv, curl (the proxy
-/// suite), and dbus-daemon, dbus-send, gnome-keyring-daemon and secret-tool (the
-/// keyring suite); installs those with a Debian package with apt when allowed. Under CI a
+/// suite), dbus-daemon, dbus-send, gnome-keyring-daemon and secret-tool (the
+/// keyring suite), bash-completion, zsh, fish and tmux (the completion suite); installs
+/// those with a Debian package with apt when allowed. Under CI a
 /// missing tool is an error; elsewhere a loud SKIPPED line.
 fn check_tools(allow_apt: bool) -> Res<()> {
     let mut missing = Vec::new();

@@ -58,11 +58,12 @@ pub fn run(cmd: &mut Command, what: &str) -> Res<()> {
     }
 }
 
-/// `cargo build --workspace --bins`, debug or the shipped profile; returns the
+/// `cargo build --locked --workspace --bins`, debug or the shipped profile; returns the
 /// binary directory.
 pub fn build_bins(release: bool) -> Res<PathBuf> {
     let mut c = cargo();
-    c.args(["build", "--workspace", "--bins"]);
+    // What Cargo.lock says, or an error: never a fresh resolution.
+    c.args(["build", "--locked", "--workspace", "--bins"]);
     // Release means what ships (`cargo xtask release`'s profile).
     let profile = if release {
         crate::shipped::SHIPPED_PROFILE

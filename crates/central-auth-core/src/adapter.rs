@@ -209,6 +209,13 @@ pub fn json_object_members(
 /// A command-line error as one line: the first line of clap's rendering (which
 /// spans several), then `hint` and a pointer to `--help`.
 pub fn usage_line(name: &str, rendered: &str, hint: &str) -> String {
+    usage_line_for(name, rendered, hint, None)
+}
+
+/// [`usage_line`] pointing to `command --help` (`central-auth token`) when the
+/// caller knows which subcommand the line was about; else the command of
+/// clap's `Usage:` line, else `name`.
+pub fn usage_line_for(name: &str, rendered: &str, hint: &str, command: Option<&str>) -> String {
     let first = rendered.lines().next().unwrap_or("invalid command line");
     let first = first.strip_prefix("error: ").unwrap_or(first);
     // clap's suggestion ("tip: a similar subcommand exists: 'token'") is kept.
@@ -218,10 +225,28 @@ pub fn usage_line(name: &str, rendered: &str, hint: &str) -> String {
         .map(|t| format!(" ({t})"))
         .unwrap_or_default();
     let first = format!("{first}{tip}");
+    // The help of the subcommand the error is about: clap's `Usage:` line
+    // names it (`Usage: central-auth token [OPTIONS]`).
+    let command = command
+        .map(str::to_owned)
+        .or_else(|| {
+            rendered
+                .lines()
+                .find_map(|l| l.trim_start().strip_prefix("Usage: "))
+                .map(|usage| {
+                    usage
+                        .split_whitespace()
+                        .take_while(|w| !w.starts_with(['[', '<', '-']) && !w.contains("..."))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .filter(|c| c.starts_with(name))
+        })
+        .unwrap_or_else(|| name.to_owned());
     if hint.is_empty() {
-        format!("{name}: {first}; see `{name} --help`")
+        format!("{name}: {first}; see `{command} --help`")
     } else {
-        format!("{name}: {first}; {hint}, see `{name} --help`")
+        format!("{name}: {first}; {hint}, see `{command} --help`")
     }
 }
 
@@ -280,6 +305,22 @@ mod tests {
                 ""
             ),
             "x: unrecognized subcommand 'tokn' (a similar subcommand exists: 'token'); see `x --help`"
+        );
+        assert_eq!(
+            usage_line(
+                "x",
+                "error: unexpected argument '--json' found\n\nUsage: x token [OPTIONS]\n\nFor more information, try '--help'.",
+                ""
+            ),
+            "x: unexpected argument '--json' found; see `x token --help`"
+        );
+        assert_eq!(
+            usage_line(
+                "x",
+                "error: a value is required\n\nUsage: x store migrate --from <KIND>",
+                ""
+            ),
+            "x: a value is required; see `x store migrate --help`"
         );
     }
 }

@@ -149,8 +149,9 @@ impl Config {
                         "does not exist"
                     };
                     return Err(Error::config(format!(
-                        "no profiles configured: the config file {} {state}; add a [profiles.NAME] table (see docs/configuration.md)",
-                        self.path.display()
+                        "no profiles configured: the config file {} {state}; add a [profiles.NAME] table (see {})",
+                        self.path.display(),
+                        crate::docs_ref::page("configuration")
                     )));
                 }
                 (None, _) => {

@@ -38,6 +38,23 @@ struct Raw {
     created_at: Option<serde_json::Value>,
 }
 
+/// How old a Web UI download is when it is past the 15-day rule (its
+/// `created_at` is known and at least [`REFRESH_TOKEN_IDLE_LIMIT`] ago), else
+/// `None`: `import` refuses it without `--force`.
+///
+/// [`REFRESH_TOKEN_IDLE_LIMIT`]: crate::token::REFRESH_TOKEN_IDLE_LIMIT
+pub fn dead_by_age(t: &ImportedToken, now: OffsetDateTime) -> Option<std::time::Duration> {
+    let age = std::time::Duration::try_from(now - t.issued_at).ok()?;
+    (t.from_download && age >= crate::token::REFRESH_TOKEN_IDLE_LIMIT).then_some(age)
+}
+
+/// When the access token of an import expired, if it has: it is stored (the
+/// refresh token may still be alive), with a warning.
+pub fn access_expired_at(t: &ImportedToken, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    let expires_at = t.issued_at + std::time::Duration::from_secs(t.expires_in);
+    (expires_at <= now).then_some(expires_at)
+}
+
 /// Largest plausible `expires_in` (one year); bigger values are typos.
 const MAX_EXPIRES_IN: u64 = 366 * 86_400;
 

@@ -64,7 +64,10 @@ impl Resolver for CachingResolver {
                 return Ok(addrs.clone());
             }
         }
-        let addrs = self.inner.resolve(uri, config, timeout)?;
+        let addrs = self
+            .inner
+            .resolve(uri, config, timeout)
+            .map_err(name_not_resolved)?;
         let mut names = self
             .names
             .lock()
@@ -75,6 +78,16 @@ impl Resolver for CachingResolver {
         }
         names.push((key, now, addrs.clone()));
         Ok(addrs)
+    }
+}
+
+/// ureq's resolver passes the system's lookup failure on as a bare I/O error
+/// (kind "uncategorized"); it is a name that did not resolve, so it is named
+/// as one: `host not found (DNS)`.
+fn name_not_resolved(e: ureq::Error) -> ureq::Error {
+    match e {
+        ureq::Error::Io(_) => ureq::Error::HostNotFound,
+        other => other,
     }
 }
 
@@ -102,6 +115,22 @@ fn literal(uri: &Uri) -> Option<SocketAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lookup_failure_is_named_host_not_found() {
+        // What ureq's resolver returns when the system lookup fails.
+        let lookup = std::io::Error::other("failed to lookup address information");
+        assert!(matches!(
+            name_not_resolved(ureq::Error::Io(lookup)),
+            ureq::Error::HostNotFound
+        ));
+        let e = crate::http::transport_error(&ureq::Error::HostNotFound, "x.example");
+        assert_eq!(e.message, "host not found (DNS)");
+        assert!(matches!(
+            name_not_resolved(ureq::Error::ConnectionFailed),
+            ureq::Error::ConnectionFailed
+        ));
+    }
 
     fn resolve(r: &CachingResolver, url: &str) -> Result<Vec<SocketAddr>, ureq::Error> {
         let uri: Uri = url.parse().unwrap();

@@ -208,12 +208,20 @@ fn run_command(
         log(&format!("{what}: command `{cmd}` said on stderr: {line}"));
     }
     if !status.success() {
-        let code = status
-            .code()
-            .map_or_else(|| "a signal".to_owned(), |c| format!("exit code {c}"));
-        return Err(Error::config(format!(
-            "{what}: command `{cmd}` failed with {code}; run it by hand to see why"
-        )));
+        // The shell's own codes: the program is not there, or not runnable.
+        let message = match status.code() {
+            Some(127) => format!(
+                "{what}: command `{cmd}`: command not found (exit code 127); install the program it runs or fix the profile's *_cmd"
+            ),
+            Some(126) => format!(
+                "{what}: command `{cmd}`: permission denied or not executable (exit code 126); fix the program's mode or the profile's *_cmd"
+            ),
+            code => format!(
+                "{what}: command `{cmd}` failed with {}; run it by hand to see why",
+                code.map_or_else(|| "a signal".to_owned(), |c| format!("exit code {c}"))
+            ),
+        };
+        return Err(Error::config(message));
     }
     let secret = secret.ok_or_else(|| {
         Error::config(format!("{what}: command `{cmd}` printed non-UTF-8 output"))
@@ -303,6 +311,19 @@ mod tests {
         let (r, _) = resolve("echo $((6 * 7)); exit 3", T);
         let e = r.unwrap_err().to_string();
         assert!(e.contains("exit code 3") && !e.contains("42"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_program_is_named_command_not_found() {
+        let (r, _) = resolve("central-auth-no-such-program show x", T);
+        let e = r.unwrap_err().to_string();
+        assert!(
+            e.contains("command not found") && e.contains("install"),
+            "{e}"
+        );
+        let (r, _) = resolve("/dev/null", T);
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("not executable"), "{e}");
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct ProfileStatus {
     pub lock_held: bool,
     /// The stored token, if any.
     pub token: Option<TokenStatus>,
+    /// When `logout` removed the token (RFC 3339), while none is stored again.
+    pub logged_out_at: Option<String>,
     /// Why the record could not be read, if it could not.
     pub store_error: Option<String>,
     /// Tools that used the profile, most recent first.
@@ -52,9 +54,37 @@ pub struct ProfileStatus {
     pub warnings: Vec<String>,
     /// The day's API quota as last seen by `central-auth proxy`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub api_quota: Option<crate::quota::Quota>,
+    pub api_quota: Option<QuotaStatus>,
     /// The `central-auth proxy` processes serving the profile now.
     pub proxies: Vec<ProxyStatus>,
+}
+
+/// The day's API quota the proxy last saw, as `status` shows it: the quota
+/// record with its time in RFC 3339, like every timestamp of the JSON.
+#[derive(Debug, Serialize)]
+pub struct QuotaStatus {
+    /// `X-RateLimit-Limit-day`.
+    pub limit_day: u64,
+    /// `X-RateLimit-Remaining-day`.
+    pub remaining_day: u64,
+    /// `X-RateLimit-Limit-second`, when sent.
+    pub limit_second: Option<u64>,
+    /// When the answer was seen (RFC 3339).
+    pub seen_at: String,
+}
+
+impl QuotaStatus {
+    /// The status form of a quota record.
+    pub fn from_record(q: &crate::quota::Quota) -> QuotaStatus {
+        QuotaStatus {
+            limit_day: q.limit_day,
+            remaining_day: q.remaining_day,
+            limit_second: q.limit_second,
+            seen_at: OffsetDateTime::from_unix_timestamp(q.seen_at)
+                .map(rfc3339)
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// One running `central-auth proxy`, as `status` shows it.
@@ -89,6 +119,17 @@ impl ProfileStatus {
     /// `login` or `import` (`status` exits non-zero then).
     pub fn chain_lost(&self) -> bool {
         self.token.as_ref().is_some_and(|t| t.lost.is_some())
+    }
+
+    /// True when the stored chain is known dead: recorded lost, or its
+    /// refresh token is past the 15-day rule (Central has most likely
+    /// removed it). `status` exits 3 then.
+    pub fn chain_dead(&self) -> bool {
+        self.chain_lost()
+            || self
+                .token
+                .as_ref()
+                .is_some_and(|t| t.refresh_left_seconds == Some(0))
     }
 }
 
@@ -195,6 +236,7 @@ pub fn build(
         store_details: store.details(&profile.name),
         lock_held: store.lock_held(&profile.name).unwrap_or(false),
         token,
+        logged_out_at: None,
         store_error,
         used_by,
         min_valid_seconds: profile.min_valid.as_secs(),

@@ -257,14 +257,14 @@ impl Client {
         let errors = vault_errors(response);
         match response.status {
             401 | 403 if self.config.token.is_login() => Error::store(format!(
-                "Vault at {} denied the token of the {} ({}) to {what} {api}: its policy lacks path \"{}\" with capabilities [\"create\", \"read\", \"update\"]; add the policy of docs/fleet.md to the role's token_policies",
+                "Vault at {} denied the token of the {} ({}) to {what} {api}: its policy lacks path \"{}\" with capabilities [\"create\", \"read\", \"update\"]; add the policy of fleet.md of the central-auth docs to the role's token_policies",
                 self.address,
                 self.config.token.describe(),
                 if errors.is_empty() { "permission denied".to_owned() } else { errors },
                 self.config.policy_path()
             )),
             401 | 403 => Error::store(format!(
-                "Vault at {} denied the token ({}) to {what} {api}: the token expired or was revoked, or its policy lacks path \"{}\" with capabilities [\"create\", \"read\", \"update\"]; renew the token (`vault login`) or fix the policy (docs/fleet.md)",
+                "Vault at {} denied the token ({}) to {what} {api}: the token expired or was revoked, or its policy lacks path \"{}\" with capabilities [\"create\", \"read\", \"update\"]; renew the token (`vault login`) or fix the policy (fleet.md of the central-auth docs)",
                 self.address,
                 if errors.is_empty() { "permission denied".to_owned() } else { errors },
                 self.config.policy_path()
@@ -278,7 +278,7 @@ impl Client {
                 self.address, self.config.mount, self.config.name, self.config.mount
             )),
             s => Error::store(format!(
-                "Vault at {} answered HTTP {s} ({errors}) to {what} {api}; check the store's mount and path (docs/fleet.md)",
+                "Vault at {} answered HTTP {s} ({errors}) to {what} {api}; check the store's mount and path (fleet.md of the central-auth docs)",
                 self.address
             )),
         }

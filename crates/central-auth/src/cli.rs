@@ -22,6 +22,38 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The clap command as parsed and documented (help, man pages,
+    /// completions): the derive's, with the global `-p`/`-v` hidden where
+    /// they do nothing (`completions`).
+    pub fn command() -> clap::Command {
+        use clap::{Arg, ArgAction};
+        // A subcommand's own argument of the same id stops a global from
+        // being copied into it when the command is built: these are the
+        // globals' twins, hidden from its help and ignored.
+        <Cli as clap::CommandFactory>::command().mut_subcommand("completions", |c| {
+            c.arg(
+                Arg::new("profile")
+                    .short('p')
+                    .long("profile")
+                    .value_name("NAME")
+                    .hide(true),
+            )
+            .arg(
+                Arg::new("verbose")
+                    .short('v')
+                    .long("verbose")
+                    .action(ArgAction::SetTrue)
+                    .hide(true),
+            )
+        })
+    }
+
+    /// Parses the process's command line with [`Cli::command`].
+    pub fn try_parse_args() -> Result<Cli, clap::Error> {
+        let matches = Cli::command().try_get_matches()?;
+        <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
+    }
+
     /// `token` with at most a profile, built without clap (the cached call is a
     /// whole process start; see `central_auth_cli_common::quick`); `None` for
     /// every other command line.
@@ -48,12 +80,17 @@ pub enum Command {
         /// Print the outcome as JSON on stdout.
         #[arg(long)]
         json: bool,
-        /// Replace a stored token even if the file is older than it.
+        /// Store the token even if the file is older than the stored one, or
+        /// created 15 days ago or more (Central has then most likely removed it).
         #[arg(long)]
         force: bool,
+        /// Then prove the pair with one call to Central (a refresh); exit 3
+        /// if Central rejects it.
+        #[arg(long)]
+        verify: bool,
         /// Take over the chain from another tool's token file, then leave that
-        /// file with only the access token (no refresh; see docs/pycentral.md,
-        /// docs/cencli.md).
+        /// file with only the access token (no refresh; see pycentral.md and
+        /// cencli.md of the central-auth docs).
         #[arg(long, value_name = "TOOL", value_enum)]
         from: Option<ImportFrom>,
         /// The JSON file, or `-` for stdin.
@@ -76,6 +113,9 @@ pub enum Command {
         min_valid: Option<std::time::Duration>,
     },
     /// Show expiry, refresh-token age, the 15-day rule, store and recent users.
+    ///
+    /// Exits 3 when a chain is known dead: recorded lost, or its refresh token
+    /// past the 15-day rule.
     Status {
         /// Every configured profile.
         #[arg(long, conflicts_with = "profile")]
@@ -96,8 +136,12 @@ pub enum Command {
     #[command(args_conflicts_with_subcommands = true)]
     Profiles {
         /// Machine-readable output (of the list; `import` prints lines).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "names")]
         json: bool,
+        /// Only the profile names, one per line (what shell completion reads;
+        /// no secret is resolved, Central is not contacted).
+        #[arg(long)]
+        names: bool,
         /// Instead of listing: create profiles from another tool's config.
         #[command(subcommand)]
         action: Option<ProfilesAction>,
@@ -122,13 +166,13 @@ pub enum Command {
         json: bool,
     },
     /// Store a profile's client secret or password in the OS keyring (see
-    /// docs/keyring.md).
+    /// keyring.md of the docs).
     Secret {
         /// What to do.
         #[command(subcommand)]
         action: SecretAction,
     },
-    /// Manage where a profile's token is stored (see docs/fleet.md).
+    /// Manage where a profile's token is stored (see fleet.md of the docs).
     Store {
         /// What to do.
         #[command(subcommand)]
@@ -144,7 +188,7 @@ pub enum Command {
     /// user's connection gets 403, and so does any request a web page could
     /// send (Origin, Sec-Fetch-Site, a Host other than 127.0.0.1, localhost or
     /// [::1]: 421). Prints `listening on URL` first (not with --exec); stops on
-    /// SIGTERM or Ctrl-C. See docs/proxy.md.
+    /// SIGTERM or Ctrl-C. See proxy.md of the central-auth docs.
     Proxy(ProxyArgs),
     /// Run a command with the token and base URL in its environment.
     ///
@@ -167,7 +211,7 @@ pub enum Command {
     /// token, then runs `cencli ARGS`. The cache is `<cencli config dir>/.cache/tok_<customer_id>_<client_id>.json`
     /// (the profile's ids), replaced atomically, mode 0600. cencli's config must
     /// hold no client_secret and no password, so it can never refresh or log in
-    /// by itself. Exits with cencli's code. See docs/cencli.md.
+    /// by itself. Exits with cencli's code. See cencli.md of the central-auth docs.
     Cencli {
         /// cencli's config directory (default: ~/.config/centralcli, or
         /// ~/.centralcli when ~/.config does not exist, as cencli decides).
@@ -188,7 +232,13 @@ pub enum Command {
         )]
         args: Vec<std::ffi::OsString>,
     },
-    /// Print the shell completion script for SHELL on stdout (see docs/completions.md).
+    /// Print the shell completion script for SHELL on stdout.
+    ///
+    /// `cargo xtask install` installs them for bash, zsh and fish. By hand:
+    /// bash to ~/.local/share/bash-completion/completions/central-auth, zsh
+    /// to _central-auth in a directory on $fpath, fish to
+    /// ~/.config/fish/completions/central-auth.fish. `-p/--profile` completes
+    /// the configured profile names (from `central-auth profiles --names`).
     Completions {
         /// bash, zsh, fish, powershell or elvish.
         #[arg(value_name = "SHELL")]
@@ -199,8 +249,9 @@ pub enum Command {
 /// `central-auth proxy` options.
 #[derive(Debug, clap::Args)]
 pub struct ProxyArgs {
-    /// Loopback address to listen on (port 0 picks a free one; default
-    /// 127.0.0.1:8470, or a free port with --exec).
+    /// Loopback address to listen on: 127.0.0.1:PORT, localhost:PORT (the
+    /// same) or [::1]:PORT (port 0 picks a free one; default 127.0.0.1:8470,
+    /// or a free port with --exec).
     #[arg(long, value_name = "ADDR", conflicts_with = "unix_socket")]
     pub listen: Option<String>,
     /// Listen on a Unix socket at PATH instead (mode 0600; its directory
@@ -267,7 +318,7 @@ pub enum ProfilesAction {
     /// Create profiles from another tool's config (cencli's `config.yaml`):
     /// one profile per workspace with a classic API client. Existing profiles
     /// are never changed. Literal secrets are copied only with a stderr line
-    /// each (see docs/cencli.md).
+    /// each (see cencli.md of the central-auth docs).
     Import {
         /// The tool whose config it is.
         #[arg(long, value_name = "TOOL", value_enum)]

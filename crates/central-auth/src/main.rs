@@ -20,8 +20,6 @@ mod view;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use central_auth::cli::{Cli, Command, ProfilesAction, ProfilesFrom};
 use central_auth_cli_common::Failure;
 
@@ -35,7 +33,7 @@ fn main() -> ExitCode {
     central_auth_vault::register();
     central_auth_keyring::register();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let cli = match Cli::quick(&args).map_or_else(Cli::try_parse, Ok) {
+    let cli = match Cli::quick(&args).map_or_else(Cli::try_parse_args, Ok) {
         Ok(cli) => cli,
         // --help, --version and a bare `central-auth` print clap's text.
         Err(e)
@@ -46,7 +44,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             // A bad command line is one line, as every other error.
-            output::usage_error(&e.to_string());
+            output::usage_error(&e.to_string(), &help_command(&args));
             return ExitCode::from(central_auth_core::ExitCode::Usage as u8);
         }
     };
@@ -54,6 +52,36 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(failure) => central_auth_cli_common::fail(output::NAME, &failure),
     }
+}
+
+/// `central-auth SUBCOMMAND...` of a command line, whose `--help` a usage
+/// error points to: the subcommand words (after skipping options and the
+/// value of `-p`/`--profile`) that name a subcommand.
+fn help_command(args: &[std::ffi::OsString]) -> String {
+    let mut cmd = Cli::command();
+    let mut out = output::NAME.to_owned();
+    let mut words = args.iter().filter_map(|a| a.to_str());
+    while let Some(w) = words.next() {
+        if w == "-p" || w == "--profile" {
+            words.next();
+            continue;
+        }
+        if w == "--" {
+            break;
+        }
+        if w.starts_with('-') {
+            continue;
+        }
+        match cmd.find_subcommand(w) {
+            Some(sub) => {
+                out.push(' ');
+                out.push_str(w);
+                cmd = sub.clone();
+            }
+            None => break,
+        }
+    }
+    out
 }
 
 /// Opens the broker the command needs and hands the command to its module.
@@ -78,6 +106,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Completions { shell } => completions::run(shell),
         Command::Import {
             force,
+            verify,
             from,
             file,
             json,
@@ -89,6 +118,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 from,
                 file,
                 json,
+                verify,
             },
         ),
         Command::Login {
@@ -108,7 +138,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 }),
             ..
         } => profiles::import_cencli(b, &file, no_secrets),
-        Command::Profiles { json, action: None } => profiles::list(b, json),
+        Command::Profiles {
+            json,
+            names,
+            action: None,
+        } => profiles::list(b, json, names),
         Command::Keepalive {
             all,
             older_than,

@@ -12,10 +12,10 @@ pub(crate) const NAME: &str = "central-auth";
 
 /// Prints clap's error as one line: `central-auth: <first line>; see `central-auth --help``.
 #[allow(clippy::print_stderr)]
-pub(crate) fn usage_error(rendered: &str) {
+pub(crate) fn usage_error(rendered: &str, command: &str) {
     eprintln!(
         "{}",
-        central_auth_core::adapter::usage_line(NAME, rendered, "")
+        central_auth_core::adapter::usage_line_for(NAME, rendered, "", Some(command))
     );
 }
 

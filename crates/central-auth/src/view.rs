@@ -44,12 +44,20 @@ pub fn status_text(statuses: &[ProfileStatus]) -> String {
             (_, Some(err)) => {
                 let _ = writeln!(out, "  token          unreadable: {err}");
             }
-            (None, None) => {
-                let _ = writeln!(
-                    out,
-                    "  token          none stored (run `central-auth login` or `central-auth import`)"
-                );
-            }
+            (None, None) => match &s.logged_out_at {
+                Some(at) => {
+                    let _ = writeln!(
+                        out,
+                        "  token          logged out at {at}; nothing logs in until you run `central-auth login` or `central-auth import`"
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "  token          none stored (run `central-auth login` or `central-auth import`)"
+                    );
+                }
+            },
             (Some(t), None) => {
                 let expiry = if t.expires_in_seconds > 0 {
                     format!(
@@ -165,13 +173,10 @@ pub fn status_text(statuses: &[ProfileStatus]) -> String {
 }
 
 /// The `status` line for the day's quota the proxy saw.
-fn quota_line(q: &central_auth_core::quota::Quota) -> String {
-    let seen = time::OffsetDateTime::from_unix_timestamp(q.seen_at)
-        .map(central_auth_core::status::rfc3339)
-        .unwrap_or_default();
+fn quota_line(q: &central_auth_core::status::QuotaStatus) -> String {
     format!(
-        "{} of {} calls left today (seen by the proxy at {seen})",
-        q.remaining_day, q.limit_day
+        "{} of {} calls left today (seen by the proxy at {})",
+        q.remaining_day, q.limit_day, q.seen_at
     )
 }
 
@@ -208,8 +213,9 @@ pub fn profiles(config: &Config) -> String {
         };
         let _ = writeln!(
             out,
-            "no profiles: the config file {} {state} (see docs/configuration.md)",
-            config.path.display()
+            "no profiles: the config file {} {state} (see {})",
+            config.path.display(),
+            central_auth_core::docs_ref::page("configuration")
         );
     }
     for (name, p) in &config.profiles {

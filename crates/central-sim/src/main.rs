@@ -119,7 +119,8 @@ A Download Token file, as the Web UI's \"Download Token\" button gives:
   curl -s -X POST {url}/_sim/download-token > token.json
   central-auth import token.json
 
-Every flag, control endpoint and fault: docs/simulator.md. Stop with Ctrl-C.
+Flags: `central-sim --help`; control endpoints and faults: simulator.md of the
+central-auth docs (share/doc/central-auth/). Stop with Ctrl-C.
 ",
         client_id = cfg.client_id,
         client_secret = cfg.client_secret,

@@ -427,6 +427,12 @@ fn curl_needs_no_credentials_and_a_killed_token_costs_one_refresh() {
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let remaining = v["api_quota"]["remaining_day"].as_u64().unwrap();
     assert!(remaining < v["api_quota"]["limit_day"].as_u64().unwrap());
+    // RFC 3339, as docs/json.md promises for every timestamp.
+    let seen_at = v["api_quota"]["seen_at"]
+        .as_str()
+        .expect("seen_at is a string");
+    time::OffsetDateTime::parse(seen_at, &time::format_description::well_known::Rfc3339)
+        .expect("seen_at is RFC 3339");
 
     let files = assert_clean(&home, &out, &[old, new]);
     figures(&format!(
@@ -516,6 +522,13 @@ fn refuses_a_non_loopback_listen_address() {
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("not a loopback address"), "{err}");
+    // `localhost` is loopback: accepted, as 127.0.0.1 (no resolver asked).
+    let proxy = Proxy::spawn(
+        &home,
+        &["proxy", "--profile", "test", "--listen", "localhost:0"],
+    );
+    assert!(proxy.url.starts_with("http://127.0.0.1:"), "{}", proxy.url);
+    assert!(proxy.stop().status.success());
 }
 
 /// docs/proxy.md's opening example, run as written with the test's profile and a

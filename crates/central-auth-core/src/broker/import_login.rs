@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 use crate::config::{Grant, Profile};
 use crate::error::Error;
 use crate::import;
+use crate::logout_mark;
 use crate::secret::{same, SecretString};
 use crate::status;
 
@@ -29,12 +30,15 @@ impl Broker {
             Grant::RefreshToken => self.relogin(profile, expected, password, gw),
         })?;
         guard.write(&next, expected)?;
+        self.clear_logout_mark(profile)?;
         Ok(self.handed_out(profile, &next, true, profile.min_valid))
     }
 
     /// Stores an imported token JSON (Web UI download or token response).
     ///
-    /// Refuses, unless `force`, a Web UI download older than the stored chain: its
+    /// Refuses, unless `force`, a Web UI download created 15 days ago or more
+    /// (Central has most likely removed its refresh token), and one older than
+    /// the stored chain: its
     /// pair has most likely been rotated already, and storing it would replace the
     /// live refresh token with a dead one. A chain recorded lost is replaced
     /// without `force`; a record that cannot be read needs `force`.
@@ -52,6 +56,13 @@ impl Broker {
         }
         let now = OffsetDateTime::now_utc();
         let imported = import::parse(text, now)?;
+        if let (Some(age), false) = (import::dead_by_age(&imported, now), force) {
+            return Err(Error::bad_input(format!(
+                "this file's token was created at {} ({} ago): Central removes a refresh token unused for 15 days, so this pair is most likely dead. Download a new token in the Central Web UI, or pass --force to store it anyway",
+                status::rfc3339(imported.issued_at),
+                crate::duration::format(age)
+            )));
+        }
         let mut guard = self.lock(profile)?;
         let current = self.read_or_discard(profile, guard.as_mut(), force)?;
         if let Some(cur) = &current {
@@ -77,6 +88,7 @@ impl Broker {
         let expected = current.as_ref().map(|t| t.generation);
         let record = record_from_import(imported, expected);
         guard.write(&record, expected)?;
+        self.clear_logout_mark(profile)?;
         Ok(ImportOutcome::Stored {
             replaced: current.is_some(),
         })
@@ -85,17 +97,29 @@ impl Broker {
     /// Deletes the stored token, readable or not. Returns false if there was none.
     pub fn logout(&self, profile: &Profile) -> Result<bool, Error> {
         let mut guard = self.lock(profile)?;
-        match guard.read() {
+        let had = match guard.read() {
             Ok(Some(t)) => {
                 guard.delete(t.generation)?;
-                Ok(true)
+                true
             }
-            Ok(None) => Ok(false),
+            Ok(None) => false,
             Err(e) => {
                 (self.log)(&format!("logout: removing an unreadable record: {e}"));
                 guard.discard()?;
-                Ok(true)
+                true
             }
-        }
+        };
+        // Nothing logs in again without a stored token (`renew`); the mark
+        // lets `status` say why there is none.
+        logout_mark::write(
+            &logout_mark::path(&self.home.state_dir, &profile.name),
+            OffsetDateTime::now_utc(),
+        )?;
+        Ok(had)
+    }
+
+    /// `login` and `import` end a logout.
+    fn clear_logout_mark(&self, profile: &Profile) -> Result<(), Error> {
+        logout_mark::clear(&logout_mark::path(&self.home.state_dir, &profile.name))
     }
 }

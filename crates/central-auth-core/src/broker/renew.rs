@@ -93,6 +93,14 @@ impl Broker {
             {
                 self.rotate(profile, guard, cur, gw)
             }
+            // Nothing stored (never imported, or logged out): say so and
+            // name `import` and `login` before any secret source is read.
+            // Automatic login is for a chain that died, not for a profile
+            // nobody has started or one that was logged out.
+            (Grant::RefreshToken, None) => Err(Error::NeedsLogin {
+                profile: profile.name.to_string(),
+                reason: "no token is stored".to_owned(),
+            }),
             (Grant::RefreshToken, _) if profile.can_relogin() => {
                 guard.check_writable()?;
                 let next = self.relogin(profile, expected, None, gw)?;

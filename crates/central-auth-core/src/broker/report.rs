@@ -29,7 +29,16 @@ impl Broker {
         )
         .map(|mut s| {
             s.api_quota =
-                crate::quota::read(&crate::quota::path(&self.home.state_dir, &profile.name));
+                crate::quota::read(&crate::quota::path(&self.home.state_dir, &profile.name))
+                    .as_ref()
+                    .map(status::QuotaStatus::from_record);
+            if s.token.is_none() {
+                s.logged_out_at = crate::logout_mark::read(&crate::logout_mark::path(
+                    &self.home.state_dir,
+                    &profile.name,
+                ))
+                .map(status::rfc3339);
+            }
             s.proxies = crate::proxies::live(&self.home.state_dir, &profile.name)
                 .iter()
                 .map(status::ProxyStatus::from_record)

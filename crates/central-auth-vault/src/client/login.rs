@@ -104,7 +104,7 @@ impl Client {
         };
         match &self.config.token {
             TokenSource::Kubernetes { role, jwt_file, .. } => Error::store(format!(
-                "Vault at {} refused the Kubernetes login at {api} for role {role:?} ({errors}); check that the role exists at that auth path and is bound to this pod's service account and namespace, and that {} holds the pod's current service account token (docs/fleet.md)",
+                "Vault at {} refused the Kubernetes login at {api} for role {role:?} ({errors}); check that the role exists at that auth path and is bound to this pod's service account and namespace, and that {} holds the pod's current service account token (fleet.md of the central-auth docs)",
                 self.address,
                 jwt_file.display()
             )),

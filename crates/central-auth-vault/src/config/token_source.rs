@@ -125,7 +125,7 @@ impl TokenSource {
     /// `SecretIdSource::resolve` and the client's login.
     pub fn resolve(&self, store: &str, policy_path: &str) -> Result<SecretString, Error> {
         let fix = format!(
-            "see docs/fleet.md; store {store:?} needs a Vault token with the policy for {policy_path}"
+            "see fleet.md of the central-auth docs; store {store:?} needs a Vault token with the policy for {policy_path}"
         );
         match self {
             TokenSource::Default => {
@@ -186,7 +186,7 @@ impl SecretIdSource {
 /// Reads the Kubernetes service account token (`jwt_file`), trimmed, after
 /// the checks of [`JWT_FILE`].
 pub fn read_jwt(path: &Path) -> Result<SecretString, Error> {
-    let fix = "run in a pod with a mounted service account token or fix jwt_file (docs/fleet.md)";
+    let fix = "run in a pod with a mounted service account token or fix jwt_file (fleet.md of the central-auth docs)";
     match read_secret_file(path, &JWT_FILE)? {
         Some(jwt) => Ok(jwt),
         None => Err(Error::store(format!(

@@ -78,7 +78,7 @@ fn check_config(dir: &Path, profile: &Profile) -> Result<(), Error> {
     let file = cencli_config::file_in(dir);
     if !file.exists() {
         return Err(Error::config(format!(
-            "cencli has no config in {}: write config.yaml there as in docs/cencli.md (no client_secret, no password), or pass --config-dir",
+            "cencli has no config in {}: write config.yaml there as cencli.md of the central-auth docs shows (no client_secret, no password), or pass --config-dir",
             dir.display()
         )));
     }
@@ -92,7 +92,7 @@ fn check_config(dir: &Path, profile: &Profile) -> Result<(), Error> {
         .collect();
     if ours.is_empty() {
         return Err(Error::config(format!(
-            "no workspace in cencli config {} has the customer_id and client_id of profile {}; cencli would not read the token central-auth writes: set them as in the profile (docs/cencli.md)",
+            "no workspace in cencli config {} has the customer_id and client_id of profile {}; cencli would not read the token central-auth writes: set them as in the profile (`man central-auth-cencli`)",
             file.display(),
             profile.name
         )));
@@ -110,7 +110,7 @@ fn check_config(dir: &Path, profile: &Profile) -> Result<(), Error> {
         }
         if !keys.is_empty() {
             return Err(Error::config(format!(
-                "cencli config {} gives workspace {:?} {}: with them cencli refreshes or logs in by itself after a 401 and forks the chain; remove them (central-auth holds the chain, docs/cencli.md)",
+                "cencli config {} gives workspace {:?} {}: with them cencli refreshes or logs in by itself after a 401 and forks the chain; remove them (central-auth holds the chain; `man central-auth-cencli`)",
                 file.display(),
                 w.name,
                 keys.join(", ")

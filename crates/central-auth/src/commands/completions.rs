@@ -1,9 +1,8 @@
 //! `central-auth completions SHELL`: the shell completion script on stdout,
-//! rendered from the clap definition; no broker is opened.
+//! rendered from the clap definition (`central_auth::completion`); no broker
+//! is opened.
 
 use std::process::ExitCode;
-
-use clap::CommandFactory;
 
 use central_auth::cli::Cli;
 
@@ -12,8 +11,7 @@ use crate::output::print_stdout;
 
 /// Prints the completion script for `shell`.
 pub(crate) fn run(shell: clap_complete::Shell) -> Outcome {
-    let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "central-auth", &mut out);
-    print_stdout(&String::from_utf8_lossy(&out))?;
+    let text = central_auth::completion::script(shell, &mut Cli::command(), "central-auth");
+    print_stdout(&text)?;
     Ok(ExitCode::SUCCESS)
 }

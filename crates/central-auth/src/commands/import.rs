@@ -24,6 +24,8 @@ pub(crate) struct Args {
     pub file: String,
     /// `--json`.
     pub json: bool,
+    /// `--verify`: prove the stored pair with one refresh.
+    pub verify: bool,
 }
 
 /// Stores the pair and says what happened (a line on stderr, or with `--json`
@@ -36,6 +38,10 @@ pub(crate) fn run(broker: &Broker, explicit: Option<&str>, a: &Args) -> Outcome 
         return Ok(ExitCode::SUCCESS);
     }
     let text = read_input(&a.file)?;
+    let now = time::OffsetDateTime::now_utc();
+    let expired = central_auth_core::import::parse(&text, now)
+        .ok()
+        .and_then(|t| central_auth_core::import::access_expired_at(&t, now));
     let outcome = broker.import(profile, &text, a.force)?;
     let (key, note) = match outcome {
         ImportOutcome::Stored { replaced: false } => ("stored", "stored"),
@@ -44,13 +50,33 @@ pub(crate) fn run(broker: &Broker, explicit: Option<&str>, a: &Args) -> Outcome 
         }
         ImportOutcome::AlreadyStored => ("unchanged", "already stored; nothing changed"),
     };
+    if !a.json {
+        say(&format!("central-auth: {label}: token {note}"))?;
+    }
+    match (expired, a.verify) {
+        (Some(at), false) if key != "unchanged" => say(&format!(
+            "central-auth: {label}: warning: the access token in this file expired at {}; the pair works only if its refresh token is still alive: run `central-auth import --verify FILE` or `central-auth refresh` to check with Central now",
+            central_auth_core::status::rfc3339(at)
+        ))?,
+        _ => {}
+    }
+    if a.verify {
+        // One call to Central: a refresh proves the refresh token alive (and
+        // leaves a fresh pair); a dead one is recorded lost and named.
+        let token = broker.force_refresh(profile)?;
+        if !a.json {
+            say(&format!(
+                "central-auth: {label}: verified: Central accepted the refresh token; new access token valid until {}",
+                central_auth_core::status::rfc3339(token.expires_at)
+            ))?;
+        }
+    }
     if a.json {
         print_stdout(&view::json(&serde_json::json!({
             "profile": profile.name.as_str(),
             "outcome": key,
+            "verified": a.verify,
         })))?;
-    } else {
-        say(&format!("central-auth: {label}: token {note}"))?;
     }
     Ok(ExitCode::SUCCESS)
 }

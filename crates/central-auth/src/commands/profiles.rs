@@ -10,9 +10,17 @@ use super::Outcome;
 use crate::output::{print_stdout, say};
 use crate::{profiles_import, view};
 
-/// Lists the profiles (text, or with `json` the documented object).
-pub(crate) fn list(broker: &Broker, json: bool) -> Outcome {
-    let text = if json {
+/// Lists the profiles (text, or with `json` the documented object, or with
+/// `names` only the names, one per line, for shell completion).
+pub(crate) fn list(broker: &Broker, json: bool, names: bool) -> Outcome {
+    let text = if names {
+        broker
+            .config()
+            .profiles
+            .keys()
+            .map(|name| format!("{}\n", name.as_str()))
+            .collect()
+    } else if json {
         view::profiles_json(broker.config())
     } else {
         view::profiles(broker.config())

@@ -1,6 +1,7 @@
 //! `central-auth status [--all]`: expiry, refresh-token age, store and recent
-//! users of one profile or all; exit 3 when a chain is lost, so scripts and
-//! timers notice without parsing.
+//! users of one profile or all; exit 3 when a chain is known dead (recorded
+//! lost, or its refresh token past the 15-day rule), so scripts and timers
+//! notice without parsing.
 
 use std::process::ExitCode;
 
@@ -34,7 +35,7 @@ pub(crate) fn run(broker: &Broker, explicit: Option<&str>, all: bool, json: bool
         }
     };
     print_stdout(&text)?;
-    if statuses.iter().any(|s| s.chain_lost()) {
+    if statuses.iter().any(|s| s.chain_dead()) {
         return Ok(ExitCode::from(
             central_auth_core::ExitCode::NeedsLogin as u8,
         ));

@@ -163,7 +163,7 @@ impl Tool {
                 dir_what: "pycentral token cache directory",
                 example: "temp/tok_<customer_id>_<client_id>.json",
                 null_refresh_key: false,
-                next: "Give pycentral its token with the provider: see docs/pycentral.md",
+                next: "Give pycentral its token with the provider: see pycentral.md of the central-auth docs (share/doc/central-auth/)",
             },
             From::Cencli => Tool {
                 name: "cencli",
@@ -171,7 +171,7 @@ impl Tool {
                 dir_what: "cencli cache directory",
                 example: "~/.config/centralcli/.cache/tok_<customer_id>_<client_id>.json",
                 null_refresh_key: true,
-                next: "Remove client_secret, password and tokens from cencli's config.yaml and run it as `central-auth cencli ARGS`: see docs/cencli.md",
+                next: "Remove client_secret, password and tokens from cencli's config.yaml and run it as `central-auth cencli ARGS`: see `man central-auth-cencli`",
             },
         }
     }

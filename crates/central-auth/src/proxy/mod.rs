@@ -185,16 +185,27 @@ fn listen(
         DEFAULT_LISTEN
     };
     let text = opts.listen.as_deref().unwrap_or(default);
-    let addr: SocketAddr = text.parse().map_err(|_| {
-        Error::bad_input(format!(
-            "--listen {text:?} is not an address; use 127.0.0.1:PORT"
-        ))
-    })?;
+    let addr = listen_addr(text)?;
     let l = transport::bind_tcp(addr)?;
     let addr = l
         .local_addr()
         .map_err(|e| Error::unavailable(format!("cannot read the listening address: {e}")))?;
     Ok((Listener::Tcp(l), Listening::Tcp { addr }, None))
+}
+
+/// The address of `--listen`: an IP address and port, or `localhost:PORT`,
+/// which is 127.0.0.1 by definition (RFC 6761), so no resolver (nor
+/// /etc/hosts) is asked and it cannot name another machine.
+fn listen_addr(text: &str) -> Result<SocketAddr, Error> {
+    let localhost = text
+        .rsplit_once(':')
+        .filter(|(host, _)| host.eq_ignore_ascii_case("localhost"))
+        .map(|(_, port)| format!("127.0.0.1:{port}"));
+    localhost.as_deref().unwrap_or(text).parse().map_err(|_| {
+        Error::bad_input(format!(
+            "--listen {text:?} is not an address; use 127.0.0.1:PORT, localhost:PORT or [::1]:PORT"
+        ))
+    })
 }
 
 /// Stops the reactor on a signal, or with `--exec` when the child exits.
@@ -230,4 +241,28 @@ fn open_quiet() -> Result<Broker, Error> {
 
 fn open_verbose() -> Result<Broker, Error> {
     crate::open::open_broker(true, "proxy", None).map(Broker::with_memo)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn localhost_is_loopback_without_a_resolver() {
+        assert_eq!(
+            listen_addr("localhost:8472").unwrap(),
+            "127.0.0.1:8472".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(listen_addr("LocalHost:0").unwrap().port(), 0);
+        assert_eq!(listen_addr("[::1]:9").unwrap().to_string(), "[::1]:9");
+        for bad in [
+            "localhost",
+            "localhost.example:80",
+            "host:80",
+            "localhost:x",
+        ] {
+            let e = listen_addr(bad).unwrap_err().to_string();
+            assert!(e.contains("localhost:PORT"), "{bad}: {e}");
+        }
+    }
 }
