@@ -41,7 +41,7 @@ impl Broker {
             return Ok(());
         }
         Err(Error::config(format!(
-            "profile {name} now uses the shared store {to}, which holds no token for it, but its live chain is still in the local file store ({path}); nothing was sent to Central. Move it with `central-auth store migrate --from file -p {name}` (docs/fleet.md), then retry",
+            "profile {name} now uses the shared store {to}, which holds no token for it, but its live chain is still in the local file store ({path}); nothing was sent to Central. Move it with `central-auth store migrate --from file -p {name}` (fleet.md of the central-auth docs), then retry",
             name = profile.name,
             to = store.location(&profile.name),
             path = path.display()
