@@ -166,7 +166,7 @@ struct Tool {
     apt: Option<&'static str>,
 }
 
-const TOOLS: [Tool; 11] = [
+const TOOLS: [Tool; 15] = [
     Tool {
         name: "git",
         apt: Some("git"),
