@@ -32,6 +32,8 @@ mod http;
 mod inventory;
 mod inventory_json;
 mod inventory_seed;
+mod msp;
+mod msp_seed;
 mod oauth;
 mod page;
 mod params;
@@ -49,6 +51,7 @@ use std::time::Duration;
 pub use config::SimConfig;
 pub use faults::Fault;
 pub use gateway::{AppInfo, GatewayError, TokenInfo, TokenStatus};
+pub use msp_seed::{Msp, Tenant, TenantListMode, MSP_WORKSPACE_ID};
 pub use state::{Counters, TokenCall};
 
 use server::Server;
