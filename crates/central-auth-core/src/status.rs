@@ -103,6 +103,12 @@ pub struct TokenStatus {
     pub expires_at: String,
     /// Seconds until expiry (negative once expired).
     pub expires_in_seconds: i64,
+    /// The lifetime Central granted the access token (issue to expiry), in
+    /// seconds: 900 for a GreenLake-scoped token, 7200 for a Central one.
+    pub lifetime_seconds: u64,
+    /// For a tenant token: the tenant workspace id it was exchanged for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
     /// A tool reported the access token rejected.
     pub access_rejected: bool,
     /// A refresh token is stored.
@@ -227,6 +233,8 @@ fn token_status(t: &StoredToken, now: OffsetDateTime, warnings: &mut Vec<String>
         issued_at: rfc3339(t.issued_at),
         expires_at: rfc3339(t.expires_at),
         expires_in_seconds: (t.expires_at - now).whole_seconds(),
+        lifetime_seconds: t.lifetime().as_secs(),
+        tenant_id: t.tenant_id.clone(),
         access_rejected: t.access_rejected,
         has_refresh_token: t.refresh_token.is_some(),
         refresh_issued_at: t.refresh_issued_at.map(rfc3339),

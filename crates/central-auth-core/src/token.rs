@@ -36,6 +36,8 @@ pub enum TokenOrigin {
     Refresh,
     /// A client-credentials grant.
     ClientCredentials,
+    /// An RFC 8693 exchange of an MSP token for a tenant token.
+    TokenExchange,
 }
 
 /// A profile's token as kept in the store.
@@ -80,6 +82,11 @@ pub struct StoredToken {
     /// then fails fast without calling Central until `import` or `login`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lost: Option<ChainLost>,
+    /// For a tenant token: the tenant workspace id it was exchanged for
+    /// (hexadecimal, no dashes), so a `tenant_name` is resolved through the
+    /// tenant list only once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
 }
 
 /// A rotation in flight: who sent it and when.

@@ -271,5 +271,6 @@ pub(super) fn record(access: &str, refresh: &str, age: Duration) -> StoredToken 
         access_rejected: false,
         rotating: None,
         lost: None,
+        tenant_id: None,
     }
 }

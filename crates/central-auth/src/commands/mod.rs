@@ -14,6 +14,7 @@ pub(crate) mod logout;
 pub(crate) mod profiles;
 pub(crate) mod status;
 pub(crate) mod store;
+pub(crate) mod tenants;
 pub(crate) mod token;
 mod tool_cache;
 
