@@ -21,6 +21,7 @@ mod inventory;
 mod kube;
 mod leaks;
 mod migrate;
+mod msp;
 mod ops;
 mod proxy;
 mod pycentral;

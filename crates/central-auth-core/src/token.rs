@@ -178,6 +178,7 @@ mod tests {
             access_rejected: false,
             rotating: None,
             lost: None,
+            tenant_id: None,
         }
     }
 

@@ -20,9 +20,9 @@
 //! - a tenant workspace's issuer refuses the MSP's client credentials (401
 //!   `invalid_client`): the MSP reaches a tenant by the exchange only.
 
-use crate::encoding::base64url_encode;
 use crate::http::Request;
 use crate::http::Response;
+use crate::jwt::jwt_like;
 use crate::params::{client_credentials, Params};
 use crate::state::State;
 
@@ -95,27 +95,6 @@ pub fn token(st: &mut State, req: &Request, params: &Params) -> Response {
     };
     resp.with_header("Cache-Control", "no-store")
         .with_header("Pragma", "no-cache")
-}
-
-/// A JWT-shaped opaque token valid for `ttl`.
-pub(crate) fn jwt_like(st: &mut State, client_id: &str, ttl: std::time::Duration) -> String {
-    let now = st.now_ms() / 1000;
-    let header = serde_json::json!({"alg": "RS256", "kid": "central-sim", "typ": "JWT"});
-    let payload = serde_json::json!({
-        "client_id": client_id,
-        "exp": now + ttl.as_secs(),
-        "iat": now,
-        "iss": "https://sso.common.cloud.hpe.com",
-        "jti": st.rng.uuid(),
-        "sub": client_id,
-    });
-    let sig = st.rng.bytes(64);
-    format!(
-        "{}.{}.{}",
-        base64url_encode(header.to_string().as_bytes()),
-        base64url_encode(payload.to_string().as_bytes()),
-        base64url_encode(&sig)
-    )
 }
 
 #[cfg(test)]

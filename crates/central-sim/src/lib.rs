@@ -32,6 +32,7 @@ mod http;
 mod inventory;
 mod inventory_json;
 mod inventory_seed;
+mod jwt;
 mod msp;
 mod msp_seed;
 mod oauth;
@@ -101,6 +102,12 @@ impl Sim {
     /// Base URL, e.g. `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://{}", self.server.addr())
+    }
+
+    /// Changes the MSP part of the simulator (tenants, hostile-list and
+    /// exchange knobs) in place.
+    pub fn msp(&self, change: impl FnOnce(&mut Msp)) {
+        change(&mut self.shared.lock().msp);
     }
 
     /// Snapshot of the counters.

@@ -14,8 +14,8 @@
 //!
 //! GLP APIs answer errors with `{httpStatusCode, errorCode, message, debugId}`.
 
-use crate::greenlake::jwt_like;
 use crate::http::{Request, Response};
+use crate::jwt::jwt_like;
 use crate::params::{client_credentials, Params};
 use crate::state::State;
 
