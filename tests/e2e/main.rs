@@ -25,6 +25,7 @@ mod msp;
 mod ops;
 mod proxy;
 mod pycentral;
+mod pycentral2;
 mod pycentral_provider;
 mod security;
 mod soak;
