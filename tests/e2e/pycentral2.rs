@@ -148,14 +148,12 @@ fn sixteen_pycentral2_msp_processes_cost_one_mint_and_one_exchange() {
     assert_eq!(rejected, (1, 1), "16 tenant 401s: 1 fresh mint, 1 exchange");
     assert!(c2.glp_unauthorized - c1.glp_unauthorized >= 1);
     // NewCentralBase: a tenant profile, and the MSP's unified profile on GLP.
-    let body = format!(
-        "b = CentralAuthNewCentralBase(profile='bob', log_level='ERROR')\n\
+    let body = "b = CentralAuthNewCentralBase(profile='bob', log_level='ERROR')\n\
          r = b.command('GET', 'network-monitoring/v1alpha1/devices')\n\
          m = CentralAuthNewCentralBase(profile='msp', glp_base_url=os.environ['SIM'], log_level='ERROR')\n\
-         l = m.command('GET', 'workspaces/v1/msp-tenants', app_name='glp', api_params={{'limit': 5}})\n\
-         print(r['code'], r['msg'].get('workspaceId'), l['code'], l['msg']['total'])\n"
-    );
-    let outs = run_many(&home, &python, 1, &body);
+         l = m.command('GET', 'workspaces/v1/msp-tenants', app_name='glp', api_params={'limit': 5})\n\
+         print(r['code'], r['msg'].get('workspaceId'), l['code'], l['msg']['total'])\n";
+    let outs = run_many(&home, &python, 1, body);
     assert_eq!(outs[0], format!("200 {BOB} 200 5"));
     let _ = writeln!(
         std::io::stderr(),
