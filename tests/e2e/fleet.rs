@@ -1004,14 +1004,20 @@ fn tenant_profiles_share_one_msp_mint_and_one_exchange_across_the_fleet() {
         );
         text.push_str(&crate::msp::msp_config(&fleet.sim.url(), ""));
         // Every profile in the shared store.
-        let text = text.replace("lock_timeout = \"60s\"\n", &format!("lock_timeout = \"60s\"\n{extra}"));
+        let text = text.replace(
+            "lock_timeout = \"60s\"\n",
+            &format!("lock_timeout = \"60s\"\n{extra}"),
+        );
         std::fs::write(m.dir.path().join("config.toml"), text).unwrap();
     }
     let t = Instant::now();
     let children: Vec<(usize, Child)> = (0..24)
         .map(|i| {
             let m = &fleet.machines[i % 3];
-            (i, fleet.spawn_helper(m, i / 3, if i % 2 == 0 { "acme" } else { "bob" }))
+            (
+                i,
+                fleet.spawn_helper(m, i / 3, if i % 2 == 0 { "acme" } else { "bob" }),
+            )
         })
         .collect();
     let mut tokens = std::collections::BTreeSet::new();
@@ -1029,8 +1035,15 @@ fn tenant_profiles_share_one_msp_mint_and_one_exchange_across_the_fleet() {
         c.tenant_lists,
         wall.as_millis()
     ));
-    assert_eq!((c.msp_mints, c.token_exchanges, c.token_exchanges_rejected), (1, 2, 0));
-    assert_eq!(tokens.len(), 2, "one token per tenant across the fleet: {tokens:?}");
+    assert_eq!(
+        (c.msp_mints, c.token_exchanges, c.token_exchanges_rejected),
+        (1, 2, 0)
+    );
+    assert_eq!(
+        tokens.len(),
+        2,
+        "one token per tenant across the fleet: {tokens:?}"
+    );
     // The shared tenant token is the one Central (the simulator) knows.
     let (_, acme) = tokens.iter().find(|(k, _)| *k == 0).unwrap();
     assert!(fleet.sim.access_token_valid(acme));

@@ -169,7 +169,7 @@ impl Config {
     }
 
     /// Parses config text without linking tenant profiles to their MSP.
-    fn parse_unlinked(text: &str, path: &Path) -> Result<Config, Error> {
+    pub(crate) fn parse_unlinked(text: &str, path: &Path) -> Result<Config, Error> {
         let shown = path.display();
         let toml_error = |e: toml::de::Error| {
             let msg = e.message().replace('\n', " ");

@@ -303,7 +303,10 @@ const MSP: &str = "[profiles.msp]\ngrant = \"client_credentials\"\ncluster = \"U
 fn a_workspace_id_gives_the_workspace_issuer() {
     let c = parse(MSP).unwrap();
     let msp = &c.profiles[&ProfileName::new("msp").unwrap()];
-    assert_eq!(msp.workspace_id.as_deref(), Some("6a1f0c2e4b7d4e8f9a0b1c2d3e4f5a6b"));
+    assert_eq!(
+        msp.workspace_id.as_deref(),
+        Some("6a1f0c2e4b7d4e8f9a0b1c2d3e4f5a6b")
+    );
     assert_eq!(
         msp.token_url,
         "https://global.api.greenlake.hpe.com/authorization/v2/oauth2/6a1f0c2e4b7d4e8f9a0b1c2d3e4f5a6b/token"
@@ -316,12 +319,19 @@ fn tenant_profiles_link_to_their_msp_and_inherit_its_base_url() {
         "{MSP}\n[profiles.t]\ngrant = \"token_exchange\"\nfrom = \"msp\"\ntenant_id = \"0C5E7D1A-9b2f-4c3d-8e4f-5a6b7c8d0001\"\n"
     );
     let c = parse_for(&text, Some("t")).unwrap();
-    assert_eq!(names(&c), ["msp", "t"], "the MSP profile is read with its tenant");
+    assert_eq!(
+        names(&c),
+        ["msp", "t"],
+        "the MSP profile is read with its tenant"
+    );
     let t = &c.profiles[&ProfileName::new("t").unwrap()];
     let msp = &c.profiles[&ProfileName::new("msp").unwrap()];
     assert_eq!(t.base_url, msp.base_url);
     let tenant = t.tenant.as_ref().unwrap();
-    assert_eq!(tenant.id.as_deref(), Some("0c5e7d1a9b2f4c3d8e4f5a6b7c8d0001"));
+    assert_eq!(
+        tenant.id.as_deref(),
+        Some("0c5e7d1a9b2f4c3d8e4f5a6b7c8d0001")
+    );
 }
 
 #[test]
