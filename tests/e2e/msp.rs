@@ -446,4 +446,22 @@ fn a_tenant_profile_through_exec_terraform_and_the_proxy() {
         text(&out.stdout)
     );
     assert_eq!(counts(&home), (1, 2, 0, 1));
+    // Central killed every token: the proxy sees the GLP 401, reports the
+    // tenant token and retries once with the fresh one (1 mint, 1 exchange).
+    home.sim.expire_access_tokens();
+    let out = home
+        .cmd("central-auth")
+        .args(["proxy", "--profile", "acme", "--exec", "--", "sh", "-c"])
+        .arg(format!(
+            "if [ -n \"${{CENTRAL_AUTH_PROXY_SOCKET-}}\" ]; then curl -sS --unix-socket \"$CENTRAL_AUTH_PROXY_SOCKET\" \"$CENTRAL_BASE_URL{devices}\"; else curl -sS \"$CENTRAL_BASE_URL{devices}\"; fi"
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(&format!("\"workspaceId\":\"{ACME}\"")),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(counts(&home), (2, 3, 0, 1));
 }
