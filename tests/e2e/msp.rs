@@ -170,6 +170,13 @@ fn sixteen_callers_on_each_of_two_tenants_cost_one_mint_and_two_exchanges() {
         (1, 3, 0, 1),
         "a renewal uses the recorded tenant id"
     );
+    // The profile now names another tenant: the recorded id no longer counts.
+    let config = home.config().unwrap().replace("Bob's Bikes", "Acme Corp");
+    home.set_config(&config).unwrap();
+    expire_record(&home, "bob");
+    let now_acme = ok_token(&home, "bob");
+    assert_eq!(counts(&home), (1, 4, 0, 2), "the new name is listed once");
+    assert_eq!(workspace_status(&home, &now_acme, ACME), "200");
 }
 
 #[test]

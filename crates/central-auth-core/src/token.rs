@@ -87,6 +87,10 @@ pub struct StoredToken {
     /// tenant list only once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
+    /// The `tenant_name` that `tenant_id` was resolved from: a profile whose
+    /// `tenant_name` changed since is resolved again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_name: Option<String>,
 }
 
 /// A rotation in flight: who sent it and when.
@@ -179,6 +183,7 @@ mod tests {
             rotating: None,
             lost: None,
             tenant_id: None,
+            tenant_name: None,
         }
     }
 

@@ -23,6 +23,7 @@ pub(super) fn copy_record(t: &StoredToken) -> StoredToken {
         rotating: t.rotating.clone(),
         lost: t.lost.clone(),
         tenant_id: t.tenant_id.clone(),
+        tenant_name: t.tenant_name.clone(),
     }
 }
 
@@ -46,6 +47,7 @@ pub(super) fn new_record(
         rotating: None,
         lost: None,
         tenant_id: None,
+        tenant_name: None,
     }
 }
 
@@ -74,5 +76,6 @@ pub(super) fn record_from_import(imported: ImportedToken, expected: Option<u64>)
         rotating: None,
         lost: None,
         tenant_id: None,
+        tenant_name: None,
     }
 }

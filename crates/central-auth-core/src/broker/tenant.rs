@@ -124,10 +124,12 @@ impl Broker {
                 msp_token = self.token(msp, None)?;
             }
         }
-        let tenant_id = match (
-            &tenant.id,
-            current.as_ref().and_then(|c| c.tenant_id.clone()),
-        ) {
+        // A recorded id counts only for the name it was resolved from.
+        let recorded = current
+            .as_ref()
+            .filter(|c| c.tenant_name.is_some() && c.tenant_name == tenant.name)
+            .and_then(|c| c.tenant_id.clone());
+        let tenant_id = match (&tenant.id, recorded) {
             (Some(id), _) => id.clone(),
             (None, Some(recorded)) => recorded,
             (None, None) => {
@@ -183,6 +185,7 @@ impl Broker {
         record.refresh_token = None;
         record.refresh_issued_at = None;
         record.tenant_id = Some(tenant_id);
+        record.tenant_name = tenant.name.clone();
         guard.write(&record, expected)?;
         Ok(record)
     }

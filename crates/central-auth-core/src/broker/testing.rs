@@ -272,5 +272,6 @@ pub(super) fn record(access: &str, refresh: &str, age: Duration) -> StoredToken 
         rotating: None,
         lost: None,
         tenant_id: None,
+        tenant_name: None,
     }
 }

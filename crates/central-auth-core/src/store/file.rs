@@ -311,6 +311,7 @@ pub(crate) mod tests {
             rotating: None,
             lost: None,
             tenant_id: None,
+            tenant_name: None,
         }
     }
 
