@@ -27,6 +27,7 @@ const PAGES: &[(&str, Option<&str>)] = &[
     ("docs/kubectl.md", None),
     ("docs/terraform.md", Some("terraform")),
     ("docs/ansible.md", Some("ansible-playbook")),
+    ("docs/new-central.md", Some("ansible-playbook")),
 ];
 
 /// The address the docs use for the simulator.

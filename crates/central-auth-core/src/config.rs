@@ -38,6 +38,9 @@ pub enum Grant {
     RefreshToken,
     /// New Central / GreenLake: mint a token with the client id and secret.
     ClientCredentials,
+    /// An MSP tenant: exchange the `from` profile's token for the tenant's
+    /// (RFC 8693).
+    TokenExchange,
 }
 
 impl Grant {
@@ -46,8 +49,26 @@ impl Grant {
         match self {
             Grant::RefreshToken => "refresh_token",
             Grant::ClientCredentials => "client_credentials",
+            Grant::TokenExchange => "token_exchange",
         }
     }
+
+    /// True when the grant keeps no refresh chain: a new token is minted or
+    /// exchanged whenever one is needed.
+    pub fn is_minted(self) -> bool {
+        self != Grant::RefreshToken
+    }
+}
+
+/// The tenant a `grant = "token_exchange"` profile stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantRef {
+    /// The MSP profile whose token is exchanged.
+    pub from: ProfileName,
+    /// The tenant workspace id, lowercase hexadecimal without dashes.
+    pub id: Option<String>,
+    /// The tenant's workspace name, resolved through the tenant list once.
+    pub name: Option<String>,
 }
 
 /// One resolved, validated profile.
@@ -84,6 +105,16 @@ pub struct Profile {
     /// Name of the `[stores.NAME]` table holding this profile's record; `None`
     /// for the local file store.
     pub store: Option<String>,
+    /// The GreenLake workspace of a client-credentials profile (unified and
+    /// MSP credentials), lowercase hexadecimal without dashes.
+    pub workspace_id: Option<String>,
+    /// The GreenLake API base (workspace issuers, the tenant list).
+    pub glp_base_url: String,
+    /// For a tenant profile: its MSP profile and the tenant.
+    pub tenant: Option<TenantRef>,
+    /// True when `token_url` was written in the profile (a tenant profile's
+    /// exchange URL then stays as written).
+    pub token_url_set: bool,
 }
 
 impl Profile {

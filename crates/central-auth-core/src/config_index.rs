@@ -294,26 +294,49 @@ fn from_index(
     wanted: Option<&str>,
 ) -> Option<Config> {
     let index = Index::parse(text, key)?;
-    let keep: Vec<&str> = wanted.into_iter().chain(index.default).collect();
+    let mut keep: Vec<String> = wanted
+        .into_iter()
+        .chain(index.default)
+        .map(str::to_owned)
+        .collect();
     if keep.is_empty() {
         return None;
     }
-    let (pieces, literal_dropped) = index.kept(&keep)?;
-    let kept = read_pieces(file, &pieces, index.size)?;
-    // The kept text must split into exactly the sections the index names.
-    let sections = Sections::scan(&kept)?;
-    let mut at = 0;
-    let mut split = sections.parts();
-    for (header, range) in &pieces {
-        let (h, r) = split.next()?;
-        if h != *header || r != (at..at + range.len()) {
-            return None;
+    let (kept, literal_dropped) = loop {
+        let names: Vec<&str> = keep.iter().map(String::as_str).collect();
+        let (pieces, literal_dropped) = index.kept(&names)?;
+        let kept = read_pieces(file, &pieces, index.size)?;
+        // The kept text must split into exactly the sections the index names.
+        {
+            let sections = Sections::scan(&kept)?;
+            let mut at = 0;
+            let mut split = sections.parts();
+            for (header, range) in &pieces {
+                let (h, r) = split.next()?;
+                if h != *header || r != (at..at + range.len()) {
+                    return None;
+                }
+                at += range.len();
+            }
+            if split.next().is_some() {
+                return None;
+            }
         }
-        at += range.len();
-    }
-    if split.next().is_some() {
-        return None;
-    }
+        // A tenant profile needs its MSP profile's section too (one more read).
+        let froms: Vec<String> = Config::parse_unlinked(&kept, path)
+            .ok()?
+            .profiles
+            .values()
+            .filter_map(|p| p.tenant.as_ref())
+            .map(|t| t.from.to_string())
+            .filter(|f| !keep.contains(f))
+            .collect();
+        if froms.is_empty() || keep.len() > 2 {
+            break (kept, literal_dropped);
+        }
+        keep.extend(froms);
+    };
+    let keep: Vec<&str> = keep.iter().map(String::as_str).collect();
     let mut config = Config::parse_for(&kept, path, wanted).ok()?;
     let holds =
         |name: &&str| ProfileName::new(name).is_ok_and(|n| config.profiles.contains_key(&n));

@@ -11,7 +11,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::broker::{Broker, DoctorAccess, SecretKind};
-use crate::config::{Grant, Profile};
+use crate::config::Profile;
 use crate::token::REFRESH_TOKEN_IDLE_LIMIT;
 
 /// Largest clock difference to the gateway that is still fine.
@@ -104,6 +104,13 @@ fn store_checks(access: &DoctorAccess<'_>) -> Vec<Check> {
 }
 
 fn secrets(access: &DoctorAccess<'_>, profile: &Profile) -> Check {
+    if let Some(t) = &profile.tenant {
+        return check(
+            "secrets",
+            Verdict::Ok,
+            format!("none of its own (the MSP profile {} holds them)", t.from),
+        );
+    }
     if let Err(e) = access.check_secret(SecretKind::ClientSecret) {
         return check("secrets", Verdict::Fail, e.to_string());
     }
@@ -221,11 +228,11 @@ fn lock_state(access: &DoctorAccess<'_>) -> Check {
 }
 
 fn refresh_days_left(access: &DoctorAccess<'_>, profile: &Profile) -> Check {
-    if profile.grant == Grant::ClientCredentials {
+    if profile.grant.is_minted() {
         return check(
             "refresh token",
             Verdict::Ok,
-            "none needed (client credentials)",
+            format!("none needed ({})", profile.grant.as_str().replace('_', " ")),
         );
     }
     let record = match access.record() {

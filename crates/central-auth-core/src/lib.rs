@@ -49,7 +49,7 @@ pub mod timefmt;
 pub mod token;
 pub(crate) mod usage;
 
-pub use broker::{AccessToken, Broker};
+pub use broker::{AccessToken, Broker, TenantEntry};
 pub use config::{Config, Grant, Profile, ProfileName};
 pub use error::{Error, ExitCode};
 pub use home::Home;

@@ -149,6 +149,12 @@ pub struct TokenStatus {
     /// Central's own expiry of the access token, when it is later than
     /// `expires_at` (a shared store); else `null`.
     pub central_expires_at: Option<String>,
+    /// The lifetime Central granted the access token (issue to expiry), in
+    /// seconds: 900 for a GreenLake-scoped token, 7200 for a Central one.
+    pub lifetime_seconds: u64,
+    /// For a tenant token: the tenant workspace id it was exchanged for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
     /// A tool reported the access token rejected.
     pub access_rejected: bool,
     /// A refresh token is stored.
@@ -288,6 +294,8 @@ fn token_status(
         expires_at: rfc3339(shown),
         expires_in_seconds: (shown - now).whole_seconds(),
         central_expires_at: (shown != t.expires_at).then(|| rfc3339(t.expires_at)),
+        lifetime_seconds: t.lifetime().as_secs(),
+        tenant_id: t.tenant_id.clone(),
         access_rejected: t.access_rejected,
         has_refresh_token: t.refresh_token.is_some(),
         refresh_issued_at: t.refresh_issued_at.map(rfc3339),

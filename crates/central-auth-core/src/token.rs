@@ -36,6 +36,8 @@ pub enum TokenOrigin {
     Refresh,
     /// A client-credentials grant.
     ClientCredentials,
+    /// An RFC 8693 exchange of an MSP token for a tenant token.
+    TokenExchange,
 }
 
 /// A profile's token as kept in the store.
@@ -80,6 +82,15 @@ pub struct StoredToken {
     /// then fails fast without calling Central until `import` or `login`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lost: Option<ChainLost>,
+    /// For a tenant token: the tenant workspace id it was exchanged for
+    /// (hexadecimal, no dashes), so a `tenant_name` is resolved through the
+    /// tenant list only once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// The `tenant_name` that `tenant_id` was resolved from: a profile whose
+    /// `tenant_name` changed since is resolved again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_name: Option<String>,
 }
 
 /// A rotation in flight: who sent it and when.
@@ -171,6 +182,8 @@ mod tests {
             access_rejected: false,
             rotating: None,
             lost: None,
+            tenant_id: None,
+            tenant_name: None,
         }
     }
 

@@ -64,6 +64,7 @@ mod tests {
         AccessToken {
             token: SecretString::from("tok-abc".to_owned()),
             expires_at: datetime!(2026-11-28 13:00:00.75 +01:00),
+            issued_at: datetime!(2026-11-28 13:00:00.75 +01:00) - time::Duration::hours(2),
             base_url: "https://apigw.example".into(),
             fresh: false,
             min_valid: std::time::Duration::ZERO,

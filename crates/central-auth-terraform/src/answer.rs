@@ -17,6 +17,7 @@ mod tests {
         AccessToken {
             token: SecretString::from("tok-\"quoted\"-123".to_owned()),
             expires_at: datetime!(2026-11-28 07:00:00 UTC),
+            issued_at: datetime!(2026-11-28 07:00:00 UTC) - time::Duration::hours(2),
             base_url: "https://apigw-prod2.central.arubanetworks.com".to_owned(),
             fresh: false,
             min_valid: std::time::Duration::ZERO,

@@ -132,6 +132,17 @@ pub enum Command {
     },
     /// Delete the stored token of a profile.
     Logout,
+    /// List the tenants an MSP profile (client credentials with the MSP's
+    /// workspace_id) manages: tenant id, name, inventory ownership.
+    Tenants {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// Append a `grant = "token_exchange"` profile per tenant to the
+        /// config (atomically, 0600, validated first; existing names skipped).
+        #[arg(long, conflicts_with = "json")]
+        write_profiles: bool,
+    },
     /// List the configured profiles (and where the config file is).
     #[command(args_conflicts_with_subcommands = true)]
     Profiles {

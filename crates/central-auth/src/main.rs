@@ -16,6 +16,7 @@ mod password;
 mod profiles_import;
 #[cfg(unix)]
 mod proxy;
+mod tenant_profiles;
 mod view;
 
 use std::process::ExitCode;
@@ -25,7 +26,7 @@ use central_auth_cli_common::Failure;
 
 use commands::{
     cencli, completions, doctor, import, keepalive, login, logout, profiles, secret, status, store,
-    token,
+    tenants, token,
 };
 
 fn main() -> ExitCode {
@@ -149,6 +150,10 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             json,
         } => keepalive::run(b, explicit, all, older_than, json),
         Command::Doctor { json } => doctor::run(b, explicit, json),
+        Command::Tenants {
+            json,
+            write_profiles,
+        } => tenants::run(b, explicit, json, write_profiles),
         Command::Store { action } => store::run(b, explicit, action),
         Command::Secret { action } => secret::run(b, explicit, action),
         Command::Proxy(args) => commands::proxy(b, explicit, &args, verbose),

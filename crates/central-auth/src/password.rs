@@ -8,7 +8,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use central_auth_core::secret::{ExposeSecret, SecretString};
-use central_auth_core::{Error, Grant, Profile};
+use central_auth_core::{Error, Profile};
 
 /// What the password step produced.
 pub enum Password {
@@ -22,7 +22,7 @@ pub enum Password {
 
 /// The password to log in with.
 pub fn obtain(profile: &Profile, from_stdin: bool) -> Result<Password, Error> {
-    if profile.grant == Grant::ClientCredentials {
+    if profile.grant.is_minted() {
         return Ok(Password::FromProfile);
     }
     if from_stdin {

@@ -81,7 +81,14 @@ pub fn status_text(statuses: &[ProfileStatus]) -> String {
                     .as_ref()
                     .map(|c| format!(" (the fleet rotates it then; Central expires it at {c})"))
                     .unwrap_or_default();
-                let _ = writeln!(out, "  access token   {expiry}{central}, from {origin}");
+                let _ = writeln!(
+                    out,
+                    "  access token   {expiry}{central}, from {origin}, lifetime {} granted",
+                    dur(Duration::from_secs(t.lifetime_seconds))
+                );
+                if let Some(tenant) = &t.tenant_id {
+                    let _ = writeln!(out, "  tenant         {tenant}");
+                }
                 if let Some(lost) = &t.lost {
                     let _ = writeln!(out, "  chain          LOST at {}: {}", lost.at, lost.reason);
                 } else if let Some(since) = &t.rotation_pending_since {
@@ -105,10 +112,13 @@ pub fn status_text(statuses: &[ProfileStatus]) -> String {
                         dur(Duration::from_secs(left))
                     );
                 } else if !t.has_refresh_token {
-                    let _ = writeln!(
-                        out,
-                        "  refresh token  none (minted with client credentials)"
-                    );
+                    let how = match t.origin {
+                        central_auth_core::token::TokenOrigin::TokenExchange => {
+                            "exchanged for the MSP's token"
+                        }
+                        _ => "minted with client credentials",
+                    };
+                    let _ = writeln!(out, "  refresh token  none ({how})");
                 }
             }
         }

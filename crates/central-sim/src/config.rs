@@ -25,8 +25,12 @@ pub struct SimConfig {
     pub gl_client_id: String,
     /// GreenLake / New Central client-credentials client secret.
     pub gl_client_secret: String,
-    /// Lifetime of client-credentials tokens (default 7199 s).
+    /// Lifetime of client-credentials tokens from `/as/token.oauth2`
+    /// (Central-scoped, default 7199 s).
     pub gl_ttl: Duration,
+    /// Lifetime of tokens from a workspace issuer and of exchanged tenant
+    /// tokens (GLP-scoped: 15 minutes, default 899 s).
+    pub glp_ttl: Duration,
     /// Requests allowed per wall-clock second (Central: 7).
     pub rate_limit_second: u32,
     /// Requests allowed per simulated UTC day (Central: 5000).
@@ -54,6 +58,7 @@ impl Default for SimConfig {
             gl_client_id: "sim-client".into(),
             gl_client_secret: "sim-secret".into(),
             gl_ttl: Duration::from_secs(7199),
+            glp_ttl: Duration::from_secs(899),
             rate_limit_second: 7,
             rate_limit_day: 5000,
             login_failure_status: 401,

@@ -14,6 +14,10 @@
 //! | `GET /_sim/valid?token=T` | `{"valid":bool}` |
 //! | `POST /_sim/rate-limits?second=N&day=N` | change the limits |
 //! | `POST /_sim/reset-rate-limits` | forget rate-limit usage |
+//! | `GET /_sim/msp` | the MSP workspace, its tenants and knobs ([`Msp`](crate::Msp)) |
+//! | `POST /_sim/msp?tenant_list=honest\|lying_total\|endless` | how the tenant list answers |
+//! | `POST /_sim/msp?exchange_expires_in=JSON` | raw `expires_in` of exchange answers (`null`: the real lifetime) |
+//! | `POST /_sim/msp?add_tenants=N&prefix=P` | add N tenants named `P-<n>` |
 //!
 //! The API Gateway's apps and tokens are in [`crate::gateway_http`], its
 //! HTML page (`GET /_sim/`) in [`crate::page`].
@@ -89,6 +93,8 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
             shared.set_rate_limits(get("second").unwrap_or(cur_s), get("day").unwrap_or(cur_d));
             ok()
         }
+        ("GET", "/_sim/msp") => Response::json_value(200, &shared.lock().msp),
+        ("POST", "/_sim/msp") => msp_control(shared, req),
         ("POST", "/_sim/reset-rate-limits") => {
             shared.reset_rate_limits();
             ok()
@@ -97,4 +103,32 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
             .or_else(|| gateway_http::handle(shared, req))
             .unwrap_or_else(not_found),
     }
+}
+
+/// `POST /_sim/msp`: turn the MSP's knobs.
+fn msp_control(shared: &Shared, req: &Request) -> Response {
+    let mut st = shared.lock();
+    if let Some(mode) = req.query_param("tenant_list") {
+        match serde_json::from_value(serde_json::Value::String(mode)) {
+            Ok(m) => st.msp.tenant_list = m,
+            Err(_) => return bad("tenant_list must be honest, lying_total or endless"),
+        }
+    }
+    if let Some(raw) = req.query_param("exchange_expires_in") {
+        match serde_json::from_str::<serde_json::Value>(&raw) {
+            Ok(serde_json::Value::Null) => st.msp.exchange_expires_in = None,
+            Ok(v) => st.msp.exchange_expires_in = Some(v),
+            Err(_) => return bad("exchange_expires_in must be a JSON value"),
+        }
+    }
+    if let Some(n) = req.query_param("add_tenants") {
+        let Some(n) = n.parse::<u32>().ok().filter(|n| *n <= 100_000) else {
+            return bad("add_tenants must be a whole number up to 100000");
+        };
+        let prefix = req
+            .query_param("prefix")
+            .unwrap_or_else(|| "tenant".to_owned());
+        st.msp.add_tenants(&prefix, n);
+    }
+    ok()
 }

@@ -32,6 +32,9 @@ mod http;
 mod inventory;
 mod inventory_json;
 mod inventory_seed;
+mod jwt;
+mod msp;
+mod msp_seed;
 mod oauth;
 mod page;
 mod params;
@@ -49,6 +52,7 @@ use std::time::Duration;
 pub use config::SimConfig;
 pub use faults::Fault;
 pub use gateway::{AppInfo, GatewayError, TokenInfo, TokenStatus};
+pub use msp_seed::{Msp, Tenant, TenantListMode, MSP_WORKSPACE_ID};
 pub use state::{Counters, TokenCall};
 
 use server::Server;
@@ -98,6 +102,12 @@ impl Sim {
     /// Base URL, e.g. `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://{}", self.server.addr())
+    }
+
+    /// Changes the MSP part of the simulator (tenants, hostile-list and
+    /// exchange knobs) in place.
+    pub fn msp(&self, change: impl FnOnce(&mut Msp)) {
+        change(&mut self.shared.lock().msp);
     }
 
     /// Snapshot of the counters.

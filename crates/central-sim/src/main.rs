@@ -50,6 +50,11 @@ struct Args {
     /// Client-credentials token lifetime in seconds.
     #[arg(long)]
     gl_ttl: Option<u64>,
+    /// Lifetime in seconds of GLP-scoped tokens: those of a workspace issuer
+    /// (`/authorization/v2/oauth2/<id>/token`) and exchanged tenant tokens
+    /// (default 899, GreenLake's 15 minutes).
+    #[arg(long)]
+    glp_token_ttl: Option<u64>,
     /// Requests allowed per second.
     #[arg(long)]
     rate_limit_second: Option<u32>,
@@ -83,6 +88,7 @@ impl Args {
             access_ttl: self.access_ttl.map_or(d.access_ttl, Duration::from_secs),
             refresh_ttl: self.refresh_ttl.map_or(d.refresh_ttl, Duration::from_secs),
             gl_ttl: self.gl_ttl.map_or(d.gl_ttl, Duration::from_secs),
+            glp_ttl: self.glp_token_ttl.map_or(d.glp_ttl, Duration::from_secs),
             rate_limit_second: self.rate_limit_second.unwrap_or(d.rate_limit_second),
             rate_limit_day: self.rate_limit_day.unwrap_or(d.rate_limit_day),
             login_failure_status: self.login_failure_status.unwrap_or(d.login_failure_status),

@@ -12,7 +12,7 @@ use crate::params::{client_credentials, Params};
 use crate::ratelimit::{RateHeaders, ANONYMOUS};
 use crate::shared::Shared;
 use crate::state::{unix, State, TokenCall};
-use crate::{api, control, greenlake, oauth};
+use crate::{api, control, greenlake, msp, oauth};
 
 const LOGIN_PATH: &str = "/oauth2/authorize/central/api/login";
 const AUTHORIZE_PATH: &str = "/oauth2/authorize/central/api";
@@ -163,6 +163,7 @@ fn route(st: &mut State, req: &Request, params: &Params) -> Outcome {
         TOKEN_PATH if req.method == "POST" => oauth::token(st, req, params),
         TOKEN_PATH => Outcome::Respond(Response::json(405, r#"{"message":"Method not allowed"}"#)),
         p if greenlake::is_token_path(p) => Outcome::Respond(post_only(st, greenlake::token)),
+        p if msp::serves(p) => Outcome::Respond(msp::handle(st, req, params)),
         p if api::is_api_path(p) => Outcome::Respond(api::handle(st, req, params)),
         _ => Outcome::Respond(api::not_found()),
     }

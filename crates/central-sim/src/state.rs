@@ -60,6 +60,25 @@ pub struct Counters {
     /// Tests of the proxy check it stays unchanged for a refused request.
     #[serde(default)]
     pub requests: u64,
+    /// Client-credentials tokens issued at the MSP workspace's issuer (also
+    /// counted in `client_credentials`).
+    #[serde(default)]
+    pub msp_mints: u64,
+    /// RFC 8693 token exchanges answered 200.
+    #[serde(default)]
+    pub token_exchanges: u64,
+    /// Token exchanges refused (any error).
+    #[serde(default)]
+    pub token_exchanges_rejected: u64,
+    /// Tenant-list pages answered 200.
+    #[serde(default)]
+    pub tenant_lists: u64,
+    /// Tenant-scoped API calls answered 200.
+    #[serde(default)]
+    pub tenant_api_ok: u64,
+    /// GLP / New Central API calls answered 401 or 403.
+    #[serde(default)]
+    pub glp_unauthorized: u64,
 }
 
 /// One call to a token endpoint (`/oauth2/token` or client credentials).
@@ -88,6 +107,9 @@ pub struct AccessToken {
     pub client_id: String,
     /// API Gateway token (chain) it belongs to; `None` for client credentials.
     pub origin: Option<String>,
+    /// The GreenLake workspace it is scoped to (workspace issuer and
+    /// exchange tokens), without dashes.
+    pub workspace: Option<String>,
 }
 
 /// An issued refresh token.
@@ -161,6 +183,8 @@ pub struct State {
     pub issued_refresh_tokens: Vec<String>,
     /// API Gateway apps and tokens.
     pub gateway: Gateway,
+    /// The seeded MSP and its tenants.
+    pub msp: crate::msp_seed::Msp,
 }
 
 impl State {
@@ -189,6 +213,7 @@ impl State {
             issued_tokens: Vec::new(),
             issued_refresh_tokens: Vec::new(),
             gateway,
+            msp: crate::msp_seed::Msp::default(),
         }
     }
 
@@ -249,6 +274,7 @@ impl State {
                 expires_at,
                 client_id: client_id.to_string(),
                 origin: Some(origin.to_string()),
+                workspace: None,
             },
         );
         self.refresh.insert(
@@ -285,9 +311,16 @@ impl State {
         Some(self.issue_pair(&old.scope, &old.client_id, &old.origin))
     }
 
-    /// Stores a client-credentials access token.
-    pub fn store_cc_token(&mut self, token: &str, client_id: &str) {
-        let expires_at = self.now() + self.cfg.gl_ttl;
+    /// Stores a client-credentials or exchanged access token, scoped to
+    /// `workspace` when it came from a workspace issuer.
+    pub fn store_cc_token(
+        &mut self,
+        token: &str,
+        client_id: &str,
+        workspace: Option<&str>,
+        ttl: Duration,
+    ) {
+        let expires_at = self.now() + ttl;
         self.issued_tokens.push(token.to_string());
         self.access.insert(
             token.to_string(),
@@ -295,6 +328,7 @@ impl State {
                 expires_at,
                 client_id: client_id.to_string(),
                 origin: None,
+                workspace: workspace.map(str::to_owned),
             },
         );
     }

@@ -247,6 +247,8 @@ client_secret_env = "X"
                     token: SecretString::from(t.to_owned()),
                     expires_at: OffsetDateTime::from_unix_timestamp(1_800_000_000)
                         .expect("valid timestamp"),
+                    issued_at: OffsetDateTime::from_unix_timestamp(1_799_992_800)
+                        .expect("valid timestamp"),
                     base_url: profile.base_url.clone(),
                     fresh: false,
                     min_valid: std::time::Duration::ZERO,

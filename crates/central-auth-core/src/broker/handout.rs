@@ -142,6 +142,7 @@ impl Broker {
         AccessToken {
             token: duplicate(&t.access_token),
             expires_at: self.reported_expiry(profile, t.issued_at, t.expires_at),
+            issued_at: t.issued_at,
             base_url: profile.base_url.clone(),
             fresh,
             min_valid: wanted,
@@ -158,6 +159,7 @@ impl Broker {
         AccessToken {
             token: duplicate(&c.access_token),
             expires_at: self.reported_expiry(profile, c.issued_at, c.expires_at),
+            issued_at: c.issued_at,
             base_url: profile.base_url.clone(),
             fresh: false,
             min_valid: wanted,

@@ -24,9 +24,13 @@ impl Broker {
         let mut guard = self.lock(profile)?;
         let current = self.read_or_discard(profile, guard.as_mut(), true)?;
         guard.check_writable()?;
+        if profile.grant == Grant::TokenExchange {
+            let next = self.exchange_tenant(profile, guard.as_mut(), current)?;
+            return Ok(self.handed_out(profile, &next, true, profile.min_valid));
+        }
         let expected = current.as_ref().map(|t| t.generation);
         let next = self.network(profile, |gw| match profile.grant {
-            Grant::ClientCredentials => self.mint(profile, expected, gw),
+            Grant::ClientCredentials | Grant::TokenExchange => self.mint(profile, expected, gw),
             Grant::RefreshToken => self.relogin(profile, expected, password, gw),
         })?;
         guard.write(&next, expected)?;
@@ -48,10 +52,11 @@ impl Broker {
         text: &str,
         force: bool,
     ) -> Result<ImportOutcome, Error> {
-        if profile.grant == Grant::ClientCredentials {
+        if profile.grant.is_minted() {
             return Err(Error::bad_input(format!(
-                "profile {:?} uses client credentials and mints its own tokens; import is for classic profiles",
-                profile.name.as_str()
+                "profile {:?} uses {} and obtains its own tokens; import is for classic profiles",
+                profile.name.as_str(),
+                profile.grant.as_str()
             )));
         }
         let now = OffsetDateTime::now_utc();

@@ -48,6 +48,7 @@ mod recover;
 mod reject;
 mod renew;
 mod report;
+mod tenant;
 #[cfg(test)]
 mod testing;
 #[cfg(test)]
@@ -68,6 +69,7 @@ use crate::token::StoredToken;
 
 pub use choice::{ProfileChoice, ProfileSource};
 pub use probe::{DoctorAccess, ProbeAnswer, SecretKind};
+pub use tenant::TenantEntry;
 
 /// A token handed to a tool.
 #[derive(Debug)]
@@ -76,6 +78,8 @@ pub struct AccessToken {
     pub token: SecretString,
     /// When it stops working.
     pub expires_at: OffsetDateTime,
+    /// When Central issued it.
+    pub issued_at: OffsetDateTime,
     /// The profile's API base URL.
     pub base_url: String,
     /// True when this call obtained it from Central (refresh, login or mint).

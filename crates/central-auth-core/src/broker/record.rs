@@ -22,6 +22,8 @@ pub(super) fn copy_record(t: &StoredToken) -> StoredToken {
         access_rejected: t.access_rejected,
         rotating: t.rotating.clone(),
         lost: t.lost.clone(),
+        tenant_id: t.tenant_id.clone(),
+        tenant_name: t.tenant_name.clone(),
     }
 }
 
@@ -44,6 +46,8 @@ pub(super) fn new_record(
         access_rejected: false,
         rotating: None,
         lost: None,
+        tenant_id: None,
+        tenant_name: None,
     }
 }
 
@@ -71,5 +75,7 @@ pub(super) fn record_from_import(imported: ImportedToken, expected: Option<u64>)
         access_rejected: false,
         rotating: None,
         lost: None,
+        tenant_id: None,
+        tenant_name: None,
     }
 }

@@ -36,7 +36,7 @@ impl Broker {
         profile: &Profile,
         older_than: Duration,
     ) -> Result<KeepaliveOutcome, Error> {
-        if profile.grant == Grant::ClientCredentials {
+        if profile.grant.is_minted() {
             return Ok(KeepaliveOutcome::NotApplicable);
         }
         let (mut guard, current) = self.lock_settled(profile)?;
@@ -81,6 +81,9 @@ impl Broker {
             }
         }
         self.refuse_unmoved_chain(profile, current.as_ref())?;
+        if profile.grant == Grant::TokenExchange {
+            return self.exchange_tenant(profile, guard, current);
+        }
         self.network(profile, |gw| match (profile.grant, current) {
             (Grant::ClientCredentials, _) => {
                 guard.check_writable()?;
@@ -107,7 +110,7 @@ impl Broker {
                 guard.write(&next, expected)?;
                 Ok(next)
             }
-            (Grant::RefreshToken, _) => Err(Error::NeedsLogin {
+            (Grant::RefreshToken | Grant::TokenExchange, _) => Err(Error::NeedsLogin {
                 profile: profile.name.to_string(),
                 reason: "no token is stored".to_owned(),
             }),

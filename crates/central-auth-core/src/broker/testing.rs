@@ -271,5 +271,7 @@ pub(super) fn record(access: &str, refresh: &str, age: Duration) -> StoredToken 
         access_rejected: false,
         rotating: None,
         lost: None,
+        tenant_id: None,
+        tenant_name: None,
     }
 }

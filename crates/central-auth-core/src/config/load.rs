@@ -99,21 +99,77 @@ impl Config {
         if keep.is_empty() {
             return Config::parse(text, path);
         }
-        match Config::parse(&sections.keep_profiles(&keep), path) {
+        let mut keep: Vec<String> = keep.iter().map(|k| (*k).to_owned()).collect();
+        let mut partial = Config::parse_unlinked(&sections.keep_profiles(&as_strs(&keep)), path);
+        // A tenant profile needs its MSP profile: read that one too.
+        if let Ok(config) = &partial {
+            let froms: Vec<String> = config
+                .profiles
+                .values()
+                .filter_map(|p| p.tenant.as_ref())
+                .map(|t| t.from.to_string())
+                .filter(|f| !keep.contains(f))
+                .collect();
+            if !froms.is_empty() {
+                keep.extend(froms);
+                partial = Config::parse_unlinked(&sections.keep_profiles(&as_strs(&keep)), path);
+            }
+        }
+        match partial.and_then(|mut c| c.link_tenants().map(|()| c)) {
             Ok(mut config)
                 if keep.iter().all(|name| {
                     ProfileName::new(name).is_ok_and(|n| config.profiles.contains_key(&n))
                 }) =>
             {
-                config.unread_literal_secret = sections.dropped_any(&keep, has_literal_secret_key);
+                config.unread_literal_secret =
+                    sections.dropped_any(&as_strs(&keep), has_literal_secret_key);
                 Ok(config)
             }
             _ => Config::parse(text, path),
         }
     }
 
+    /// Checks each tenant profile's `from` (a client-credentials profile with
+    /// a `workspace_id`) and gives a tenant profile without its own base URL
+    /// its MSP's.
+    fn link_tenants(&mut self) -> Result<(), Error> {
+        let shown = self.path.display().to_string();
+        let mut inherit = Vec::new();
+        for (name, p) in &self.profiles {
+            let Some(t) = &p.tenant else { continue };
+            let msp = self.profiles.get(&t.from).ok_or_else(|| {
+                Error::config(format!(
+                    "config {shown}: profile {name:?}: from {:?} has no [profiles.{}] table; name the MSP profile",
+                    t.from.as_str(), t.from
+                ))
+            })?;
+            if msp.grant != super::Grant::ClientCredentials || msp.workspace_id.is_none() {
+                return Err(Error::config(format!(
+                    "config {shown}: profile {name:?}: from {:?} must be a client_credentials profile with the MSP's workspace_id",
+                    t.from.as_str()
+                )));
+            }
+            if p.base_url.is_empty() {
+                inherit.push((name.clone(), msp.base_url.clone()));
+            }
+        }
+        for (name, base) in inherit {
+            if let Some(p) = self.profiles.get_mut(&name) {
+                p.base_url = base;
+            }
+        }
+        Ok(())
+    }
+
     /// Parses config text; `path` is used in messages only.
     pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
+        let mut config = Config::parse_unlinked(text, path)?;
+        config.link_tenants()?;
+        Ok(config)
+    }
+
+    /// Parses config text without linking tenant profiles to their MSP.
+    pub(crate) fn parse_unlinked(text: &str, path: &Path) -> Result<Config, Error> {
         let shown = path.display();
         let toml_error = |e: toml::de::Error| {
             let msg = e.message().replace('\n', " ");
@@ -186,4 +242,8 @@ impl Config {
             unread_literal_secret: false,
         })
     }
+}
+
+fn as_strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
 }

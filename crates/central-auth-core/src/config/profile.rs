@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::{Grant, Profile, DEFAULT_LOCK_TIMEOUT, DEFAULT_MIN_VALID};
+use super::{Grant, Profile, TenantRef, DEFAULT_LOCK_TIMEOUT, DEFAULT_MIN_VALID};
 use crate::clusters;
 use crate::duration;
 use crate::net::normalize_url;
@@ -38,10 +38,95 @@ pub(super) struct RawProfile {
     #[serde(default)]
     git_hosts: Vec<String>,
     store: Option<String>,
+    workspace_id: Option<String>,
+    glp_base_url: Option<String>,
+    from: Option<String>,
+    tenant_id: Option<String>,
+    tenant_name: Option<String>,
 }
 
-pub(super) fn resolve_profile(name: ProfileName, rp: RawProfile) -> Result<Profile, String> {
+/// A workspace id as GreenLake's URLs want it: hexadecimal digits, dashes
+/// dropped, lowercase.
+pub(crate) fn workspace_hex(key: &str, raw: &str) -> Result<String, String> {
+    let hex: String = raw.trim().chars().filter(|c| *c != '-').collect();
+    if hex.is_empty() || hex.len() > 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "{key} {raw:?} is not a workspace id: write its hexadecimal digits (dashes allowed), as GreenLake shows it"
+        ));
+    }
+    Ok(hex.to_ascii_lowercase())
+}
+
+/// The tenant of a `token_exchange` profile, or an error saying which keys
+/// a tenant profile takes.
+fn tenant_ref(rp: &mut RawProfile) -> Result<TenantRef, String> {
+    for (key, set) in [
+        ("client_id", rp.client_id.is_some()),
+        ("client_secret", rp.client_secret.is_some()),
+        ("client_secret_env", rp.client_secret_env.is_some()),
+        ("client_secret_cmd", rp.client_secret_cmd.is_some()),
+        ("username", rp.username.is_some()),
+        ("workspace_id", rp.workspace_id.is_some()),
+    ] {
+        if set {
+            return Err(format!(
+                "{key} does not belong in a token_exchange profile: the tenant token comes from the MSP profile named in `from`; remove {key}"
+            ));
+        }
+    }
+    let from = rp
+        .from
+        .take()
+        .ok_or("a token_exchange profile needs from = \"<MSP profile>\"")?;
+    let from = ProfileName::new(&from).map_err(|e| format!("from: {e}"))?;
+    let id = rp
+        .tenant_id
+        .take()
+        .map(|t| workspace_hex("tenant_id", &t))
+        .transpose()?;
+    let name = rp.tenant_name.take().filter(|n| !n.is_empty());
+    match (&id, &name) {
+        (Some(_), Some(_)) => Err("set tenant_id or tenant_name, not both".into()),
+        (None, None) => Err("set tenant_id or tenant_name (see `central-auth tenants`)".into()),
+        _ => Ok(TenantRef { from, id, name }),
+    }
+}
+
+pub(super) fn resolve_profile(name: ProfileName, mut rp: RawProfile) -> Result<Profile, String> {
     let grant = rp.grant.unwrap_or(Grant::RefreshToken);
+    let tenant = match grant {
+        Grant::TokenExchange => Some(tenant_ref(&mut rp)?),
+        _ => {
+            if let Some(key) = [
+                ("from", rp.from.is_some()),
+                ("tenant_id", rp.tenant_id.is_some()),
+                ("tenant_name", rp.tenant_name.is_some()),
+            ]
+            .iter()
+            .find_map(|(k, set)| set.then_some(k))
+            {
+                return Err(format!(
+                    "{key} belongs to a tenant profile: add grant = \"token_exchange\" or remove {key}"
+                ));
+            }
+            None
+        }
+    };
+    if grant == Grant::RefreshToken && rp.workspace_id.is_some() {
+        return Err(
+            "workspace_id is for client_credentials profiles (GreenLake workspace credentials)"
+                .into(),
+        );
+    }
+    let workspace_id = rp
+        .workspace_id
+        .as_deref()
+        .map(|w| workspace_hex("workspace_id", w))
+        .transpose()?;
+    let glp_base_url = match rp.glp_base_url {
+        Some(u) => normalize_url(&u, "glp_base_url")?,
+        None => clusters::GREENLAKE_API_URL.to_owned(),
+    };
     let base_url = match (rp.base_url, rp.cluster) {
         (Some(_), Some(_)) => {
             return Err("set either base_url or cluster, not both".into());
@@ -50,7 +135,7 @@ pub(super) fn resolve_profile(name: ProfileName, rp: RawProfile) -> Result<Profi
         (None, Some(cluster)) => {
             let table = match grant {
                 Grant::RefreshToken => clusters::CLASSIC,
-                Grant::ClientCredentials => clusters::NEW_CENTRAL,
+                Grant::ClientCredentials | Grant::TokenExchange => clusters::NEW_CENTRAL,
             };
             clusters::lookup(table, &cluster)
                 .ok_or_else(|| {
@@ -62,29 +147,44 @@ pub(super) fn resolve_profile(name: ProfileName, rp: RawProfile) -> Result<Profi
                 })?
                 .to_owned()
         }
+        // A tenant profile without its own base URL takes its MSP's (filled
+        // in when the config links tenants to their MSP profiles).
+        (None, None) if grant == Grant::TokenExchange => String::new(),
         (None, None) => {
             return Err("set base_url or cluster (e.g. cluster = \"US-2\")".into());
         }
     };
-    let token_url = match (&grant, rp.token_url) {
-        (_, Some(u)) => normalize_url(&u, "token_url")?,
-        (Grant::ClientCredentials, None) => clusters::GREENLAKE_TOKEN_URL.to_owned(),
-        (Grant::RefreshToken, None) => format!("{base_url}/oauth2/token"),
+    let token_url_set = rp.token_url.is_some();
+    let token_url = match (&grant, rp.token_url, &workspace_id) {
+        (_, Some(u), _) => normalize_url(&u, "token_url")?,
+        (Grant::ClientCredentials, None, Some(ws)) => {
+            format!("{glp_base_url}/authorization/v2/oauth2/{ws}/token")
+        }
+        (Grant::ClientCredentials, None, None) => clusters::GREENLAKE_TOKEN_URL.to_owned(),
+        // Filled in from the MSP profile's issuer and the tenant id at use.
+        (Grant::TokenExchange, None, _) => String::new(),
+        (Grant::RefreshToken, None, _) => format!("{base_url}/oauth2/token"),
     };
-    let client_id = rp
-        .client_id
-        .filter(|s| !s.trim().is_empty())
-        .ok_or("client_id is missing")?;
-    let client_secret = SecretSource::pick(
-        "client_secret",
-        rp.client_secret,
-        rp.client_secret_env,
-        rp.client_secret_cmd,
-        rp.client_secret_keyring,
-    )?
-    .ok_or(
-        "set one of client_secret, client_secret_env, client_secret_cmd or client_secret_keyring",
-    )?;
+    let (client_id, client_secret) = if grant == Grant::TokenExchange {
+        // Never resolved: a tenant profile uses its MSP profile's credentials.
+        (String::new(), SecretSource::Env(String::new()))
+    } else {
+        let client_id = rp
+            .client_id
+            .filter(|s| !s.trim().is_empty())
+            .ok_or("client_id is missing")?;
+        let client_secret = SecretSource::pick(
+            "client_secret",
+            rp.client_secret,
+            rp.client_secret_env,
+            rp.client_secret_cmd,
+            rp.client_secret_keyring,
+        )?
+        .ok_or(
+            "set one of client_secret, client_secret_env, client_secret_cmd or client_secret_keyring",
+        )?;
+        (client_id, client_secret)
+    };
     let password = SecretSource::pick(
         "password",
         None,
@@ -128,5 +228,9 @@ pub(super) fn resolve_profile(name: ProfileName, rp: RawProfile) -> Result<Profi
         secret_cmd_timeout,
         git_hosts: rp.git_hosts,
         store: rp.store.filter(|s| s != "file"),
+        workspace_id,
+        glp_base_url,
+        tenant,
+        token_url_set,
     })
 }

@@ -296,3 +296,58 @@ fn a_store_table_is_parsed_by_its_backend_and_its_errors_name_the_line() {
         "config /x/config.toml: stores.team: size of team must not be 0"
     );
 }
+
+const MSP: &str = "[profiles.msp]\ngrant = \"client_credentials\"\ncluster = \"US-2\"\nworkspace_id = \"6A1F0C2E-4b7d-4e8f-9a0b-1c2d3e4f5a6b\"\nclient_id = \"m\"\nclient_secret_env = \"S\"\n";
+
+#[test]
+fn a_workspace_id_gives_the_workspace_issuer() {
+    let c = parse(MSP).unwrap();
+    let msp = &c.profiles[&ProfileName::new("msp").unwrap()];
+    assert_eq!(
+        msp.workspace_id.as_deref(),
+        Some("6a1f0c2e4b7d4e8f9a0b1c2d3e4f5a6b")
+    );
+    assert_eq!(
+        msp.token_url,
+        "https://global.api.greenlake.hpe.com/authorization/v2/oauth2/6a1f0c2e4b7d4e8f9a0b1c2d3e4f5a6b/token"
+    );
+}
+
+#[test]
+fn tenant_profiles_link_to_their_msp_and_inherit_its_base_url() {
+    let text = format!(
+        "{MSP}\n[profiles.t]\ngrant = \"token_exchange\"\nfrom = \"msp\"\ntenant_id = \"0C5E7D1A-9b2f-4c3d-8e4f-5a6b7c8d0001\"\n"
+    );
+    let c = parse_for(&text, Some("t")).unwrap();
+    assert_eq!(
+        names(&c),
+        ["msp", "t"],
+        "the MSP profile is read with its tenant"
+    );
+    let t = &c.profiles[&ProfileName::new("t").unwrap()];
+    let msp = &c.profiles[&ProfileName::new("msp").unwrap()];
+    assert_eq!(t.base_url, msp.base_url);
+    let tenant = t.tenant.as_ref().unwrap();
+    assert_eq!(
+        tenant.id.as_deref(),
+        Some("0c5e7d1a9b2f4c3d8e4f5a6b7c8d0001")
+    );
+}
+
+#[test]
+fn tenant_profiles_refuse_what_does_not_belong() {
+    for (table, says) in [
+        ("grant = \"token_exchange\"\nfrom = \"msp\"\n", "set tenant_id or tenant_name"),
+        ("grant = \"token_exchange\"\nfrom = \"msp\"\ntenant_id = \"a\"\ntenant_name = \"b\"\n", "not both"),
+        ("grant = \"token_exchange\"\nfrom = \"msp\"\ntenant_id = \"xyz\"\n", "is not a workspace id"),
+        ("grant = \"token_exchange\"\ntenant_id = \"ab\"\n", "needs from"),
+        ("grant = \"token_exchange\"\nfrom = \"msp\"\ntenant_id = \"ab\"\nclient_id = \"c\"\n", "client_id does not belong"),
+        ("grant = \"token_exchange\"\nfrom = \"nope\"\ntenant_id = \"ab\"\n", "has no [profiles.nope]"),
+        ("grant = \"token_exchange\"\nfrom = \"t\"\ntenant_id = \"ab\"\n", "must be a client_credentials profile"),
+        ("cluster = \"US-2\"\nclient_id = \"c\"\nclient_secret_env = \"S\"\ntenant_id = \"ab\"\n", "belongs to a tenant profile"),
+    ] {
+        let err = parse(&format!("{MSP}\n[profiles.t]\n{table}")).unwrap_err().to_string();
+        assert!(err.contains(says), "{table}: {err}");
+        assert_eq!(err.lines().count(), 1);
+    }
+}

@@ -204,3 +204,27 @@ fn an_unsettled_config_is_not_indexed_yet() {
     assert!(config.is_ok());
     assert_eq!(how, Source::Whole(false));
 }
+
+#[test]
+fn a_tenant_profile_is_read_through_the_index_with_its_msp() {
+    let mut text = String::from("[profiles.msp]\ngrant = \"client_credentials\"\nbase_url = \"https://msp.example\"\nworkspace_id = \"ab12\"\nclient_id = \"c\"\nclient_secret_env = \"S\"\n");
+    for i in 0..1000 {
+        text.push_str(&format!(
+            "\n[profiles.tenant-{i:04}]\ngrant = \"token_exchange\"\nfrom = \"msp\"\ntenant_id = \"{i:032x}\"\n"
+        ));
+    }
+    assert!(text.len() as u64 >= INDEX_FROM);
+    let f = Fixture::new(&text);
+    let (_, first) = f.load(Some("tenant-0500"));
+    assert!(
+        matches!(first, Source::Whole(true)),
+        "the first read writes the index"
+    );
+    let (config, how) = f.load(Some("tenant-0500"));
+    assert!(matches!(how, Source::Index), "read through the index");
+    assert_eq!(config.profiles.len(), 2, "the tenant and its MSP only");
+    let t = config
+        .get(&ProfileName::new("tenant-0500").unwrap())
+        .unwrap();
+    assert_eq!(t.base_url, "https://msp.example");
+}

@@ -132,11 +132,14 @@ impl Answer {
             .map(|(_, v)| v.as_str())
     }
 
-    /// True for Kong's `401 invalid_token`: the bearer token is dead and a
+    /// True for Kong's `401 invalid_token`, or New Central / GreenLake's
+    /// `401 HPE_GL_ERROR_UNAUTHORIZED`: the bearer token is dead and a
     /// refreshed one may work.
     pub fn invalid_token(&self) -> bool {
+        let body = String::from_utf8_lossy(&self.body);
         self.status == 401
-            && (String::from_utf8_lossy(&self.body).contains("invalid_token")
+            && (body.contains("invalid_token")
+                || body.contains("HPE_GL_ERROR_UNAUTHORIZED")
                 || self
                     .header("www-authenticate")
                     .is_some_and(|v| v.contains("invalid_token")))
@@ -379,6 +382,12 @@ mod tests {
             body: br#"{"error":"invalid_token"}"#.to_vec(),
         };
         assert!(a.invalid_token());
+        let glp = Answer {
+            status: 401,
+            headers: vec![],
+            body: br#"{"httpStatusCode":401,"errorCode":"HPE_GL_ERROR_UNAUTHORIZED","message":"m","debugId":"d"}"#.to_vec(),
+        };
+        assert!(glp.invalid_token());
         let missing = Answer {
             status: 401,
             headers: vec![],

@@ -1,12 +1,15 @@
 //! Talking to Central's token endpoints: the classic OAuth flow and refresh
 //! ([`classic`]), the New Central / GreenLake client-credentials grant
-//! ([`client_credentials`]), and the retry policy every call goes through
+//! ([`client_credentials`]), the MSP's RFC 8693 exchange for a tenant token
+//! ([`token_exchange`]) and tenant list ([`msp_tenants`]), and the retry policy every call goes through
 //! ([`retry`]), through one operation's gateway context (`Gateway`).
 
 pub mod classic;
 pub mod client_credentials;
 mod gateway;
+pub mod msp_tenants;
 pub mod retry;
+pub mod token_exchange;
 
 pub use gateway::{Gateway, Log};
 

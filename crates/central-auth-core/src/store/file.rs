@@ -310,6 +310,8 @@ pub(crate) mod tests {
             access_rejected: false,
             rotating: None,
             lost: None,
+            tenant_id: None,
+            tenant_name: None,
         }
     }
 

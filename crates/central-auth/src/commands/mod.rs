@@ -15,6 +15,7 @@ pub(crate) mod profiles;
 pub(crate) mod secret;
 pub(crate) mod status;
 pub(crate) mod store;
+pub(crate) mod tenants;
 pub(crate) mod token;
 mod tool_cache;
 

@@ -1,5 +1,7 @@
 """pycentral 1.4.3 scripts get their token from central-auth.
 
+(pycentral 2.x, New Central and MSP tenants: ``central_auth_pycentral.new_central``.)
+
     from central_auth_pycentral import CentralAuthBase
     conn = CentralAuthBase(profile="prod")
     resp = conn.command(apiMethod="GET", apiPath="/monitoring/v1/aps")
