@@ -105,3 +105,32 @@ pub fn save(path: &Path, entry: &CacheEntry) -> std::io::Result<()> {
 pub fn remove(path: &Path) {
     let _ = std::fs::remove_file(path);
 }
+
+/// The file keeping the highest KV version of a profile's record this machine
+/// has read or written (`fleet/<store>/<profile>.seen`, plain text, not
+/// secret): a store that later serves an older version was restored from a
+/// backup or answers from a lagging node.
+pub fn seen_path(dir: &Path, profile: &str) -> PathBuf {
+    dir.join(format!("{profile}.seen"))
+}
+
+/// The highest KV version seen, if recorded.
+pub fn load_seen(dir: &Path, profile: &str) -> Option<u64> {
+    std::fs::read_to_string(seen_path(dir, profile))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Records `version` as seen when it is higher than the one recorded (best
+/// effort, like the cache).
+pub fn note_seen(dir: &Path, profile: &str, version: u64) {
+    if load_seen(dir, profile).is_some_and(|v| v >= version) {
+        return;
+    }
+    let _ = central_auth_core::fsutil::write_atomically(
+        &seen_path(dir, profile),
+        version.to_string().as_bytes(),
+    );
+}

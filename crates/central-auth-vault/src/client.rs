@@ -14,6 +14,12 @@
 //! comes from a login (`POST auth/<mount>/login`); the client logs in again
 //! when the login token's lease is about to end, and once more when Vault
 //! denies a request with a token from an earlier login (expired or revoked).
+//!
+//! Every request carries the storage index of the client's latest write, so
+//! any cluster node answers with the client's own writes or forwards to the
+//! active node (`consistency`). Each request gets [`REQUEST_TIMEOUT`]: a
+//! paused or dying node costs a caller that long per attempt, not the
+//! transport's default of 20 s.
 
 use std::cell::RefCell;
 use std::time::Instant;
@@ -26,7 +32,12 @@ use central_auth_core::secret::{ExposeSecret, SecretString};
 
 use crate::config::VaultConfig;
 
+mod consistency;
 mod login;
+
+/// Time allowed for one request to Vault (KV reads and writes are small; a
+/// node that does not answer within it is treated as unreachable).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The Vault token in use and, for a login token, when to log in again.
 struct HeldToken {
@@ -63,6 +74,7 @@ pub struct Client {
     config: VaultConfig,
     token: RefCell<Option<HeldToken>>,
     transport: Box<dyn Transport>,
+    consistency: consistency::Consistency,
 }
 
 impl Client {
@@ -76,6 +88,7 @@ impl Client {
             config: config.clone(),
             token: RefCell::new(None),
             transport: Box::new(transport),
+            consistency: consistency::Consistency::default(),
         })
     }
 
@@ -89,12 +102,14 @@ impl Client {
         body: Option<&SecretString>,
     ) -> Result<Response, Error> {
         let (token, fresh) = self.token()?;
-        let response = self.send(self.request(method, api, token, body), api)?;
+        let mut response = self.send(self.request(method, api, token, body), api)?;
         if matches!(response.status, 401 | 403) && self.config.token.is_login() && !fresh {
             *self.token.borrow_mut() = None;
             let (token, _) = self.token()?;
-            return self.send(self.request(method, api, token, body), api);
+            response = self.send(self.request(method, api, token, body), api)?;
         }
+        self.consistency
+            .observe(&response, method == Method::Post);
         Ok(response)
     }
 
@@ -241,14 +256,27 @@ impl Client {
         if let Some(body) = body {
             r = r.json_body(central_auth_core::secret::duplicate(body));
         }
-        r
+        self.consistency.apply(r)
     }
 
-    fn send(&self, request: Request, api: &str) -> Result<Response, Error> {
-        self.transport.send(&request, central_auth_core::http::REQUEST_TIMEOUT).map_err(|e| {
+    /// Sends `request`; a standby's `307` to the active node is followed once.
+    fn send(&self, mut request: Request, api: &str) -> Result<Response, Error> {
+        let response = self.send_once(&request, api, &self.address)?;
+        match consistency::redirect_target(&response) {
+            Some(target) => {
+                let host = central_auth_core::net::host_of(&target).to_owned();
+                request.url = target;
+                self.send_once(&request, api, &host)
+            }
+            None => Ok(response),
+        }
+    }
+
+    fn send_once(&self, request: &Request, api: &str, node: &str) -> Result<Response, Error> {
+        self.transport.send(request, REQUEST_TIMEOUT).map_err(|e| {
             Error::store_unavailable(format!(
-                "Vault at {} is unreachable ({}) for {api}; nothing was refreshed, retry when Vault answers",
-                self.address, e.message
+                "Vault at {node} is unreachable ({}) for {api}; retry when Vault answers",
+                e.message
             ))
         })
     }
@@ -269,8 +297,13 @@ impl Client {
                 if errors.is_empty() { "permission denied".to_owned() } else { errors },
                 self.config.policy_path()
             )),
+            307 => Error::store_unavailable(format!(
+                "Vault at {} redirected {what} {api} to the active node ({}), which did not answer; the cluster is electing a leader or the active node is away, retry in a few seconds",
+                self.address,
+                response.header("location").map_or("no Location", |l| central_auth_core::net::host_of(l)),
+            )),
             429 | 500..=599 => Error::store_unavailable(format!(
-                "Vault at {} answered HTTP {} ({errors}) to {what} {api}; it may be sealed or overloaded, nothing was refreshed, retry later",
+                "Vault at {} answered HTTP {} ({errors}) to {what} {api}; it is sealed, electing a leader or overloaded, retry in a few seconds",
                 self.address, response.status
             )),
             404 => Error::store(format!(
@@ -372,6 +405,7 @@ mod tests {
             config,
             token: RefCell::new(None),
             transport: Box::new(transport),
+            consistency: consistency::Consistency::default(),
         }
     }
 

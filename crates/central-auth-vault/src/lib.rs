@@ -27,7 +27,9 @@ mod cache;
 mod client;
 mod config;
 mod details;
+mod guard;
 mod lease;
+mod rescue;
 mod store;
 
 pub use config::{RawVaultConfig, VaultConfig};

@@ -70,11 +70,17 @@ pub(super) fn lost_error(profile: &Profile, lost: &ChainLost) -> Error {
     }
 }
 
-pub(super) fn save_failed(profile: &Profile, e: &Error) -> Error {
-    Error::store(format!(
-        "Central rotated the token pair of profile {:?} but the new pair could not be saved ({e}); the old pair is dead, so the chain is lost: fix the store, then run `central-auth login --profile {}` or `central-auth import --profile {} FILE`",
-        profile.name.as_str(),
-        profile.name,
-        profile.name
-    ))
+pub(super) fn save_failed(profile: &Profile, guard: &dyn StoreGuard, e: &Error) -> Error {
+    // Only the cause: the store's own advice ("retry") does not hold here.
+    let text = e.to_string();
+    let cause = text.split("; ").next().unwrap_or(&text);
+    let name = profile.name.as_str();
+    match guard.rescued() {
+        Some(path) => Error::store_unavailable(format!(
+            "Central rotated the token pair of profile {name:?}, and the store did not take the new pair ({cause}); it is kept in the rescue record {path} on this machine and pushed to the store by the next central-auth call here that reaches it, and no machine can refresh the profile until then: run `central-auth token --profile {name}` here once the store answers"
+        )),
+        None => Error::store(format!(
+            "Central rotated the token pair of profile {name:?} but the new pair could not be saved ({cause}); the old pair is dead, so the chain is lost: fix the store, then run `central-auth login --profile {name}` or `central-auth import --profile {name} FILE`"
+        )),
+    }
 }

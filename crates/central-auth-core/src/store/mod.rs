@@ -75,6 +75,13 @@ use crate::token::StoredToken;
 
 pub use details::StoreDetails;
 
+/// The most time one operation under a profile lock (a refresh, a login, a
+/// refresh followed by a re-login, a mint) may spend, secret commands and every
+/// HTTP attempt and wait included. It bounds how long a holder keeps the lock;
+/// the default `lock_timeout` (30 s) is longer, so waiters outlast a slow
+/// holder, and a shared store's lease (`lock_ttl`) may not be shorter.
+pub const OPERATION_BUDGET: Duration = Duration::from_secs(25);
+
 /// A local copy of a profile's access token kept by a remote store.
 #[derive(Debug)]
 pub struct CachedAccess {
@@ -206,6 +213,13 @@ pub trait StoreGuard {
     /// The store's local copy of the access token, if it keeps one (contract
     /// item 8). Never contacts a remote store.
     fn cached(&mut self) -> Option<CachedAccess> {
+        None
+    }
+
+    /// Where the last failed [`StoreGuard::write`] kept the record it could
+    /// not store (a shared store's local rescue record of a rotated pair,
+    /// pushed to the store by a later call), if it did.
+    fn rescued(&self) -> Option<String> {
         None
     }
 }
