@@ -14,6 +14,7 @@ mod conventions;
 mod docs;
 mod edges;
 mod fleet;
+mod fleet_cluster;
 mod gateway_page;
 mod git;
 mod harness;

@@ -108,8 +108,7 @@ impl Client {
             let (token, _) = self.token()?;
             response = self.send(self.request(method, api, token, body), api)?;
         }
-        self.consistency
-            .observe(&response, method == Method::Post);
+        self.consistency.observe(&response, method == Method::Post);
         Ok(response)
     }
 
@@ -302,6 +301,13 @@ impl Client {
                 self.address,
                 response.header("location").map_or("no Location", |l| central_auth_core::net::host_of(l)),
             )),
+            // A standby that has not seen a new KV v2 mount's upgrade yet.
+            400 if errors.contains("to upgrade from non-versioned to versioned") => {
+                Error::store_unavailable(format!(
+                    "Vault at {} is still upgrading the KV mount {:?} ({errors}); retry in a few seconds",
+                    self.address, self.config.mount
+                ))
+            }
             429 | 500..=599 => Error::store_unavailable(format!(
                 "Vault at {} answered HTTP {} ({errors}) to {what} {api}; it is sealed, electing a leader or overloaded, retry in a few seconds",
                 self.address, response.status

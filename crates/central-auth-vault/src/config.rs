@@ -22,6 +22,9 @@ pub const DEFAULT_MOUNT: &str = "secret";
 pub const DEFAULT_PATH: &str = "central-auth";
 /// Default lease time-to-live: how long a crashed holder blocks the fleet.
 pub const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(30);
+/// The longest lease: the largest `lock_ttl` a config may set, and the most a
+/// peer's lease record is trusted with.
+pub const MAX_LEASE_TTL: Duration = Duration::from_secs(600);
 /// Default age after which the local cache is checked against Vault again.
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(30);
 /// The environment variables tried for the address, in order.
@@ -192,11 +195,11 @@ impl VaultConfig {
                 duration::format(budget)
             ));
         }
-        if lock_ttl > crate::lease::MAX_LEASE_TTL {
+        if lock_ttl > MAX_LEASE_TTL {
             return Err(format!(
                 "lock_ttl {} is longer than {}: a crashed machine would block the fleet that long; set a shorter lock_ttl",
                 duration::format(lock_ttl),
-                duration::format(crate::lease::MAX_LEASE_TTL)
+                duration::format(MAX_LEASE_TTL)
             ));
         }
         let cache_ttl = match raw.cache_ttl {
@@ -311,7 +314,10 @@ mod tests {
         let e = VaultConfig::resolve("t", raw("kind = \"vault\"\nauth = \"ldap\"")).unwrap_err();
         assert!(e.contains("not supported"), "{e}");
         let e = VaultConfig::resolve("t", raw("kind = \"vault\"\nlock_ttl = \"10s\"")).unwrap_err();
-        assert!(e.contains("lock_ttl 10s is shorter") && e.contains("25s"), "{e}");
+        assert!(
+            e.contains("lock_ttl 10s is shorter") && e.contains("25s"),
+            "{e}"
+        );
         let e = VaultConfig::resolve("t", raw("kind = \"vault\"\nlock_ttl = \"1h\"")).unwrap_err();
         assert!(e.contains("longer than"), "{e}");
         let e = VaultConfig::resolve("t", raw("kind = \"vault\"\nauth = \"approle\"")).unwrap_err();

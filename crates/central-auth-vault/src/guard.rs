@@ -1,4 +1,4 @@
-//! [`VaultGuard`]: a held profile lock of a [`VaultStore`]: the local `flock`,
+//! [`VaultGuard`]: a held profile lock of a Vault store: the local `flock`,
 //! then the fleet lease from the first call that needs Vault.
 //!
 //! Every write is a KV v2 check-and-set. A write that meets an unreachable
@@ -23,7 +23,7 @@ use central_auth_core::store::{CachedAccess, StoreGuard, Version};
 use central_auth_core::token::StoredToken;
 
 use crate::client::{Cas, Client};
-use crate::store::VaultStore;
+use crate::remote::Remote;
 use crate::{cache, lease, rescue};
 
 /// The first pause before a write is tried again; it doubles up to
@@ -32,7 +32,7 @@ const FIRST_RETRY_PAUSE: Duration = Duration::from_millis(250);
 const MAX_RETRY_PAUSE: Duration = Duration::from_secs(2);
 
 pub(crate) struct VaultGuard<'a> {
-    store: &'a VaultStore,
+    store: &'a Remote,
     profile: ProfileName,
     flock: FileLock,
     lease: Option<lease::Lease>,
@@ -59,7 +59,7 @@ fn store_outage(e: &Error) -> bool {
 
 impl<'a> VaultGuard<'a> {
     pub(crate) fn new(
-        store: &'a VaultStore,
+        store: &'a Remote,
         profile: &ProfileName,
         flock: FileLock,
         bound: Duration,
@@ -85,7 +85,7 @@ impl<'a> VaultGuard<'a> {
     /// Takes the fleet lease if this guard does not hold it yet, then pushes a
     /// waiting rescue record.
     fn ensure_lease(&mut self) -> Result<&'a Client, Error> {
-        let store: &'a VaultStore = self.store;
+        let store: &'a Remote = self.store;
         let client = store.client()?;
         if self.lease.is_none() {
             let left = self.bound.saturating_sub(self.start.elapsed());
@@ -107,7 +107,7 @@ impl<'a> VaultGuard<'a> {
             return Ok(());
         };
         let (stored, version) = self.store.fetch(&self.profile)?;
-        if rescue::decide(&rescued, stored.as_ref()) == rescue::Push::Drop {
+        if rescue::decide(stored.as_ref()) == rescue::Push::Drop {
             rescue::remove(&path);
             return Ok(());
         }
@@ -130,7 +130,12 @@ impl<'a> VaultGuard<'a> {
 
     fn remember(&mut self, record: Option<&StoredToken>, version: u64) {
         self.seen = Some((version, record.map(|r| r.generation)));
-        cache::note_seen(self.store.local_dir(), self.profile.as_str(), version);
+        cache::note_seen(
+            self.store.local_dir(),
+            self.profile.as_str(),
+            version,
+            record.map_or(0, |r| r.generation),
+        );
         let path = self.cache_path();
         match record
             .and_then(|r| cache::CacheEntry::from_record(r, version, OffsetDateTime::now_utc()))
@@ -143,19 +148,27 @@ impl<'a> VaultGuard<'a> {
         }
     }
 
-    /// Refuses a record older than one this machine has seen.
+    /// Refuses a record older than one this machine has seen: an older KV
+    /// version, or a newer version holding an older generation of the chain
+    /// (a new chain starts again at generation 1 and is accepted).
     fn check_not_older(&self, record: Option<&StoredToken>, version: u64) -> Result<(), Error> {
-        let Some(seen) = cache::load_seen(self.store.local_dir(), self.profile.as_str()) else {
+        let dir = self.store.local_dir();
+        let Some((seen_version, seen_generation)) = cache::load_seen(dir, self.profile.as_str())
+        else {
             return Ok(());
         };
-        if version >= seen {
+        let generation = record.map(|r| r.generation);
+        let older = version < seen_version
+            || (version > seen_version
+                && generation.is_some_and(|g| g < seen_generation && g != 1));
+        if !older {
             return Ok(());
         }
         Err(Error::store_unavailable(format!(
-            "Vault served version {version}{} of the record of profile {:?}, older than version {seen} this machine has already seen: the store was restored from a backup or the node answering lags behind; nothing was refreshed. Retry in a few seconds; if the store was restored on purpose, remove {} on each machine",
-            record.map(|r| format!(" (generation {})", r.generation)).unwrap_or_default(),
+            "Vault served version {version}{} of the record of profile {:?}, older than version {seen_version} (generation {seen_generation}) this machine has already seen: the store was restored from a backup or written back by hand, or the node answering lags behind; nothing was refreshed. Retry in a few seconds; if the old record is meant, remove {} on each machine",
+            generation.map(|g| format!(" (generation {g})")).unwrap_or_default(),
             self.profile.as_str(),
-            cache::seen_path(self.store.local_dir(), self.profile.as_str()).display()
+            cache::seen_path(dir, self.profile.as_str()).display()
         )))
     }
 
@@ -185,9 +198,23 @@ impl<'a> VaultGuard<'a> {
         let client = self.ensure_lease()?;
         let mut pause = FIRST_RETRY_PAUSE;
         let mut jitter = lease::Jitter::new();
+        let mut retried = false;
         loop {
             let failure = match client.write(self.profile.as_str(), data, cas) {
                 Ok(Cas::Written(v)) => return Ok(v),
+                Ok(Cas::Mismatch) if retried => {
+                    // An earlier attempt may have been applied although its
+                    // answer was lost (a node stepping down, a timeout): then
+                    // the record is exactly what was sent.
+                    if let Some(version) = self.landed(client, data)? {
+                        return Ok(version);
+                    }
+                    cache::remove(&self.cache_path());
+                    return Err(Error::store(format!(
+                        "the record of profile {:?} in Vault was written by another machine meanwhile (check-and-set failed)",
+                        self.profile.as_str()
+                    )));
+                }
                 Ok(Cas::Mismatch) => {
                     cache::remove(&self.cache_path());
                     return Err(Error::store(format!(
@@ -206,12 +233,24 @@ impl<'a> VaultGuard<'a> {
                 return Err(failure);
             }
             std::thread::sleep(wait);
+            retried = true;
             pause = (pause * 2).min(MAX_RETRY_PAUSE);
             // Best effort: a store still away fails the write below too, and a
             // lease taken over meanwhile leaves the compare to the record's
             // check-and-set.
             let _ = lease::renew(client, lease);
         }
+    }
+}
+
+impl VaultGuard<'_> {
+    /// The record's version when it holds exactly `data` (an earlier attempt
+    /// of this write landed).
+    fn landed(&self, client: &Client, data: &SecretString) -> Result<Option<u64>, Error> {
+        use central_auth_core::secret::ExposeSecret;
+        let entry = client.read(self.profile.as_str())?;
+        let sent: Option<serde_json::Value> = serde_json::from_str(data.expose_secret()).ok();
+        Ok((entry.data.is_some() && entry.data == sent).then_some(entry.version))
     }
 }
 

@@ -43,9 +43,7 @@ pub struct LeaseRecord {
     pub released: bool,
 }
 
-/// The longest lease a peer's record is trusted with (also the largest
-/// `lock_ttl` a config may set).
-pub const MAX_LEASE_TTL: Duration = Duration::from_secs(600);
+pub use crate::config::MAX_LEASE_TTL;
 
 /// A held lease.
 #[derive(Debug)]

@@ -29,6 +29,7 @@ mod config;
 mod details;
 mod guard;
 mod lease;
+mod remote;
 mod rescue;
 mod store;
 

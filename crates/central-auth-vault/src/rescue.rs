@@ -6,10 +6,13 @@
 //! It is kept in `fleet/<store>/<profile>.rescue.json` (0600, in the private
 //! state directory, written atomically under the profile's local lock) and
 //! pushed to Vault by the next call on this machine that takes the lease:
-//! written with check-and-set over the record it was meant to replace (still
-//! carrying this rotation's mark, or marked lost by a peer that settled the
-//! mark meanwhile), then removed. A store that moved on to a live pair of its
-//! own (a login elsewhere) wins, and the rescue record is removed.
+//! written with check-and-set over the stored record while that still carries
+//! a rotation mark or a lost chain (no newer pair was stored meanwhile), then
+//! removed. A store that moved on to a live pair of its own (a login
+//! elsewhere) wins, and the rescue record is removed. Peers that find the
+//! mark and get the old refresh token rejected by Central leave the mark in
+//! place and exit 5 for up to 15 minutes (`RESCUE_WAIT` in the core), so no
+//! machine replaces the chain while the rescued pair may still come.
 //!
 //! The trade-off: while it exists, one machine's disk holds a refresh token,
 //! which a Vault store otherwise never lets happen. `rescue = false` in
@@ -42,7 +45,10 @@ pub fn load(path: &Path) -> Result<Option<StoredToken>, Error> {
     };
     let mut text = Vec::new();
     std::io::Read::read_to_end(&mut file, &mut text).map_err(|e| {
-        Error::store(format!("cannot read the rescue record {}: {e}", path.display()))
+        Error::store(format!(
+            "cannot read the rescue record {}: {e}",
+            path.display()
+        ))
     })?;
     serde_json::from_slice(&text).map(Some).map_err(|_| {
         Error::store(format!(
@@ -72,12 +78,12 @@ pub enum Push {
     Drop,
 }
 
-/// Decides what the rescued pair `rescued` does over `stored`.
-pub fn decide(rescued: &StoredToken, stored: Option<&StoredToken>) -> Push {
+/// Decides what the rescued pair does over `stored`: it is written unless the
+/// store holds a live pair without a mark (a login elsewhere replaced the
+/// chain). A mark or a lost chain means nobody stored a newer pair.
+pub fn decide(stored: Option<&StoredToken>) -> Push {
     match stored {
-        None => Push::Write,
-        Some(s) if s.lost.is_some() => Push::Write,
-        Some(s) if s.rotating.is_some() && s.generation < rescued.generation => Push::Write,
-        Some(_) => Push::Drop,
+        Some(s) if s.lost.is_none() && s.rotating.is_none() => Push::Drop,
+        _ => Push::Write,
     }
 }

@@ -175,6 +175,9 @@ impl Broker {
                         }
                     }
                 }
+                if let Some(waiting) = self.rescue_pending(profile, guard, &marked, &interrupted) {
+                    return Err(waiting);
+                }
                 let reason = match (&interrupted, gw.uncertain.get()) {
                     (Some(m), _) => format!(
                         "a refresh started at {} by process {} was interrupted after Central had already rotated the pair (or Central revoked it), so the stored refresh token is dead",
