@@ -228,7 +228,10 @@ impl BaoCluster {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
 
+/// Faults: pausing, killing, restarting a node, and failing over.
+impl BaoCluster {
     fn signal(&self, i: usize, sig: &str) {
         if let Some(child) = &self.nodes[i].child {
             let ok = Command::new("kill")

@@ -21,6 +21,7 @@
 
 mod archive;
 mod bench;
+mod bench_cluster;
 mod bench_fleet;
 mod bench_proxy;
 mod browser;
