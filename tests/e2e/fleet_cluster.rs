@@ -554,6 +554,66 @@ fn cluster_fleet_survives_pauses_deaths_and_failovers() {
         assert!(fleet.sim.counters().refresh > before.refresh);
         fleet.assert_alive("slow", "slow secret");
     }
+    if runs(8) {
+        rescue_record_outlives_a_store_outage(&mut fleet);
+    }
+}
+
+/// 8. The whole store goes away while a machine's refresh is in flight, for
+/// longer than the lease: the rotated pair goes to that machine's rescue
+/// record (0600, named by `status` and `doctor`), and is pushed when the
+/// store is back.
+fn rescue_record_outlives_a_store_outage(fleet: &mut Fleet) {
+    let m = &fleet.machines[0];
+    let before = fleet.sim.counters().token_requests;
+    fleet.sim.inject(Fault::Delay {
+        path_prefix: "/oauth2/token".into(),
+        count: 1,
+        millis: 2000,
+    });
+    let holder = fleet
+        .on(m, "central-auth", &["refresh", "--profile", "prod"])
+        .spawn()
+        .unwrap();
+    fleet.wait_refresh(before);
+    fleet.cluster.kill_all();
+    let t = Instant::now();
+    let out = holder.wait_with_output().unwrap();
+    let line = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{line}");
+    assert!(
+        line.contains("rescue record") && !line.contains("chain is lost"),
+        "{line}"
+    );
+    let rescue = m.dir.path().join("state/fleet/team/prod.rescue.json");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&rescue).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let status = fleet.cli(m, &["status", "--profile", "prod", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(
+        v["store_details"]["rescue_record"].as_str(),
+        rescue.to_str(),
+        "{v}"
+    );
+    let doctor = text(&fleet.cli(m, &["doctor", "--profile", "prod"]).stdout);
+    assert!(doctor.contains("FAIL store rescue"), "{doctor}");
+    // Another machine cannot rotate meanwhile (the store is away), and once it
+    // is back the rescued pair is pushed by the holder machine's next call.
+    fleet.cluster.restart_all();
+    let pushed = fleet.cli(m, &["token", "--profile", "prod"]);
+    assert!(pushed.status.success(), "{}", text(&pushed.stderr));
+    assert!(!rescue.exists(), "the rescue record is removed once pushed");
+    assert!(fleet
+        .sim
+        .access_token_valid(text(&pushed.stdout).trim_end()));
+    figures(&format!(
+        "cluster whole store down at the save: the holder retried the save, then kept the rotated pair in the 0600 rescue record (named by status and doctor) and exited 5 after {} ms; pushed by its next call after the restart, the chain is alive",
+        t.elapsed().as_millis()
+    ));
+    fleet.assert_alive("prod", "store outage beyond the lease");
 }
 
 fn kill(child: &mut Child) {

@@ -270,6 +270,32 @@ impl BaoCluster {
         self.wait_status(i, &[200, 429], Duration::from_secs(60));
     }
 
+    /// Kills every node (a whole-store outage).
+    pub fn kill_all(&self) {
+        for i in 0..self.len() {
+            self.kill(i);
+        }
+    }
+
+    /// Restarts every node on its data, unseals them, and waits for a leader.
+    pub fn restart_all(&mut self) {
+        for i in 0..self.len() {
+            if let Some(mut child) = self.nodes[i].child.take() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            self.spawn(i);
+        }
+        for i in 0..self.len() {
+            self.wait_status(i, &[503], Duration::from_secs(30));
+            self.unseal(i);
+        }
+        self.leader(Duration::from_secs(60));
+        for i in 0..self.len() {
+            self.wait_status(i, &[200, 429], Duration::from_secs(60));
+        }
+    }
+
     /// Asks the active node to step down (a failover).
     pub fn step_down(&self, i: usize) {
         let out = self.cli_at(i, &self.root, &["operator", "step-down"]);

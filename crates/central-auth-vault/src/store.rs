@@ -79,6 +79,31 @@ impl TokenStore for VaultStore {
     }
 
     fn diagnose(&self, profile: &ProfileName) -> Vec<(&'static str, Result<String, Error>)> {
+        let mut out = self.checks(profile);
+        // The policy check takes the lease, which pushes a waiting rescue
+        // record; one still waiting is named whatever else failed.
+        let rescue_path = self.rescue_path(profile);
+        if rescue::pending(&rescue_path) {
+            out.push((
+                "store rescue",
+                Err(Error::store_unavailable(format!(
+                    "the rescue record {} holds a rotated pair the store has not taken yet; it is pushed by the next call that reaches the store (docs/fleet.md)",
+                    rescue_path.display()
+                ))),
+            ));
+        }
+        out
+    }
+
+    fn details(&self, profile: &ProfileName) -> Option<StoreDetails> {
+        Some(details::of(&self.config, &self.dir, profile))
+    }
+}
+
+impl VaultStore {
+    /// `doctor`'s checks of reach, auth and policy, in order; each stops the
+    /// ones after it when it fails.
+    fn checks(&self, profile: &ProfileName) -> Vec<(&'static str, Result<String, Error>)> {
         let mut out = Vec::new();
         let client = match self.client() {
             Ok(c) => c,
@@ -136,21 +161,6 @@ impl TokenStore for VaultStore {
             ))
         })();
         out.push(("store policy", policy));
-        // The policy check took the lease, which pushes a waiting rescue record.
-        let rescue_path = self.rescue_path(profile);
-        if rescue::pending(&rescue_path) {
-            out.push((
-                "store rescue",
-                Err(Error::store_unavailable(format!(
-                    "the rescue record {} holds a rotated pair the store has not taken yet; it is pushed by the next call that reaches the store (docs/fleet.md)",
-                    rescue_path.display()
-                ))),
-            ));
-        }
         out
-    }
-
-    fn details(&self, profile: &ProfileName) -> Option<StoreDetails> {
-        Some(details::of(&self.config, &self.dir, profile))
     }
 }
