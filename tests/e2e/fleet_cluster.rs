@@ -565,10 +565,10 @@ fn cluster_fleet_survives_pauses_deaths_and_failovers() {
     }
 }
 
-/// 8. The whole store goes away while a machine's refresh is in flight, for
-/// longer than the lease: the rotated pair goes to that machine's rescue
-/// record (0600, named by `status` and `doctor`), and is pushed when the
-/// store is back.
+/// Scenario 8: the whole store goes away while a machine's refresh is in
+/// flight, for longer than the lease: the rotated pair goes to that
+/// machine's rescue record (0600, named by `status` and `doctor`), and is
+/// pushed when the store is back.
 fn rescue_record_outlives_a_store_outage(fleet: &mut Fleet) {
     let m = &fleet.machines[0];
     let before = fleet.sim.counters().token_requests;

@@ -6,7 +6,7 @@
 //! renewing the lease between attempts; a rotated pair that still cannot be
 //! saved goes to the rescue record (`rescue`), which the next guard on this
 //! machine pushes as soon as it holds the lease. A record older (by its KV
-//! version) than one this machine has seen is refused (`cache::Seen`): the
+//! version) than one this machine has seen is refused (`cache::load_seen`): the
 //! store was restored from a backup or a node lags, and nothing is rotated
 //! from it.
 

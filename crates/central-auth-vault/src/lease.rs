@@ -326,6 +326,38 @@ mod tests {
     }
 
     #[test]
+    fn a_check_and_set_that_always_fails_is_retried_with_pauses_within_the_bound() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        let script = Rc::new(RefCell::new(crate::client::tests::Script {
+            lease: 600,
+            cas_fails: true,
+            ..Default::default()
+        }));
+        let c = crate::client::tests::client(&script);
+        let t = Instant::now();
+        let e = acquire(
+            &c,
+            "prod",
+            Duration::from_secs(30),
+            Duration::from_millis(600),
+        )
+        .unwrap_err();
+        let took = t.elapsed();
+        assert!(matches!(e, Error::LockTimeout { .. }), "{e}");
+        assert!(took >= Duration::from_millis(600), "{took:?}");
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        // A few looks and writes, with pauses between them: no busy loop.
+        let writes = script
+            .borrow()
+            .calls
+            .iter()
+            .filter(|c| c.starts_with("write"))
+            .count();
+        assert!((2..=12).contains(&writes), "{writes} writes in {took:?}");
+    }
+
+    #[test]
     fn jitter_stays_below_its_bound() {
         let mut j = Jitter::new();
         for _ in 0..1000 {

@@ -35,10 +35,17 @@
 //! 8. **An optional local cache.** [`StoreGuard::cached`] may return a local copy of
 //!    the access token (never the refresh token) with whether it is fresh. The
 //!    broker serves a fresh one that is valid long enough without calling
-//!    [`StoreGuard::read`], and serves any still-valid one when `read` fails with
-//!    [`Error::Unavailable`] with [`Outage::Store`](crate::error::Outage::Store)
-//!    (the store is unreachable: [`Error::store_unavailable`]); it never
-//!    refreshes then.
+//!    [`StoreGuard::read`], and serves one still usable until the fleet's
+//!    rotation moment ([`rotation_at`], never later: another machine may have
+//!    rotated the pair by then) when `read` fails with [`Error::Unavailable`]
+//!    with [`Outage::Store`](crate::error::Outage::Store) (the store is
+//!    unreachable, or served a record older than one this machine has seen:
+//!    [`Error::store_unavailable`]); it never refreshes then.
+//! 9. **A rotated pair is not lost to an outage.** A shared store retries a
+//!    write through an outage while its lock lasts; one that keeps a rotated
+//!    pair it could not store (a local rescue record) says where in
+//!    [`StoreGuard::rescued`], and the broker's message says so instead of
+//!    calling the chain lost.
 //!
 //! The file store gets (1) from `flock` on a dedicated lock file and (4) from the
 //! lock plus temp-file/fsync/rename; it is not shared and keeps no cache.
