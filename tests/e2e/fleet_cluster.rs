@@ -563,6 +563,29 @@ fn cluster_fleet_survives_pauses_deaths_and_failovers() {
     if runs(8) {
         rescue_record_outlives_a_store_outage(&mut fleet);
     }
+    if runs(9) {
+        sealed_node_is_temporary(&fleet);
+    }
+}
+
+/// Scenario 9: a sealed standby is exit 5 (temporary) with a line saying so,
+/// for the machine using it, and nothing is refreshed.
+fn sealed_node_is_temporary(fleet: &Fleet) {
+    let leader = fleet.cluster.leader(Duration::from_secs(20));
+    let victim = standby_of(fleet, leader);
+    let m = fleet.machines.iter().find(|m| m.node == victim).unwrap();
+    fleet.cluster.seal(victim);
+    let _ = std::fs::remove_file(m.dir.path().join("state/fleet/team/prod.cache.json"));
+    let before = fleet.sim.counters().token_requests;
+    let out = fleet.cli(m, &["token", "--profile", "prod"]);
+    let line = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{line}");
+    assert!(line.contains("sealed"), "{line}");
+    assert_eq!(line.trim_end().lines().count(), 1, "{line}");
+    assert_eq!(fleet.sim.counters().token_requests, before);
+    fleet.cluster.unseal_again(victim);
+    figures("cluster sealed standby: the machine using it gets exit 5 and one line saying the node is sealed, 0 requests to Central; unsealed, the chain is alive");
+    fleet.assert_alive("prod", "sealed node");
 }
 
 /// Scenario 8: the whole store goes away while a machine's refresh is in

@@ -296,6 +296,19 @@ impl BaoCluster {
         }
     }
 
+    /// Seals node `i` (as an operator would, or a restart without unseal).
+    pub fn seal(&self, i: usize) {
+        let out = self.cli_at(i, &self.root, &["operator", "seal"]);
+        assert!(out.status.success(), "seal: {}", crate::text(&out.stderr));
+        self.wait_status(i, &[503], Duration::from_secs(30));
+    }
+
+    /// Unseals a sealed node and waits until it is a member again.
+    pub fn unseal_again(&self, i: usize) {
+        self.unseal(i);
+        self.wait_status(i, &[200, 429], Duration::from_secs(60));
+    }
+
     /// Asks the active node to step down (a failover).
     pub fn step_down(&self, i: usize) {
         let out = self.cli_at(i, &self.root, &["operator", "step-down"]);
