@@ -16,6 +16,7 @@ mod docs;
 mod edges;
 mod first_hour;
 mod fleet;
+mod fleet_cluster;
 mod fleet_first_hour;
 mod foreign_files;
 mod gateway_page;

@@ -18,6 +18,7 @@ pub use central_sim::{Counters, Fault, Sim, SimConfig};
 pub use home::Home;
 
 pub mod bao;
+pub mod bao_cluster;
 pub mod browser;
 pub mod home;
 pub mod keyring;

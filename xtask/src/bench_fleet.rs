@@ -3,7 +3,8 @@
 //! fresh), against the file store's cached call and `cat`; an uncached call
 //! (`cache_ttl = "0s"`: local lock, lease, record read, release); and the wall
 //! time of 4 machines × 16 processes on an expired token, which must refresh
-//! exactly once.
+//! exactly once, on the dev server and on a 3-node Raft cluster
+//! (`bench_cluster`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,7 +15,7 @@ use central_auth_e2e::ports::free_port_pair;
 use central_auth_e2e::Home;
 
 use crate::demo_home::{demo_home, import_download};
-use crate::sim_process::{http, one_refresh, SimProcess};
+use crate::sim_process::{http, SimProcess};
 use crate::util::{is_ci, say, Res};
 
 /// Stampede rounds.
@@ -68,19 +69,13 @@ impl Drop for BaoProcess {
 
 /// A demo home whose profile lives in the Vault store.
 fn fleet_home(bin_dir: &Path, sim: &SimProcess, bao: &BaoProcess, extra: &str) -> Res<Home> {
-    let home = demo_home(bin_dir, sim, "5m")?;
-    let token_file = home.path().join("vault-token");
-    std::fs::write(&token_file, ROOT_TOKEN)
-        .map_err(|e| format!("cannot write the token file: {e}"))?;
-    let config = format!(
-        "{}store = \"team\"\n\n[stores.team]\nkind = \"vault\"\naddress = \"http://{}\"\ntoken_file = \"{}\"\n{extra}",
-        home.config()?,
-        bao.addr,
-        token_file.display()
-    );
-    std::fs::write(home.path().join("config.toml"), config)
-        .map_err(|e| format!("cannot write config.toml: {e}"))?;
-    Ok(home)
+    crate::bench_cluster::vault_home(
+        bin_dir,
+        sim,
+        &format!("http://{}", bao.addr),
+        ROOT_TOKEN,
+        extra,
+    )
 }
 
 /// Runs the fleet rows and prints their table. `cat` and the file store's cached
@@ -172,52 +167,10 @@ pub fn run(
     let machines = (0..4)
         .map(|_| fleet_home(bin_dir, sim, &bao, ""))
         .collect::<Res<Vec<_>>>()?;
-    let mut walls = Vec::new();
-    let mut counts = Vec::new();
-    let mut bad = Vec::new();
     say(format!("fleet stampede 4 × 16: {ROUNDS} rounds"));
-    for _ in 0..ROUNDS {
-        // Rounds as if `cache_ttl` apart: a fresh cache would rightly keep
-        // serving the previous round's (still valid) token.
-        for m in &machines {
-            let _ = std::fs::remove_dir_all(m.path().join("state/fleet"));
-        }
-        import_download(&machines[0], sim, 2 * 3600)?;
-        let before = sim.counters()?;
-        let t = Instant::now();
-        let children = (0..64)
-            .map(|i| {
-                machines[i % 4]
-                    .cmd("central-auth")
-                    .arg("token")
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .map_err(|e| format!("cannot start central-auth: {e}"))
-            })
-            .collect::<Res<Vec<_>>>()?;
-        let mut tokens = Vec::new();
-        for c in children {
-            let out = c.wait_with_output().map_err(|e| e.to_string())?;
-            if !out.status.success() {
-                bad.push(format!(
-                    "a fleet caller failed: {}",
-                    String::from_utf8_lossy(&out.stderr).trim()
-                ));
-            }
-            tokens.push(out.stdout);
-        }
-        walls.push(t.elapsed());
-        let after = sim.counters()?;
-        let n = after["refresh"].as_u64().unwrap_or(0) - before["refresh"].as_u64().unwrap_or(0);
-        if let Err(e) = one_refresh(&before, &after) {
-            bad.push(format!("fleet stampede: {e}"));
-        }
-        if tokens.iter().any(|t| *t != tokens[0]) {
-            bad.push("fleet stampede: callers printed different tokens".to_owned());
-        }
-        counts.push(n.to_string());
-    }
+    let (mut walls, counts, mut bad) = crate::bench_cluster::stampede(&machines, sim, ROUNDS)?;
+    drop(bao);
+    let cluster = crate::bench_cluster::cluster_row(bin_dir, sim, &bao_bin);
     walls.sort();
 
     println!("Fleet store (OpenBao dev server on loopback), whole process spawn ({runs} runs):");
@@ -228,13 +181,17 @@ pub fn run(
         println!("{r}");
     }
     println!();
-    println!("| fleet stampede (expired token) | median wall of {ROUNDS} | refreshes per round |");
+    println!("| fleet stampede (expired token) | median wall (dev server: {ROUNDS} rounds, cluster: 3) | refreshes per round |");
     println!("|---|---:|---|");
     println!(
         "| 4 machines × 16 `central-auth token` | {} | {} |",
         ms(percentile(&walls, 50)),
         counts.join(", ")
     );
+    match cluster {
+        Ok(row) => println!("{row}"),
+        Err(e) => bad.push(format!("cluster stampede: {e}")),
+    }
     println!();
     if bad.is_empty() {
         Ok(())

@@ -23,6 +23,7 @@
 
 mod archive;
 mod bench;
+mod bench_cluster;
 mod bench_fleet;
 mod bench_keyring;
 mod bench_proxy;

@@ -59,9 +59,25 @@ pub fn format(d: Duration) -> String {
     }
 }
 
+/// Formats how long a caller waited: milliseconds under a second (never a
+/// bare `0s`), else seconds with one decimal.
+pub fn format_waited(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_are_never_a_bare_zero() {
+        assert_eq!(format_waited(Duration::from_millis(3)), "3 ms");
+        assert_eq!(format_waited(Duration::from_millis(30_040)), "30.0 s");
+    }
 
     #[test]
     fn parses_units_and_combinations() {

@@ -62,7 +62,7 @@ pub enum Error {
     },
 
     /// Another process held the profile's lock for too long: retry, or look at it.
-    #[error("profile {profile:?}: another central-auth process held the lock {path} for more than {}s; retry, or check for a stuck process with `central-auth status`", waited.as_secs())]
+    #[error("profile {profile:?}: another central-auth process held the lock {path} for more than {}; retry, or check for a stuck process with `central-auth status`", crate::duration::format_waited(*waited))]
     LockTimeout {
         /// The profile.
         profile: String,

@@ -105,3 +105,49 @@ pub fn save(path: &Path, entry: &CacheEntry) -> std::io::Result<()> {
 pub fn remove(path: &Path) {
     let _ = std::fs::remove_file(path);
 }
+
+/// The file keeping the highest KV version of a profile's record this machine
+/// has read or written, and that record's generation
+/// (`fleet/<store>/<profile>.seen`, two numbers, not secret): a store that
+/// later serves an older version, or a newer version holding an older
+/// generation of the same chain, was restored from a backup, written back by
+/// hand, or answers from a lagging node.
+pub fn seen_path(dir: &Path, profile: &str) -> PathBuf {
+    dir.join(format!("{profile}.seen"))
+}
+
+/// The highest KV version seen and its record's generation (0: absent).
+pub fn load_seen(dir: &Path, profile: &str) -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string(seen_path(dir, profile)).ok()?;
+    let mut parts = text.split_whitespace().map(str::parse::<u64>);
+    Some((parts.next()?.ok()?, parts.next()?.ok()?))
+}
+
+/// Records `version` and its record's `generation` as seen when the version
+/// is higher than the one recorded (best effort, like the cache).
+pub fn note_seen(dir: &Path, profile: &str, version: u64, generation: u64) {
+    if load_seen(dir, profile).is_some_and(|(v, _)| v >= version) {
+        return;
+    }
+    let _ = central_auth_core::fsutil::write_atomically(
+        &seen_path(dir, profile),
+        format!("{version} {generation}\n").as_bytes(),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seen_mark_only_rises() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load_seen(dir.path(), "p"), None);
+        note_seen(dir.path(), "p", 7, 5);
+        assert_eq!(load_seen(dir.path(), "p"), Some((7, 5)));
+        note_seen(dir.path(), "p", 6, 9);
+        assert_eq!(load_seen(dir.path(), "p"), Some((7, 5)));
+        note_seen(dir.path(), "p", 8, 0);
+        assert_eq!(load_seen(dir.path(), "p"), Some((8, 0)));
+    }
+}

@@ -14,6 +14,12 @@
 //! comes from a login (`POST auth/<mount>/login`); the client logs in again
 //! when the login token's lease is about to end, and once more when Vault
 //! denies a request with a token from an earlier login (expired or revoked).
+//!
+//! Every request carries the storage index of the client's latest write, so
+//! any cluster node answers with the client's own writes or forwards to the
+//! active node (`consistency`). Each request gets [`REQUEST_TIMEOUT`]: a
+//! paused or dying node costs a caller that long per attempt, not the
+//! transport's default of 20 s.
 
 use std::cell::RefCell;
 use std::time::Instant;
@@ -26,7 +32,12 @@ use central_auth_core::secret::{ExposeSecret, SecretString};
 
 use crate::config::VaultConfig;
 
+mod consistency;
 mod login;
+
+/// Time allowed for one request to Vault (KV reads and writes are small; a
+/// node that does not answer within it is treated as unreachable).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The Vault token in use and, for a login token, when to log in again.
 struct HeldToken {
@@ -63,6 +74,7 @@ pub struct Client {
     config: VaultConfig,
     token: RefCell<Option<HeldToken>>,
     transport: Box<dyn Transport>,
+    consistency: consistency::Consistency,
 }
 
 impl Client {
@@ -76,6 +88,7 @@ impl Client {
             config: config.clone(),
             token: RefCell::new(None),
             transport: Box::new(transport),
+            consistency: consistency::Consistency::default(),
         })
     }
 
@@ -89,12 +102,13 @@ impl Client {
         body: Option<&SecretString>,
     ) -> Result<Response, Error> {
         let (token, fresh) = self.token()?;
-        let response = self.send(self.request(method, api, token, body), api)?;
+        let mut response = self.send(self.request(method, api, token, body), api)?;
         if matches!(response.status, 401 | 403) && self.config.token.is_login() && !fresh {
             *self.token.borrow_mut() = None;
             let (token, _) = self.token()?;
-            return self.send(self.request(method, api, token, body), api);
+            response = self.send(self.request(method, api, token, body), api)?;
         }
+        self.consistency.observe(&response, method == Method::Post);
         Ok(response)
     }
 
@@ -241,14 +255,27 @@ impl Client {
         if let Some(body) = body {
             r = r.json_body(central_auth_core::secret::duplicate(body));
         }
-        r
+        self.consistency.apply(r)
     }
 
-    fn send(&self, request: Request, api: &str) -> Result<Response, Error> {
-        self.transport.send(&request, central_auth_core::http::REQUEST_TIMEOUT).map_err(|e| {
+    /// Sends `request`; a standby's `307` to the active node is followed once.
+    fn send(&self, mut request: Request, api: &str) -> Result<Response, Error> {
+        let response = self.send_once(&request, api, &self.address)?;
+        match consistency::redirect_target(&response) {
+            Some(target) => {
+                let host = central_auth_core::net::host_of(&target).to_owned();
+                request.url = target;
+                self.send_once(&request, api, &host)
+            }
+            None => Ok(response),
+        }
+    }
+
+    fn send_once(&self, request: &Request, api: &str, node: &str) -> Result<Response, Error> {
+        self.transport.send(request, REQUEST_TIMEOUT).map_err(|e| {
             Error::store_unavailable(format!(
-                "Vault at {} is unreachable ({}) for {api}; nothing was refreshed, retry when Vault answers",
-                self.address, e.message
+                "Vault at {node} is unreachable ({}) for {api}; retry when Vault answers",
+                e.message
             ))
         })
     }
@@ -269,8 +296,20 @@ impl Client {
                 if errors.is_empty() { "permission denied".to_owned() } else { errors },
                 self.config.policy_path()
             )),
+            307 => Error::store_unavailable(format!(
+                "Vault at {} redirected {what} {api} to the active node ({}), which did not answer; the cluster is electing a leader or the active node is away, retry in a few seconds",
+                self.address,
+                response.header("location").map_or("no Location", |l| central_auth_core::net::host_of(l)),
+            )),
+            // A standby that has not seen a new KV v2 mount's upgrade yet.
+            400 if errors.contains("to upgrade from non-versioned to versioned") => {
+                Error::store_unavailable(format!(
+                    "Vault at {} is still upgrading the KV mount {:?} ({errors}); retry in a few seconds",
+                    self.address, self.config.mount
+                ))
+            }
             429 | 500..=599 => Error::store_unavailable(format!(
-                "Vault at {} answered HTTP {} ({errors}) to {what} {api}; it may be sealed or overloaded, nothing was refreshed, retry later",
+                "Vault at {} answered HTTP {} ({errors}) to {what} {api}; it is sealed, electing a leader or overloaded, retry in a few seconds",
                 self.address, response.status
             )),
             404 => Error::store(format!(
@@ -303,136 +342,4 @@ fn vault_errors(response: &Response) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::rc::Rc;
-
-    use std::time::Duration;
-
-    use central_auth_core::http::TransportError;
-
-    use super::login::login_body;
-
-    /// A scripted Vault: logins hand out `t1`, `t2`, ... with a lease of
-    /// `lease` seconds; a data read answers 403 for a token in `revoked`, and
-    /// for every token when `deny_all`. Every call is recorded as
-    /// `login`, `read t1`, `denied t1`, ...
-    #[derive(Default)]
-    struct Script {
-        lease: u64,
-        logins: u32,
-        revoked: Vec<String>,
-        deny_all: bool,
-        calls: Vec<String>,
-    }
-
-    fn client(script: &Rc<RefCell<Script>>) -> Client {
-        let raw: crate::config::RawVaultConfig = toml::from_str(
-            "kind = \"vault\"\naddress = \"http://127.0.0.1:8200\"\nauth = \"approle\"\nrole_id = \"r\"\nsecret_id_env = \"CENTRAL_AUTH_TEST_SECRET_ID\"",
-        )
-        .unwrap();
-        let config = VaultConfig::resolve("team", raw).unwrap();
-        std::env::set_var("CENTRAL_AUTH_TEST_SECRET_ID", "s");
-        let script = Rc::clone(script);
-        let transport = move |request: &Request| -> Result<Response, TransportError> {
-            let mut s = script.borrow_mut();
-            let answer = |status: u16, body: String| Response {
-                status,
-                headers: Vec::new(),
-                body: SecretString::from(body),
-            };
-            if request.url.ends_with("/auth/approle/login") {
-                s.logins += 1;
-                let token = format!("t{}", s.logins);
-                s.calls.push("login".into());
-                let body = format!(
-                    "{{\"auth\":{{\"client_token\":\"{token}\",\"lease_duration\":{}}}}}",
-                    s.lease
-                );
-                return Ok(answer(200, body));
-            }
-            let token = request
-                .headers
-                .iter()
-                .find(|(k, _)| k == "X-Vault-Token")
-                .map(|(_, v)| match v {
-                    central_auth_core::http::Value::Secret(t) => t.expose_secret().to_owned(),
-                    central_auth_core::http::Value::Plain(t) => t.clone(),
-                })
-                .unwrap_or_default();
-            if s.deny_all || s.revoked.contains(&token) {
-                s.calls.push(format!("denied {token}"));
-                return Ok(answer(403, "{\"errors\":[\"permission denied\"]}".into()));
-            }
-            s.calls.push(format!("read {token}"));
-            Ok(answer(404, "{\"errors\":[]}".into()))
-        };
-        Client {
-            address: "http://127.0.0.1:8200".into(),
-            config,
-            token: RefCell::new(None),
-            transport: Box::new(transport),
-        }
-    }
-
-    #[test]
-    fn a_login_token_is_renewed_before_its_lease_ends() {
-        let script = Rc::new(RefCell::new(Script {
-            lease: 1,
-            ..Script::default()
-        }));
-        let c = client(&script);
-        c.read("prod").unwrap();
-        // Renewed at 90 % of the 1 s lease, before Vault would deny it.
-        std::thread::sleep(Duration::from_millis(950));
-        c.read("prod").unwrap();
-        assert_eq!(
-            script.borrow().calls,
-            ["login", "read t1", "login", "read t2"]
-        );
-    }
-
-    #[test]
-    fn a_denied_login_token_logs_in_again_once() {
-        let script = Rc::new(RefCell::new(Script {
-            lease: 600,
-            ..Script::default()
-        }));
-        let c = client(&script);
-        c.read("prod").unwrap();
-        script.borrow_mut().revoked.push("t1".into());
-        c.read("prod").unwrap();
-        assert_eq!(
-            script.borrow().calls,
-            ["login", "read t1", "denied t1", "login", "read t2"]
-        );
-        // A fresh token that is denied lacks the policy: no login loop.
-        script.borrow_mut().deny_all = true;
-        script.borrow_mut().calls.clear();
-        let e = c.read("prod").unwrap_err().to_string();
-        assert!(e.contains("secret/data/central-auth/*"), "{e}");
-        assert_eq!(script.borrow().calls, ["denied t2", "login", "denied t3"]);
-    }
-
-    #[test]
-    fn a_lease_too_long_for_the_clock_is_kept_without_a_panic() {
-        let script = Rc::new(RefCell::new(Script {
-            lease: u64::MAX,
-            ..Script::default()
-        }));
-        let c = client(&script);
-        c.read("prod").unwrap();
-        c.read("prod").unwrap();
-        assert_eq!(script.borrow().calls, ["login", "read t1", "read t1"]);
-    }
-
-    #[test]
-    fn login_bodies_are_json_objects() {
-        let body = login_body(&[("role", "ci \"a\""), ("jwt", "x.y.z\u{1}")]);
-        let v: serde_json::Value = serde_json::from_str(body.expose_secret()).unwrap();
-        assert_eq!(
-            v,
-            serde_json::json!({"role": "ci \"a\"", "jwt": "x.y.z\u{1}"})
-        );
-    }
-}
+pub(crate) mod tests;

@@ -22,6 +22,9 @@ pub const DEFAULT_MOUNT: &str = "secret";
 pub const DEFAULT_PATH: &str = "central-auth";
 /// Default lease time-to-live: how long a crashed holder blocks the fleet.
 pub const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(30);
+/// The longest lease: the largest `lock_ttl` a config may set, and the most a
+/// peer's lease record is trusted with.
+pub const MAX_LEASE_TTL: Duration = Duration::from_secs(600);
 /// Default age after which the local cache is checked against Vault again.
 pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(30);
 /// The environment variables tried for the address, in order.
@@ -42,6 +45,7 @@ pub struct RawVaultConfig {
     ca_file: Option<PathBuf>,
     lock_ttl: Option<String>,
     cache_ttl: Option<String>,
+    rescue: Option<bool>,
     auth: Option<String>,
     auth_mount: Option<String>,
     role_id: Option<String>,
@@ -72,6 +76,9 @@ pub struct VaultConfig {
     pub lock_ttl: Duration,
     /// Local cache freshness.
     pub cache_ttl: Duration,
+    /// Keep a rotated pair the store would not take in a local rescue record
+    /// (`rescue`, default true).
+    pub rescue: bool,
 }
 
 impl VaultConfig {
@@ -179,8 +186,21 @@ impl VaultConfig {
             Some(t) => duration::parse(&t).map_err(|e| format!("lock_ttl: {e}"))?,
             None => DEFAULT_LOCK_TTL,
         };
-        if lock_ttl < Duration::from_secs(2) {
-            return Err("lock_ttl must be at least 2s (Vault's clock has 1 s steps)".into());
+        let budget = central_auth_core::store::OPERATION_BUDGET;
+        if lock_ttl < budget {
+            return Err(format!(
+                "lock_ttl {} is shorter than one refresh may take ({}: secret commands and every request to Central); set lock_ttl = \"{}\" or more",
+                duration::format(lock_ttl),
+                duration::format(budget),
+                duration::format(budget)
+            ));
+        }
+        if lock_ttl > MAX_LEASE_TTL {
+            return Err(format!(
+                "lock_ttl {} is longer than {}: a crashed machine would block the fleet that long; set a shorter lock_ttl",
+                duration::format(lock_ttl),
+                duration::format(MAX_LEASE_TTL)
+            ));
         }
         let cache_ttl = match raw.cache_ttl {
             Some(t) => duration::parse(&t).map_err(|e| format!("cache_ttl: {e}"))?,
@@ -196,6 +216,7 @@ impl VaultConfig {
             ca_file: raw.ca_file,
             lock_ttl,
             cache_ttl,
+            rescue: raw.rescue.unwrap_or(true),
         })
     }
 
@@ -292,6 +313,13 @@ mod tests {
         assert!(e.contains("plain http"), "{e}");
         let e = VaultConfig::resolve("t", raw("kind = \"vault\"\nauth = \"ldap\"")).unwrap_err();
         assert!(e.contains("not supported"), "{e}");
+        let e = VaultConfig::resolve("t", raw("kind = \"vault\"\nlock_ttl = \"10s\"")).unwrap_err();
+        assert!(
+            e.contains("lock_ttl 10s is shorter") && e.contains("25s"),
+            "{e}"
+        );
+        let e = VaultConfig::resolve("t", raw("kind = \"vault\"\nlock_ttl = \"1h\"")).unwrap_err();
+        assert!(e.contains("longer than"), "{e}");
         let e = VaultConfig::resolve("t", raw("kind = \"vault\"\nauth = \"approle\"")).unwrap_err();
         assert!(e.contains("role_id"), "{e}");
         let e = VaultConfig::resolve("t", raw("kind = \"vault\"\nrole_id = \"r\"")).unwrap_err();

@@ -66,7 +66,9 @@ pub(crate) fn of(
             }
         }
     };
-    StoreDetails::new()
+    let rescue_path = crate::rescue::path(local_dir, profile.as_str());
+    let rescue = crate::rescue::pending(&rescue_path).then(|| rescue_path.display().to_string());
+    let mut details = StoreDetails::new()
         .field("name", &config.name)
         .field(
             "address",
@@ -84,6 +86,7 @@ pub(crate) fn of(
         .field("auth_source", config.token.describe())
         .field("cache_ttl_seconds", config.cache_ttl.as_secs())
         .field("cache", &cache)
+        .field("rescue_record", &rescue)
         .line(
             "store table",
             format!(
@@ -92,5 +95,12 @@ pub(crate) fn of(
             ),
         )
         .line("store auth", config.token.describe())
-        .line("local cache", cache_line)
+        .line("local cache", cache_line);
+    if let Some(path) = rescue {
+        details = details.line(
+            "rescue record",
+            format!("{path}: a rotated pair the store did not take; the next call that reaches the store pushes it and removes the file"),
+        );
+    }
+    details
 }

@@ -10,6 +10,14 @@
 //! several machines racing exactly one wins. Release is a CAS write of
 //! `released: true` over the version we wrote; if it fails, someone took over
 //! after our TTL and the release is a no-op.
+//!
+//! A lease record is a peer's word: its TTL is capped at [`MAX_LEASE_TTL`] and
+//! all time arithmetic saturates, so no record makes a caller panic or wait
+//! for ever. A waiter's deadline follows the lease it waits for: it waits at
+//! least until that lease has run out (plus a poll), so a dead holder's lease
+//! is always taken over, even when `lock_timeout` is not longer than
+//! `lock_ttl`. Lost check-and-set races are retried with backoff and jitter
+//! within the same deadline.
 
 use std::time::{Duration, Instant};
 
@@ -35,11 +43,24 @@ pub struct LeaseRecord {
     pub released: bool,
 }
 
+pub use crate::config::MAX_LEASE_TTL;
+
 /// A held lease.
 #[derive(Debug)]
 pub struct Lease {
     key: String,
     version: u64,
+    /// When the request that last wrote it was sent: Vault's `created_time`
+    /// is later, so the lease lasts at least `ttl` from here.
+    written: Instant,
+    ttl: Duration,
+}
+
+impl Lease {
+    /// How long the lease surely stays ours (by this machine's clock).
+    pub fn left(&self) -> Duration {
+        self.ttl.saturating_sub(self.written.elapsed())
+    }
 }
 
 /// The KV key of a profile's lease.
@@ -71,15 +92,50 @@ pub fn is_free(entry: &Entry) -> bool {
 }
 
 fn expired(entry: &Entry, ttl_secs: u64) -> bool {
-    let now = entry.server_now.unwrap_or_else(OffsetDateTime::now_utc);
-    match entry.created {
-        // Date has 1 s steps: one extra second so a lease never ends early.
-        Some(created) => now > created + time::Duration::seconds(ttl_secs as i64 + 1),
+    match lease_end(entry, ttl_secs) {
+        Some(end) => server_now(entry) > end,
         None => true,
     }
 }
 
-/// Takes the lease of `profile`, waiting at most `bound`.
+fn server_now(entry: &Entry) -> OffsetDateTime {
+    entry.server_now.unwrap_or_else(OffsetDateTime::now_utc)
+}
+
+/// When, by Vault's clock, the lease in `entry` with `ttl_secs` ends (`None`
+/// without a creation time). A peer's TTL is capped at [`MAX_LEASE_TTL`], and
+/// the arithmetic saturates.
+fn lease_end(entry: &Entry, ttl_secs: u64) -> Option<OffsetDateTime> {
+    // Date has 1 s steps: one extra second so a lease never ends early.
+    let ttl = ttl_secs.min(MAX_LEASE_TTL.as_secs()).saturating_add(1);
+    let ttl = time::Duration::seconds(i64::try_from(ttl).unwrap_or(i64::MAX));
+    entry.created.map(|created| created.saturating_add(ttl))
+}
+
+/// How long, by Vault's clock, the lease in `entry` still runs.
+fn remaining(entry: &Entry, ttl_secs: u64) -> Duration {
+    lease_end(entry, ttl_secs)
+        .and_then(|end| (end - server_now(entry)).try_into().ok())
+        .unwrap_or(Duration::ZERO)
+}
+
+/// How long the lease in `entry` (held by someone else) still runs, for a
+/// waiter's deadline.
+fn held_for(entry: &Entry) -> Duration {
+    let ttl = entry
+        .data
+        .as_ref()
+        .and_then(|d| serde_json::from_value::<LeaseRecord>(d.clone()).ok())
+        .map_or(crate::config::DEFAULT_LOCK_TTL.as_secs(), |l| l.ttl_secs);
+    remaining(entry, ttl)
+}
+
+/// The longest pause between two looks at a busy lease.
+const MAX_PAUSE: Duration = Duration::from_millis(250);
+
+/// Takes the lease of `profile`, waiting at most `bound`, or longer while the
+/// lease it finds is still running (its holder may be dead: the waiter takes
+/// it over once it ends, at most `ttl` plus the bound after the start).
 pub fn acquire(
     client: &Client,
     profile: &str,
@@ -88,7 +144,10 @@ pub fn acquire(
 ) -> Result<Lease, Error> {
     let key = key(profile);
     let start = Instant::now();
+    let ceiling = bound.saturating_add(ttl.min(MAX_LEASE_TTL));
+    let mut deadline = bound;
     let mut pause = Duration::from_millis(20);
+    let mut jitter = Jitter::new();
     loop {
         let entry = client.read(&key)?;
         if is_free(&entry) {
@@ -97,41 +156,75 @@ pub fn acquire(
                 ttl_secs: ttl.as_secs().max(1),
                 released: false,
             };
-            match client.write(&key, &encode(&record), entry.version)? {
-                Cas::Written(version) => return Ok(Lease { key, version }),
-                Cas::Mismatch => continue,
+            let written = Instant::now();
+            if let Cas::Written(version) = client.write(&key, &encode(&record), entry.version)? {
+                return Ok(Lease {
+                    key,
+                    version,
+                    written,
+                    ttl,
+                });
             }
+            // Another machine won the race (or a node's copy lagged): look
+            // again after a pause, within the same deadline.
+        } else {
+            // Follow the lease: wait until it has run out, plus one poll.
+            let follow = start.elapsed() + held_for(&entry) + MAX_PAUSE;
+            deadline = deadline.max(follow.min(ceiling));
         }
         let waited = start.elapsed();
-        if waited >= bound {
+        if waited >= deadline {
             return Err(Error::LockTimeout {
                 profile: profile.to_owned(),
                 path: format!("{}/v1/<mount>/data/.../{key}", client.address()).into(),
                 waited,
             });
         }
-        // Jitter so machines polling together do not stay in step.
-        let jitter = Duration::from_millis(u64::from(std::process::id() % 17));
-        std::thread::sleep((pause + jitter).min(bound - waited));
-        pause = (pause * 2).min(Duration::from_millis(200));
+        std::thread::sleep((pause + jitter.next(pause)).min(deadline - waited));
+        pause = (pause * 2).min(MAX_PAUSE);
+    }
+}
+
+/// A little randomness (no crate needed: the clock's nanoseconds and the pid
+/// through an xorshift) so machines polling together do not stay in step.
+pub struct Jitter(u64);
+
+impl Jitter {
+    /// A generator seeded from the clock and the process id.
+    pub fn new() -> Jitter {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        Jitter((u64::from(nanos) ^ (u64::from(std::process::id()) << 32)) | 1)
+    }
+
+    /// A pause between zero and `up_to`.
+    pub fn next(&mut self, up_to: Duration) -> Duration {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        let ms = u64::try_from(up_to.as_millis()).unwrap_or(u64::MAX).max(1);
+        Duration::from_millis(self.0 % ms)
     }
 }
 
 /// Renews a held lease for a full TTL from now (right before a refresh is sent,
 /// so the rotation gets the whole `lock_ttl`). Fails if the lease was taken over.
-pub fn renew(client: &Client, lease: &mut Lease, ttl: Duration) -> Result<(), Error> {
+pub fn renew(client: &Client, lease: &mut Lease) -> Result<(), Error> {
     let record = LeaseRecord {
         owner: Some(Holder::current()),
-        ttl_secs: ttl.as_secs().max(1),
+        ttl_secs: lease.ttl.as_secs().max(1),
         released: false,
     };
+    let written = Instant::now();
     match client.write(&lease.key, &encode(&record), lease.version)? {
         Cas::Written(version) => {
             lease.version = version;
+            lease.written = written;
             Ok(())
         }
         Cas::Mismatch => Err(Error::store_unavailable(format!(
-            "the fleet lease {} was taken over by another machine (this process was slower than lock_ttl); nothing was sent to Central, retry the command",
+            "the fleet lease {} was taken over by another machine (this process held it longer than lock_ttl without renewing it); retry the command",
             lease.key
         ))),
     }
@@ -155,7 +248,17 @@ pub fn held_by_other(client: &Client, profile: &str) -> Result<bool, Error> {
 }
 
 fn encode(record: &LeaseRecord) -> SecretString {
-    SecretString::from(serde_json::to_string(record).expect("a lease record always encodes"))
+    let owner = record
+        .owner
+        .as_ref()
+        .and_then(|o| serde_json::to_value(o).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let value = serde_json::json!({
+        "owner": owner,
+        "ttl_secs": record.ttl_secs,
+        "released": record.released,
+    });
+    SecretString::from(value.to_string())
 }
 
 #[cfg(test)]
@@ -201,9 +304,65 @@ mod tests {
         released["released"] = serde_json::json!(true);
         assert!(is_free(&entry(Some(released), t0, t0)));
         // A dead process on this host does not block at all.
-        let mut dead = other;
+        let mut dead = other.clone();
         dead["owner"]["host"] = serde_json::json!(central_auth_core::holder::host_name());
         dead["owner"]["pid"] = serde_json::json!(u32::MAX - 1);
         assert!(is_free(&entry(Some(dead), t0, t0)));
+        // A peer's huge TTL neither panics nor holds for longer than the cap.
+        for ttl in [i64::MAX as u64, u64::MAX] {
+            let mut huge = other.clone();
+            huge["ttl_secs"] = serde_json::json!(ttl);
+            let e = entry(Some(huge), t0, t0);
+            assert!(!is_free(&e));
+            assert_eq!(held_for(&e), MAX_LEASE_TTL + Duration::from_secs(1));
+            let later = t0 + time::Duration::seconds(MAX_LEASE_TTL.as_secs() as i64 + 2);
+            let mut huge = other.clone();
+            huge["ttl_secs"] = serde_json::json!(ttl);
+            assert!(is_free(&entry(Some(huge), t0, later)));
+        }
+        // A creation time at the end of time neither.
+        let end = OffsetDateTime::new_utc(time::Date::MAX, time::Time::MIDNIGHT);
+        assert!(!is_free(&entry(Some(other), end, t0)));
+    }
+
+    #[test]
+    fn a_check_and_set_that_always_fails_is_retried_with_pauses_within_the_bound() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        let script = Rc::new(RefCell::new(crate::client::tests::Script {
+            lease: 600,
+            cas_fails: true,
+            ..Default::default()
+        }));
+        let c = crate::client::tests::client(&script);
+        let t = Instant::now();
+        let e = acquire(
+            &c,
+            "prod",
+            Duration::from_secs(30),
+            Duration::from_millis(600),
+        )
+        .unwrap_err();
+        let took = t.elapsed();
+        assert!(matches!(e, Error::LockTimeout { .. }), "{e}");
+        assert!(took >= Duration::from_millis(600), "{took:?}");
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        // A few looks and writes, with pauses between them: no busy loop.
+        let writes = script
+            .borrow()
+            .calls
+            .iter()
+            .filter(|c| c.starts_with("write"))
+            .count();
+        assert!((2..=12).contains(&writes), "{writes} writes in {took:?}");
+    }
+
+    #[test]
+    fn jitter_stays_below_its_bound() {
+        let mut j = Jitter::new();
+        for _ in 0..1000 {
+            assert!(j.next(Duration::from_millis(20)) < Duration::from_millis(20));
+        }
+        assert_eq!(j.next(Duration::ZERO), Duration::ZERO);
     }
 }

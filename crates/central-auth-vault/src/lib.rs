@@ -16,7 +16,13 @@
 //! the access token and its times only, never the refresh token.
 //! The guard's `cached` offers it to the broker, which serves it while it is
 //! fresh (read from Vault less than `cache_ttl` ago) and still valid, and, when
-//! Vault is unreachable, while it is valid at all.
+//! Vault is unreachable, until the fleet's rotation moment.
+//!
+//! On a cluster, every request carries the storage index of the client's last
+//! write so any node answers with it or forwards (`client/consistency.rs`);
+//! writes meeting an outage are retried while the lease lasts, and a rotated
+//! pair that still cannot be stored waits in a local rescue record (`guard`,
+//! `rescue`).
 //!
 //! The crate is a store backend: of `central-auth-core` it uses the store
 //! contract and the layers below it only (ground helpers, the HTTP transport,
@@ -27,7 +33,10 @@ mod cache;
 mod client;
 mod config;
 mod details;
+mod guard;
 mod lease;
+mod remote;
+mod rescue;
 mod store;
 
 pub use config::{RawVaultConfig, VaultConfig};

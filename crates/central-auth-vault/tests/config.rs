@@ -43,7 +43,8 @@ fn a_vault_table_opens_a_shared_vault_store() {
             "auth",
             "auth_source",
             "cache_ttl_seconds",
-            "cache"
+            "cache",
+            "rescue_record"
         ]
     );
     let labels: Vec<&str> = details.lines().iter().map(|(l, _)| *l).collect();

@@ -52,13 +52,26 @@ impl Broker {
                         ..
                     },
                 ) => {
-                    // The store is unreachable: a still-valid cached token is
-                    // served, and nothing is refreshed (that would fork a shared
-                    // chain).
+                    // The store is unreachable: the cached token is served
+                    // until the fleet's rotation moment (after it another
+                    // machine may rotate, and Central then deletes this access
+                    // token), and nothing is refreshed (that would fork a
+                    // shared chain).
+                    let now = OffsetDateTime::now_utc();
                     return match &cached {
-                        Some(c) if c.usable_for(Duration::ZERO, OffsetDateTime::now_utc()) => {
+                        Some(c) if c.usable_for(wanted, now) => {
                             (self.log)(&format!("store: {e}; serving the cached access token"));
                             Ok(self.handed_out_cached(profile, c, wanted))
+                        }
+                        Some(c) if c.usable_for(Duration::ZERO, now) => {
+                            Err(Error::store_unavailable(format!(
+                                "{e}; the cached access token is past the fleet's rotation moment ({}), when another machine may already have replaced it, so it is not served",
+                                crate::status::rfc3339(crate::store::rotation_at(
+                                    profile.min_valid,
+                                    c.issued_at,
+                                    c.expires_at
+                                ))
+                            )))
                         }
                         _ => Err(e),
                     };

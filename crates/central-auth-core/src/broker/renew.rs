@@ -144,6 +144,11 @@ impl Broker {
         }
         // Secrets first: a command that fails must fail before anything is sent.
         let secret = self.secret(profile, &profile.client_secret, "client secret", gw)?;
+        // Then renew the lock (a shared store's lease) so the mark, the refresh
+        // and the save get a whole lock_ttl however long the secret took.
+        guard
+            .check_writable()
+            .map_err(|e| Error::store(format!("{e}; nothing was sent to Central")))?;
         let mut marked = copy_record(&current);
         marked.generation = current.generation + 1;
         marked.rotating = Some(RotationMark {
@@ -181,6 +186,9 @@ impl Broker {
                             return self.rotate(profile, guard, reread, gw);
                         }
                     }
+                }
+                if let Some(waiting) = self.rescue_pending(profile, guard, &marked, &interrupted) {
+                    return Err(waiting);
                 }
                 let reason = match (&interrupted, gw.uncertain.get()) {
                     (Some(m), _) => format!(
@@ -240,7 +248,7 @@ impl Broker {
                 if guard.write(&again, Some(stored.generation)).is_ok() {
                     return Ok(again);
                 }
-                return Err(save_failed(profile, &failure));
+                return Err(save_failed(profile, guard, &failure));
             }
             if stored.lost.is_none()
                 && stored.rotating.is_none()
@@ -249,6 +257,6 @@ impl Broker {
                 return Ok(stored);
             }
         }
-        Err(save_failed(profile, &failure))
+        Err(save_failed(profile, guard, &failure))
     }
 }

@@ -8,11 +8,9 @@ use std::time::{Duration, Instant};
 
 use crate::http::Transport;
 
-/// The most time one operation under a profile lock (a refresh, a login, a
-/// refresh followed by a re-login, a mint) may spend, secret commands and every
-/// HTTP attempt and wait included. It bounds how long a holder keeps the lock;
-/// the default `lock_timeout` (30 s) is longer, so waiters outlast a slow holder.
-pub const OPERATION_BUDGET: Duration = Duration::from_secs(25);
+/// The most time one operation under a profile lock may spend
+/// ([`crate::store::OPERATION_BUDGET`]).
+pub const OPERATION_BUDGET: Duration = crate::store::OPERATION_BUDGET;
 
 /// How hard to retry.
 #[derive(Debug, Clone, Copy)]

@@ -35,10 +35,17 @@
 //! 8. **An optional local cache.** [`StoreGuard::cached`] may return a local copy of
 //!    the access token (never the refresh token) with whether it is fresh. The
 //!    broker serves a fresh one that is valid long enough without calling
-//!    [`StoreGuard::read`], and serves any still-valid one when `read` fails with
-//!    [`Error::Unavailable`] with [`Outage::Store`](crate::error::Outage::Store)
-//!    (the store is unreachable: [`Error::store_unavailable`]); it never
-//!    refreshes then.
+//!    [`StoreGuard::read`], and serves one still usable until the fleet's
+//!    rotation moment ([`rotation_at`], never later: another machine may have
+//!    rotated the pair by then) when `read` fails with [`Error::Unavailable`]
+//!    with [`Outage::Store`](crate::error::Outage::Store) (the store is
+//!    unreachable, or served a record older than one this machine has seen:
+//!    [`Error::store_unavailable`]); it never refreshes then.
+//! 9. **A rotated pair is not lost to an outage.** A shared store retries a
+//!    write through an outage while its lock lasts; one that keeps a rotated
+//!    pair it could not store (a local rescue record) says where in
+//!    [`StoreGuard::rescued`], and the broker's message says so instead of
+//!    calling the chain lost.
 //!
 //! The file store gets (1) from `flock` on a dedicated lock file and (4) from the
 //! lock plus temp-file/fsync/rename; it is not shared and keeps no cache.
@@ -74,6 +81,13 @@ use crate::secret::SecretString;
 use crate::token::StoredToken;
 
 pub use details::StoreDetails;
+
+/// The most time one operation under a profile lock (a refresh, a login, a
+/// refresh followed by a re-login, a mint) may spend, secret commands and every
+/// HTTP attempt and wait included. It bounds how long a holder keeps the lock;
+/// the default `lock_timeout` (30 s) is longer, so waiters outlast a slow
+/// holder, and a shared store's lease (`lock_ttl`) may not be shorter.
+pub const OPERATION_BUDGET: Duration = Duration::from_secs(25);
 
 /// A local copy of a profile's access token kept by a remote store.
 #[derive(Debug)]
@@ -224,6 +238,13 @@ pub trait StoreGuard {
     /// The store's local copy of the access token, if it keeps one (contract
     /// item 8). Never contacts a remote store.
     fn cached(&mut self) -> Option<CachedAccess> {
+        None
+    }
+
+    /// Where the last failed [`StoreGuard::write`] kept the record it could
+    /// not store (a shared store's local rescue record of a rotated pair,
+    /// pushed to the store by a later call), if it did.
+    fn rescued(&self) -> Option<String> {
         None
     }
 }
