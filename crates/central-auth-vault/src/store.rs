@@ -87,7 +87,7 @@ impl TokenStore for VaultStore {
             out.push((
                 "store rescue",
                 Err(Error::store_unavailable(format!(
-                    "the rescue record {} holds a rotated pair the store has not taken yet; it is pushed by the next call that reaches the store (docs/fleet.md)",
+                    "the rescue record {} holds a rotated pair the store has not taken yet; it is pushed by the next call that reaches the store (fleet.md of the central-auth docs)",
                     rescue_path.display()
                 ))),
             ));
