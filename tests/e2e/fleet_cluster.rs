@@ -295,6 +295,13 @@ impl Fleet {
                 "{scenario}: the chain is lost: {}",
                 text(&out.stderr)
             );
+            // Meanwhile the rest of the fleet keeps calling, as it would: a
+            // machine whose save outlived the store keeps the pair in its
+            // rescue record and pushes it on its next call that reaches the
+            // store (docs/fleet.md); until then the others exit 5.
+            for m in &self.machines {
+                let _ = self.call(m, profile);
+            }
             std::thread::sleep(Duration::from_millis(500));
         }
         let record = self
