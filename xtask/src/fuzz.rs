@@ -67,6 +67,51 @@ fn nightly() -> Command {
 /// Runs every target for `seconds`. A missing nightly or cargo-fuzz is fatal under
 /// CI and a loud skip elsewhere.
 pub fn fuzz_all(seconds: u64) -> Res<()> {
+    match prepare(Priority::Normal)? {
+        Prepared::Built => run_targets(seconds),
+        Prepared::Skipped => Ok(()),
+    }
+}
+
+/// How the preparation's child processes are scheduled.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// As any command.
+    Normal,
+    /// `nice -n 19`, output to `target/fuzz-prepare.log`: `cargo xtask test`
+    /// builds the targets while the end-to-end tests run, which leave a core
+    /// mostly idle; at the lowest priority the build takes only what they leave.
+    Background,
+}
+
+/// What [`prepare`] ended with.
+pub enum Prepared {
+    /// cargo-fuzz is installed and every target is built.
+    Built,
+    /// Not under CI, and nightly or cargo-fuzz is missing: a loud skip was said.
+    Skipped,
+}
+
+/// `command` as [`Priority`] says (see [`crate::util::in_background`]).
+fn scheduled(command: Command, priority: Priority, log: &std::path::Path) -> Res<Command> {
+    match priority {
+        Priority::Normal => Ok(command),
+        Priority::Background => crate::util::in_background(&command, log),
+    }
+}
+
+/// Installs cargo-fuzz if missing and builds every target. A missing nightly or
+/// cargo-fuzz is fatal under CI and a loud skip elsewhere.
+pub fn prepare(priority: Priority) -> Res<Prepared> {
+    let log = target_dir().join("fuzz-prepare.log");
+    let _ = std::fs::remove_file(&log);
+    let failed = |what: &str| {
+        if priority == Priority::Background {
+            format!("{what} (its output: {})", log.display())
+        } else {
+            what.to_owned()
+        }
+    };
     let has_nightly = nightly()
         .arg("--version")
         .output()
@@ -77,7 +122,7 @@ pub fn fuzz_all(seconds: u64) -> Res<()> {
             return Err(format!("fuzz: {msg}"));
         }
         say(format!("!!!!!! SKIPPED fuzzing: {msg} !!!!!!"));
-        return Ok(());
+        return Ok(Prepared::Skipped);
     }
     let has_fuzz = nightly()
         .args(["fuzz", "--version"])
@@ -88,31 +133,40 @@ pub fn fuzz_all(seconds: u64) -> Res<()> {
             "fuzz: installing cargo-fuzz into {} (cargo install cargo-fuzz --locked --root ...)",
             tools_root().display()
         ));
-        let ok = Command::new("cargo")
+        let mut install = Command::new("cargo");
+        install
             .args(["install", "cargo-fuzz", "--locked", "--root"])
             .arg(tools_root())
-            .env_remove("RUSTUP_TOOLCHAIN")
+            .env_remove("RUSTUP_TOOLCHAIN");
+        let ok = scheduled(install, priority, &log)?
             .status()
             .is_ok_and(|s| s.success());
         if !ok {
-            let msg = "cargo-fuzz could not be installed";
+            let msg = failed("cargo-fuzz could not be installed");
             if is_ci() {
                 return Err(format!("fuzz: {msg}"));
             }
             say(format!("!!!!!! SKIPPED fuzzing: {msg} !!!!!!"));
-            return Ok(());
+            return Ok(Prepared::Skipped);
         }
     }
-    let fuzz_dir = root().join("fuzz");
     say("fuzz: building the targets (nightly, no sanitizer)");
-    let status = nightly()
+    let mut build = nightly();
+    build
         .args(["fuzz", "build", "-s", "none"])
-        .current_dir(&fuzz_dir)
+        .current_dir(root().join("fuzz"));
+    let status = scheduled(build, priority, &log)?
         .status()
         .map_err(|e| format!("fuzz build: {e}"))?;
     if !status.success() {
-        return Err("fuzz build failed".into());
+        return Err(failed("fuzz build failed"));
     }
+    Ok(Prepared::Built)
+}
+
+/// Runs every (built) target for `seconds` on its corpus.
+pub fn run_targets(seconds: u64) -> Res<()> {
+    let fuzz_dir = root().join("fuzz");
     for target in TARGETS {
         let scratch = target_dir().join("fuzz-corpus").join(target);
         std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;

@@ -23,6 +23,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use crate::archive::{sha256_hex, slash, walk, write_tar_gz};
 use crate::collection::build_collection;
@@ -199,6 +200,30 @@ fn build(target: &str, profile: &str) -> Res<PathBuf> {
     say(format!(
         "release: building the release binaries for {target}"
     ));
+    crate::util::run(
+        &mut build_command(target, profile)?,
+        "cargo build (release binaries)",
+    )?;
+    Ok(target_dir().join(target).join(profile))
+}
+
+/// Builds what [`self_test`] will build, in the background at the lowest
+/// priority (output in `target/release-prebuild.log`), so that its own build
+/// finds everything done. A failure here is only reported by that build.
+pub fn prebuild_in_background() {
+    let log = target_dir().join("release-prebuild.log");
+    let _ = std::fs::remove_file(&log);
+    let command = host_triple()
+        .and_then(|target| build_command(&target, "release"))
+        .and_then(|c| crate::util::in_background(&c, &log));
+    if let Ok(mut c) = command {
+        let _ = c.status();
+    }
+}
+
+/// The `cargo build` of the release binaries of `target` in `profile`, with
+/// the flags that make the archive reproducible.
+fn build_command(target: &str, profile: &str) -> Res<Command> {
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
@@ -230,8 +255,7 @@ fn build(target: &str, profile: &str) -> Res<PathBuf> {
         c.args(["-p", name]);
     }
     c.arg("--bins");
-    crate::util::run(&mut c, "cargo build (release binaries)")?;
-    Ok(target_dir().join(target).join(profile))
+    Ok(c)
 }
 
 /// The release test `cargo xtask test` runs: two releases of this commit into

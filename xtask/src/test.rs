@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use crate::util::{self, build_bins, cargo, is_ci, say, which, Res};
-use crate::{browser, venv};
+use crate::{browser, fuzz, venv};
 
 /// Parsed `cargo xtask test` arguments.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -86,7 +86,27 @@ pub fn run_tests(args: &TestArgs) -> Res<()> {
         venv::venvs_dir().display(),
         bin_dir.display()
     ));
-    let mut result = util::run(&mut c, "cargo test --workspace");
+    // The fuzz targets build in the background, at the lowest priority, while
+    // the tests run (they wait on servers and sockets more than they compute).
+    // So do the release binaries of the release test, when it will run.
+    let fuzzing = !args.no_setup;
+    let releasing = args.cargo_args.is_empty() && args.test_args.is_empty();
+    let (mut result, prepared) = std::thread::scope(|s| {
+        let prepared = fuzzing.then(|| {
+            s.spawn(move || {
+                if releasing {
+                    crate::release::prebuild_in_background();
+                }
+                fuzz::prepare(fuzz::Priority::Background)
+            })
+        });
+        let result = util::run(&mut c, "cargo test --workspace");
+        let prepared = prepared.map(|p| {
+            p.join()
+                .unwrap_or_else(|_| Err("the fuzz build thread panicked".to_owned()))
+        });
+        (result, prepared)
+    });
     let skipped = skips(&std::fs::read_to_string(&skips_file).unwrap_or_default());
     report_skips(&skipped);
     if result.is_ok() && args.cargo_args.is_empty() && args.test_args.is_empty() {
@@ -94,9 +114,13 @@ pub fn run_tests(args: &TestArgs) -> Res<()> {
         say("release: two reproducible releases and --check (cargo xtask release)");
         result = crate::release::self_test();
     }
-    if result.is_ok() && !args.no_setup {
+    if result.is_ok() {
         // The fuzz suite: every target for a short, bounded time.
-        result = crate::fuzz::fuzz_all(10);
+        result = match prepared {
+            Some(Ok(fuzz::Prepared::Built)) => fuzz::run_targets(10),
+            Some(Ok(fuzz::Prepared::Skipped)) | None => Ok(()),
+            Some(Err(e)) => Err(e),
+        };
     }
     say(format!(
         "total wall time {:.1} s: {}",

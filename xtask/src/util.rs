@@ -58,6 +58,35 @@ pub fn run(cmd: &mut Command, what: &str) -> Res<()> {
     }
 }
 
+/// `command` (program, arguments, environment, directory) behind `nice -n 19`,
+/// its output appended to `log`: a build `cargo xtask test` runs while the
+/// end-to-end tests leave a core mostly idle takes only what they leave.
+pub fn in_background(command: &Command, log: &Path) -> Res<Command> {
+    let mut c = Command::new("nice");
+    c.args(["-n", "19"])
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(v) => c.env(key, v),
+            None => c.env_remove(key),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        c.current_dir(dir);
+    }
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|e| format!("{}: {e}", log.display()))?;
+    let err = out
+        .try_clone()
+        .map_err(|e| format!("{}: {e}", log.display()))?;
+    c.stdout(out).stderr(err);
+    Ok(c)
+}
+
 /// `cargo build --locked --workspace --bins`, debug or the shipped profile; returns the
 /// binary directory.
 pub fn build_bins(release: bool) -> Res<PathBuf> {
