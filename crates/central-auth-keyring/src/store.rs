@@ -15,7 +15,7 @@ use central_auth_core::fsutil::ensure_private_dir;
 use central_auth_core::profile_name::ProfileName;
 use central_auth_core::secret::SecretString;
 use central_auth_core::store::lock::FileLock;
-use central_auth_core::store::{CachedAccess, StoreDetails, StoreGuard, TokenStore, Version};
+use central_auth_core::store::{self, CachedAccess, StoreDetails, StoreGuard, TokenStore, Version};
 use central_auth_core::token::StoredToken;
 
 use crate::cache::{self, CacheEntry};
@@ -179,13 +179,7 @@ impl StoreGuard for KeyringGuard<'_> {
 
     fn write(&mut self, record: &StoredToken, expected: Option<Version>) -> Result<(), Error> {
         self.expect(expected)?;
-        let want = expected.map_or(1, |v| v + 1);
-        if record.generation != want {
-            return Err(Error::store(format!(
-                "BUG: record generation {} written over version {expected:?}",
-                record.generation
-            )));
-        }
+        store::check_next_generation(record, expected)?;
         let json = serde_json::to_string(record)
             .map_err(|e| Error::store(format!("cannot encode token record: {e}")))?;
         // Before the keyring moves on, no cache may still serve the old pair.

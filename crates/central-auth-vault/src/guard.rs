@@ -19,7 +19,7 @@ use central_auth_core::error::{Error, Outage};
 use central_auth_core::profile_name::ProfileName;
 use central_auth_core::secret::SecretString;
 use central_auth_core::store::lock::FileLock;
-use central_auth_core::store::{CachedAccess, StoreGuard, Version};
+use central_auth_core::store::{self, CachedAccess, StoreGuard, Version};
 use central_auth_core::token::StoredToken;
 
 use crate::client::{Cas, Client};
@@ -266,13 +266,7 @@ impl StoreGuard for VaultGuard<'_> {
     fn write(&mut self, record: &StoredToken, expected: Option<Version>) -> Result<(), Error> {
         self.ensure_lease()?;
         let cas = self.expect(expected)?;
-        let want = expected.map_or(1, |v| v + 1);
-        if record.generation != want {
-            return Err(Error::store(format!(
-                "BUG: record generation {} written over version {expected:?}",
-                record.generation
-            )));
-        }
+        store::check_next_generation(record, expected)?;
         let json = serde_json::to_string(record)
             .map_err(|e| Error::store(format!("cannot encode token record: {e}")))?;
         match self.cas_write(&SecretString::from(json), cas) {

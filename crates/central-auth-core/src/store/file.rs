@@ -191,13 +191,7 @@ impl StoreGuard for FileGuard {
     fn write(&mut self, record: &StoredToken, expected: Option<Version>) -> Result<(), Error> {
         self.relock_if_replaced()?;
         self.check_version(expected)?;
-        let want = expected.map_or(1, |v| v + 1);
-        if record.generation != want {
-            return Err(Error::store(format!(
-                "BUG: record generation {} written over version {expected:?}",
-                record.generation
-            )));
-        }
+        super::check_next_generation(record, expected)?;
         let json = serde_json::to_vec_pretty(record)
             .map_err(|e| Error::store(format!("cannot encode token record: {e}")))?;
         write_atomically(&self.record, &json)

@@ -161,6 +161,20 @@ pub struct RecordStamp(pub [i64; 7]);
 /// The version of a stored record, for compare-and-write.
 pub type Version = u64;
 
+/// Every store's rule for [`StoreGuard::write`]: the record written over
+/// version `expected` (none: no record yet) carries the next generation, or
+/// the caller has a bug and nothing is written.
+pub fn check_next_generation(record: &StoredToken, expected: Option<Version>) -> Result<(), Error> {
+    let want = expected.map_or(1, |v| v + 1);
+    if record.generation == want {
+        return Ok(());
+    }
+    Err(Error::store(format!(
+        "BUG: record generation {} written over version {expected:?}",
+        record.generation
+    )))
+}
+
 /// A token store holding one record per profile.
 pub trait TokenStore {
     /// Takes the profile's exclusive lock, waiting at most `bound`.
