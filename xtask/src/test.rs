@@ -50,6 +50,20 @@ pub fn run_tests(args: &TestArgs) -> Res<()> {
     ));
     // No import cycle anywhere in the workspace (docs/ARCHITECTURE.md, Layers).
     crate::structure::check(false, false)?;
+    // What the release test and the fuzz step need builds in the background,
+    // at the lowest priority, from here on: the venv setup waits on the
+    // network and the tests on servers, sockets and clocks more than they
+    // compute, and the builds take only the CPU they leave.
+    let fuzzing = !args.no_setup;
+    let releasing = args.cargo_args.is_empty() && args.test_args.is_empty();
+    let background = fuzzing.then(|| {
+        std::thread::spawn(move || {
+            if releasing {
+                crate::release::prebuild_in_background();
+            }
+            fuzz::prepare(fuzz::Priority::Background)
+        })
+    });
     let bin_dir = build_bins(false)?;
     if args.no_setup {
         say("--no-setup: not touching the Python venvs");
@@ -86,27 +100,7 @@ pub fn run_tests(args: &TestArgs) -> Res<()> {
         venv::venvs_dir().display(),
         bin_dir.display()
     ));
-    // The fuzz targets build in the background, at the lowest priority, while
-    // the tests run (they wait on servers and sockets more than they compute).
-    // So do the release binaries of the release test, when it will run.
-    let fuzzing = !args.no_setup;
-    let releasing = args.cargo_args.is_empty() && args.test_args.is_empty();
-    let (mut result, prepared) = std::thread::scope(|s| {
-        let prepared = fuzzing.then(|| {
-            s.spawn(move || {
-                if releasing {
-                    crate::release::prebuild_in_background();
-                }
-                fuzz::prepare(fuzz::Priority::Background)
-            })
-        });
-        let result = util::run(&mut c, "cargo test --workspace");
-        let prepared = prepared.map(|p| {
-            p.join()
-                .unwrap_or_else(|_| Err("the fuzz build thread panicked".to_owned()))
-        });
-        (result, prepared)
-    });
+    let mut result = util::run(&mut c, "cargo test --workspace");
     let skipped = skips(&std::fs::read_to_string(&skips_file).unwrap_or_default());
     report_skips(&skipped);
     if result.is_ok() && args.cargo_args.is_empty() && args.test_args.is_empty() {
@@ -114,10 +108,17 @@ pub fn run_tests(args: &TestArgs) -> Res<()> {
         say("release: two reproducible releases and --check (cargo xtask release)");
         result = crate::release::self_test();
     }
+    // Joined whatever the tests gave, so that no build outlives a test run
+    // (a setup error above ends the command first; those builds then finish
+    // on their own, at the lowest priority).
+    let prepared = background.map(|p| {
+        p.join()
+            .unwrap_or_else(|_| Err("the fuzz build thread panicked".to_owned()))
+    });
     if result.is_ok() {
         // The fuzz suite: every target for a short, bounded time.
         result = match prepared {
-            Some(Ok(fuzz::Prepared::Built)) => fuzz::run_targets(10),
+            Some(Ok(fuzz::Prepared::Built)) => fuzz::run_targets(FUZZ_SECONDS),
             Some(Ok(fuzz::Prepared::Skipped)) | None => Ok(()),
             Some(Err(e)) => Err(e),
         };
@@ -133,6 +134,10 @@ pub fn run_tests(args: &TestArgs) -> Res<()> {
     ));
     result
 }
+
+/// How long the test suite fuzzes each target: a smoke run that keeps the cold
+/// suite within its budget (`cargo xtask fuzz` runs 10 s by default).
+const FUZZ_SECONDS: u64 = 5;
 
 /// The environment variable naming the skips file; the same name as
 /// `central_auth_e2e::SKIPS_FILE_ENV` in `tests/support`.
