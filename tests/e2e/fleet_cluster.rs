@@ -640,8 +640,22 @@ fn rescue_record_outlives_a_store_outage(fleet: &mut Fleet) {
     // Another machine cannot rotate meanwhile (the store is away), and once it
     // is back the rescued pair is pushed by the holder machine's next call.
     fleet.cluster.restart_all();
-    let pushed = fleet.cli(m, &["token", "--profile", "prod"]);
-    assert!(pushed.status.success(), "{}", text(&pushed.stderr));
+    // Its next call that reaches the store pushes it (a call while the new
+    // leader settles is exit 5 and keeps the record).
+    let t = Instant::now();
+    let pushed = loop {
+        let out = fleet.cli(m, &["token", "--profile", "prod"]);
+        if out.status.success() {
+            break out;
+        }
+        assert!(
+            out.status.code() == Some(5) && t.elapsed() < Duration::from_secs(40),
+            "the rescued pair was not pushed: {}",
+            text(&out.stderr)
+        );
+        assert!(rescue.exists(), "a failed push keeps the rescue record");
+        std::thread::sleep(Duration::from_millis(500));
+    };
     assert!(!rescue.exists(), "the rescue record is removed once pushed");
     assert!(fleet
         .sim

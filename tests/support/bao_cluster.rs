@@ -268,6 +268,7 @@ impl BaoCluster {
         self.wait_status(i, &[503], Duration::from_secs(30));
         self.unseal(i);
         self.wait_status(i, &[200, 429], Duration::from_secs(60));
+        self.wait_serving(i);
     }
 
     /// Kills every node (a whole-store outage).
@@ -293,6 +294,7 @@ impl BaoCluster {
         self.leader(Duration::from_secs(60));
         for i in 0..self.len() {
             self.wait_status(i, &[200, 429], Duration::from_secs(60));
+            self.wait_serving(i);
         }
     }
 
@@ -307,6 +309,7 @@ impl BaoCluster {
     pub fn unseal_again(&self, i: usize) {
         self.unseal(i);
         self.wait_status(i, &[200, 429], Duration::from_secs(60));
+        self.wait_serving(i);
     }
 
     /// Asks the active node to step down (a failover).
@@ -340,14 +343,45 @@ impl BaoCluster {
 
 /// KV and policy helpers, through the active node with the root token.
 impl BaoCluster {
-    /// `bao kv get` data of `secret/KEY` from the active node.
+    /// `bao kv get` data of `secret/KEY` from the active node; `None` when
+    /// there is none. A cluster settling after a fault (a new leader, a node
+    /// back) is asked again for up to 30 s, so only an absent key is `None`.
     pub fn kv_get(&self, key: &str) -> Option<serde_json::Value> {
-        let out = self.cli(&["kv", "get", "-format=json", &format!("secret/{key}")]);
-        if !out.status.success() {
-            return None;
+        let t = Instant::now();
+        loop {
+            let out = self.cli(&["kv", "get", "-format=json", &format!("secret/{key}")]);
+            if out.status.success() {
+                let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+                return Some(v["data"]["data"].clone());
+            }
+            let why = crate::text(&out.stderr);
+            if why.contains("No value found") {
+                return None;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "kv get secret/{key}: {why}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
         }
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
-        Some(v["data"]["data"].clone())
+    }
+
+    /// Waits until node `i` serves KV reads (a restarted node answers
+    /// `sys/health` before its mounts are ready).
+    fn wait_serving(&self, i: usize) {
+        let t = Instant::now();
+        loop {
+            let out = self.cli_at(i, &self.root, &["kv", "get", "secret/central-auth/_probe"]);
+            let why = crate::text(&out.stderr);
+            if out.status.success() || why.contains("No value found") {
+                return;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(60),
+                "node n{i} never served KV reads: {why}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 
     /// Writes a policy and returns a token carrying only it.
