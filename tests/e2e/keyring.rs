@@ -164,8 +164,9 @@ fn a_locked_missing_or_silent_keyring_is_one_line_and_its_own_exit_code_in_time(
             l.starts_with("central-auth: ") && l.contains(words),
             "{what}: {l}"
         );
-        // Within the 2 s deadline (plus process start and one call).
-        assert!(took < Duration::from_millis(3500), "{what}: {took:?}");
+        // Within the 2 s deadline plus process start and one call, with room
+        // for a loaded machine; without the deadline D-Bus waits 25 s.
+        assert!(took < Duration::from_millis(6000), "{what}: {took:?}");
         rows.push(format!("{what} exit {code} in {} ms", took.as_millis()));
         // The cached token is still served: the cached path needs no keyring.
         let cached = home.cli(&["token", "--profile", "test"]);
