@@ -32,6 +32,7 @@ mod collection;
 mod demo;
 mod demo_gateway;
 mod demo_home;
+mod failures;
 mod fuzz;
 mod install;
 mod measure;

@@ -100,7 +100,8 @@ pub fn run_tests(args: &TestArgs) -> Res<()> {
         venv::venvs_dir().display(),
         bin_dir.display()
     ));
-    let mut result = util::run(&mut c, "cargo test --workspace");
+    let (mut result, failures) = crate::failures::run_collecting(&mut c, "cargo test --workspace");
+    crate::failures::report(&failures);
     let skipped = skips(&std::fs::read_to_string(&skips_file).unwrap_or_default());
     report_skips(&skipped);
     if result.is_ok() && args.cargo_args.is_empty() && args.test_args.is_empty() {
