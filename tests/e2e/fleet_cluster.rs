@@ -269,6 +269,19 @@ impl Fleet {
         tally.into_inner().unwrap()
     }
 
+    /// Delays the gateway's next token answer by `millis` and waits until a
+    /// refresh is in flight; returns the active node at that moment.
+    fn rotation_in_flight(&self, millis: u64) -> usize {
+        let before = self.sim.counters().token_requests;
+        self.sim.inject(Fault::Delay {
+            path_prefix: "/oauth2/token".into(),
+            count: 1,
+            millis,
+        });
+        self.wait_refresh(before);
+        self.cluster.leader(Duration::from_secs(20))
+    }
+
     /// Waits until a refresh reaches the gateway (at most 20 s).
     fn wait_refresh(&self, before: u64) {
         let t = Instant::now();
@@ -412,14 +425,7 @@ fn cluster_fleet_survives_pauses_deaths_and_failovers() {
         }
         let t = fleet.round("prod", CALLERS, Duration::from_secs(16), |f| {
             for _ in 0..2 {
-                let before = f.sim.counters().token_requests;
-                f.sim.inject(Fault::Delay {
-                    path_prefix: "/oauth2/token".into(),
-                    count: 1,
-                    millis: 1500,
-                });
-                f.wait_refresh(before);
-                let leader = f.cluster.leader(Duration::from_secs(20));
+                let leader = f.rotation_in_flight(1500);
                 f.cluster.pause(leader);
                 std::thread::sleep(Duration::from_secs(5));
                 f.cluster.resume(leader);
@@ -436,14 +442,7 @@ fn cluster_fleet_survives_pauses_deaths_and_failovers() {
         // restarted.
         let killed = Mutex::new(None);
         let t = fleet.round("prod", CALLERS, window, |f| {
-            let before = f.sim.counters().token_requests;
-            f.sim.inject(Fault::Delay {
-                path_prefix: "/oauth2/token".into(),
-                count: 1,
-                millis: 2000,
-            });
-            f.wait_refresh(before);
-            let leader = f.cluster.leader(Duration::from_secs(20));
+            let leader = f.rotation_in_flight(2000);
             f.cluster.kill(leader);
             *killed.lock().unwrap() = Some(leader);
         });
@@ -456,14 +455,7 @@ fn cluster_fleet_survives_pauses_deaths_and_failovers() {
     if runs(4) {
         // 4. A failover (step-down) while a rotation is in flight.
         let t = fleet.round("prod", CALLERS, window, |f| {
-            let before = f.sim.counters().token_requests;
-            f.sim.inject(Fault::Delay {
-                path_prefix: "/oauth2/token".into(),
-                count: 1,
-                millis: 1500,
-            });
-            f.wait_refresh(before);
-            let leader = f.cluster.leader(Duration::from_secs(20));
+            let leader = f.rotation_in_flight(1500);
             f.cluster.step_down(leader);
         });
         fleet.report("leader failover mid-rotation", &t);

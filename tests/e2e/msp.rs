@@ -85,20 +85,6 @@ fn counts(home: &TestHome) -> (u64, u64, u64, u64) {
     )
 }
 
-/// Rewrites a stored record's access token as expired a second ago.
-fn expire_record(home: &TestHome, profile: &str) {
-    let path = home.record_path(profile);
-    let mut rec: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    rec["issued_at"] = (now - 901).into();
-    rec["expires_at"] = (now - 1).into();
-    std::fs::write(&path, serde_json::to_vec(&rec).unwrap()).unwrap();
-}
-
 #[test]
 fn sixteen_callers_on_each_of_two_tenants_cost_one_mint_and_two_exchanges() {
     let home = msp_home("");
@@ -163,7 +149,7 @@ fn sixteen_callers_on_each_of_two_tenants_cost_one_mint_and_two_exchanges() {
     let s: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(s["token"]["tenant_id"], BOB);
     assert_eq!(s["token"]["lifetime_seconds"], 899);
-    expire_record(&home, "bob");
+    home.expire_record("bob");
     ok_token(&home, "bob");
     assert_eq!(
         counts(&home),
@@ -173,7 +159,7 @@ fn sixteen_callers_on_each_of_two_tenants_cost_one_mint_and_two_exchanges() {
     // The profile now names another tenant: the recorded id no longer counts.
     let config = home.config().unwrap().replace("Bob's Bikes", "Acme Corp");
     home.set_config(&config).unwrap();
-    expire_record(&home, "bob");
+    home.expire_record("bob");
     let now_acme = ok_token(&home, "bob");
     assert_eq!(counts(&home), (1, 4, 0, 2), "the new name is listed once");
     assert_eq!(workspace_status(&home, &now_acme, ACME), "200");
@@ -184,8 +170,8 @@ fn everything_expired_costs_one_mint_and_one_exchange() {
     let home = msp_home("");
     ok_token(&home, "acme");
     assert_eq!(counts(&home), (1, 1, 0, 0));
-    expire_record(&home, "msp");
-    expire_record(&home, "acme");
+    home.expire_record("msp");
+    home.expire_record("acme");
     home.sim.expire_access_tokens();
     let fresh = ok_token(&home, "acme");
     assert_eq!(counts(&home), (2, 2, 0, 0));
@@ -284,7 +270,7 @@ fn a_dead_msp_token_costs_one_mint_and_one_exchange_and_never_loops() {
     ok_token(&home, "acme");
     // Central revoked every token; the broker's clock still trusts the MSP's.
     home.sim.revoke_all();
-    expire_record(&home, "acme");
+    home.expire_record("acme");
     let t = ok_token(&home, "acme");
     assert_eq!(
         counts(&home),
@@ -293,7 +279,7 @@ fn a_dead_msp_token_costs_one_mint_and_one_exchange_and_never_loops() {
     );
     assert_eq!(workspace_status(&home, &t, ACME), "200");
     // An issuer that keeps refusing: exactly two attempts, then one line.
-    expire_record(&home, "acme");
+    home.expire_record("acme");
     home.sim.inject(Fault::Status {
         path_prefix: format!("/authorization/v2/oauth2/{ACME}/token"),
         count: 10,
@@ -438,37 +424,29 @@ fn a_tenant_profile_through_exec_terraform_and_the_proxy() {
     let bob = v["access_token"].as_str().unwrap();
     assert_eq!(workspace_status(&home, bob, BOB), "200");
     // The proxy: the child sends no token, the proxy adds the tenant's.
-    let out = home
-        .cmd("central-auth")
-        .args(["proxy", "--profile", "acme", "--exec", "--", "sh", "-c"])
-        .arg(format!(
-            "if [ -n \"$CENTRAL_AUTH_PROXY_SOCKET\" ]; then curl -sS --unix-socket \"$CENTRAL_AUTH_PROXY_SOCKET\" \"$CENTRAL_BASE_URL{devices}\"; else curl -sS \"$CENTRAL_BASE_URL{devices}\"; fi"
-        ))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains(&format!("\"workspaceId\":\"{ACME}\"")),
-        "{}",
-        text(&out.stdout)
-    );
+    // The child sends no token; whichever listener the proxy chose, it
+    // reaches the tenant's workspace.
+    let through_proxy = || {
+        let out = home
+            .cmd("central-auth")
+            .args(["proxy", "--profile", "acme", "--exec", "--", "sh", "-c"])
+            .arg(format!(
+                "if [ -n \"${{CENTRAL_AUTH_PROXY_SOCKET-}}\" ]; then curl -sS --unix-socket \"$CENTRAL_AUTH_PROXY_SOCKET\" \"$CENTRAL_BASE_URL{devices}\"; else curl -sS \"$CENTRAL_BASE_URL{devices}\"; fi"
+            ))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains(&format!("\"workspaceId\":\"{ACME}\"")),
+            "{}",
+            text(&out.stdout)
+        );
+    };
+    through_proxy();
     assert_eq!(counts(&home), (1, 2, 0, 1));
     // Central killed every token: the proxy sees the GLP 401, reports the
     // tenant token and retries once with the fresh one (1 mint, 1 exchange).
     home.sim.expire_access_tokens();
-    let out = home
-        .cmd("central-auth")
-        .args(["proxy", "--profile", "acme", "--exec", "--", "sh", "-c"])
-        .arg(format!(
-            "if [ -n \"${{CENTRAL_AUTH_PROXY_SOCKET-}}\" ]; then curl -sS --unix-socket \"$CENTRAL_AUTH_PROXY_SOCKET\" \"$CENTRAL_BASE_URL{devices}\"; else curl -sS \"$CENTRAL_BASE_URL{devices}\"; fi"
-        ))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains(&format!("\"workspaceId\":\"{ACME}\"")),
-        "{}",
-        text(&out.stdout)
-    );
+    through_proxy();
     assert_eq!(counts(&home), (2, 3, 0, 1));
 }

@@ -85,19 +85,6 @@ fn run_many(home: &TestHome, python: &std::path::Path, n: usize, body: &str) -> 
     outs
 }
 
-fn expire_record(home: &TestHome, profile: &str) {
-    let path = home.record_path(profile);
-    let mut rec: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    rec["issued_at"] = (now - 901).into();
-    rec["expires_at"] = (now - 1).into();
-    std::fs::write(&path, serde_json::to_vec(&rec).unwrap()).unwrap();
-}
-
 #[test]
 fn sixteen_pycentral2_msp_processes_cost_one_mint_and_one_exchange() {
     let Some(python) = venv_bin("pycentral2", "python") else {
@@ -105,8 +92,8 @@ fn sixteen_pycentral2_msp_processes_cost_one_mint_and_one_exchange() {
     };
     let home = msp_home("");
     assert!(home.cli(&["token", "-p", "acme"]).status.success());
-    expire_record(&home, "msp");
-    expire_record(&home, "acme");
+    home.expire_record("msp");
+    home.expire_record("acme");
     home.sim.expire_access_tokens();
     let c0 = home.sim.counters();
     let body = format!(

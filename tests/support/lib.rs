@@ -341,6 +341,21 @@ impl TestHome {
         assert!(s.ends_with('\n') && s.lines().count() == 1, "stdout {s:?}");
         s.trim_end().to_owned()
     }
+
+    /// Rewrites a profile's stored record (file store) so its access token
+    /// expired a second ago, as the clock would have it.
+    pub fn expire_record(&self, profile: &str) {
+        let path = self.record_path(profile);
+        let mut rec: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        rec["issued_at"] = (now - 901).into();
+        rec["expires_at"] = (now - 1).into();
+        std::fs::write(&path, serde_json::to_vec(&rec).unwrap()).unwrap();
+    }
 }
 
 impl Default for TestHome {
