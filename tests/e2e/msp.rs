@@ -391,19 +391,28 @@ fn tenants_write_profiles_appends_valid_0600_profiles_once() {
 fn a_tenant_profile_through_exec_terraform_and_the_proxy() {
     let home = msp_home("");
     let devices = "/network-monitoring/v1alpha1/devices";
-    let out = home
-        .cmd("central-auth")
-        .args(["exec", "--profile", "acme", "--", "sh", "-c"])
-        .arg(format!(
+    // A command run by `central-auth` with the tenant's token (exec) or
+    // behind it (proxy) reaches the tenant's workspace.
+    let reaches_acme = |args: &[&str], script: String| {
+        let out = home
+            .cmd("central-auth")
+            .args(args)
+            .args(["--", "sh", "-c"])
+            .arg(script)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains(&format!("\"workspaceId\":\"{ACME}\"")),
+            "{}",
+            text(&out.stdout)
+        );
+    };
+    reaches_acme(
+        &["exec", "--profile", "acme"],
+        format!(
             "curl -sS -H \"Authorization: Bearer $CENTRAL_ACCESS_TOKEN\" \"$CENTRAL_BASE_URL{devices}\""
-        ))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains(&format!("\"workspaceId\":\"{ACME}\"")),
-        "{}",
-        text(&out.stdout)
+        ),
     );
     // Terraform's external data source program.
     let mut tf = home
@@ -423,23 +432,14 @@ fn a_tenant_profile_through_exec_terraform_and_the_proxy() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let bob = v["access_token"].as_str().unwrap();
     assert_eq!(workspace_status(&home, bob, BOB), "200");
-    // The proxy: the child sends no token, the proxy adds the tenant's.
-    // The child sends no token; whichever listener the proxy chose, it
-    // reaches the tenant's workspace.
+    // The proxy: the child sends no token, the proxy adds the tenant's on
+    // whichever listener it chose.
     let through_proxy = || {
-        let out = home
-            .cmd("central-auth")
-            .args(["proxy", "--profile", "acme", "--exec", "--", "sh", "-c"])
-            .arg(format!(
+        reaches_acme(
+            &["proxy", "--profile", "acme", "--exec"],
+            format!(
                 "if [ -n \"${{CENTRAL_AUTH_PROXY_SOCKET-}}\" ]; then curl -sS --unix-socket \"$CENTRAL_AUTH_PROXY_SOCKET\" \"$CENTRAL_BASE_URL{devices}\"; else curl -sS \"$CENTRAL_BASE_URL{devices}\"; fi"
-            ))
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        assert!(
-            text(&out.stdout).contains(&format!("\"workspaceId\":\"{ACME}\"")),
-            "{}",
-            text(&out.stdout)
+            ),
         );
     };
     through_proxy();
