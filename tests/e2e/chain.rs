@@ -47,6 +47,19 @@ fn wait_until_locked(home: &TestHome, profile: &str) {
     panic!("the token process never took the lock");
 }
 
+/// Waits until the holder's refresh request is inside the simulator (held
+/// there by a delay fault): past the lock, the record read and the mark.
+fn wait_until_in_flight(home: &TestHome) {
+    let start = Instant::now();
+    while home.sim.counters().token_requests == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the refresh never reached the simulator"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 #[test]
 fn sigkill_during_refresh_never_loses_the_chain() {
     let home = TestHome::with(
@@ -233,10 +246,7 @@ fn a_killed_lock_holder_does_not_wedge_the_profile() {
     let mut holder = spawn_token(&home, "test");
     wait_until_locked(&home, "test");
     // Kill it while its refresh request is inside the simulator.
-    let start = Instant::now();
-    while home.sim.counters().token_requests == 0 && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_until_in_flight(&home);
     holder.kill().unwrap();
     holder.wait().unwrap();
     let start = Instant::now();
@@ -260,10 +270,7 @@ fn a_deleted_lock_file_mid_refresh_still_gives_one_chain() {
     let slow = spawn_token(&home, "test");
     wait_until_locked(&home, "test");
     // Its refresh request must be inside the simulator (holding the delay).
-    let start = Instant::now();
-    while home.sim.counters().token_requests == 0 && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_until_in_flight(&home);
     std::fs::remove_file(home.lock_path("test")).unwrap();
     let fast = home.token("test");
     let slow = slow.wait_with_output().unwrap();
@@ -296,6 +303,9 @@ fn a_deleted_state_directory_mid_refresh_keeps_the_fresh_pair() {
     });
     let slow = spawn_token(&home, "test");
     wait_until_locked(&home, "test");
+    // Mid-refresh: the holder has read the record and its request is inside
+    // the simulator (deleted before the read, there is nothing to refresh).
+    wait_until_in_flight(&home);
     // The holder may be creating its write probe right now: retry until gone.
     let state = home.path().join("state");
     for attempt in 0.. {
