@@ -54,6 +54,11 @@ impl Collector {
             if !*panicked && line.contains("panicked at") {
                 *panicked = true;
             }
+            // The message ends where a backtrace begins (RUST_BACKTRACE set).
+            if *panicked && line.starts_with("stack backtrace:") {
+                self.finish();
+                return;
+            }
             let kept = !line.trim().is_empty() && !line.starts_with("note: ");
             if *panicked && kept && failure.message.len() < MESSAGE_LINES {
                 failure.message.push(shorten(line));
@@ -164,6 +169,8 @@ note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
 ---- b::three stdout ----
 thread 'b::three' panicked at tests/e2e/b.rs:3:1:
 slow
+stack backtrace:
+   0: __rustc::rust_begin_unwind
 failures:
     a::two
     b::three
@@ -183,7 +190,10 @@ test result: FAILED. 1 passed; 2 failed
             ]
         );
         assert_eq!(f[1].test, "b::three");
-        assert_eq!(f[1].message[1], "slow");
+        assert_eq!(
+            f[1].message,
+            ["thread 'b::three' panicked at tests/e2e/b.rs:3:1:", "slow"]
+        );
     }
 
     #[test]
